@@ -1,0 +1,44 @@
+# Two commands: `make run` sets everything up and starts the service; `make test` runs the suite.
+# Each step is skipped when already done, so a second `make run` starts in seconds.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian packages the service and its tests use: nmap for discovery, the net-snmp tools and agent,
+# venv and gdbm for the interpreters that build the environments, PostgreSQL's client for the checks.
+SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test setup system-packages bench clean
+
+run: setup
+	$(PY) -m flask --app app db upgrade
+	$(PY) -m flask --app app seed
+	$(PY) app.py
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/ingest.py
+
+setup: system-packages $(VENV)/.installed $(MO_FILES)
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:" $$missing; \
+		$(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --progress-bar on pip
+	$(PY) -m pip install --progress-bar on -r requirements.txt
+	touch $@
+
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+clean:
+	rm -rf $(VENV) $(MO_FILES)

@@ -1,0 +1,181 @@
+"""Application factory, configuration and command line.
+
+`python app.py` serves on http://127.0.0.1:5000; `flask --app app db upgrade`, `flask --app app seed`
+and the other commands below manage the database."""
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import swagger_ui_bundle
+from flask import Flask, g, jsonify, send_from_directory
+from flask_babel import Babel
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
+
+from dashboards.i18n import select_locale
+from accounts.permissions import Permission, requires, undeclared_routes
+from inventory.db import make_engine, make_session_factory, migrate, require_migrated
+from inventory.errors import DomainError, SchemaNotMigrated
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: a SQLite file in the instance folder
+    "SECRET_KEY": None,    # None: generated once and kept in the instance folder
+    # Networks a scan may touch. Loopback only unless the operator widens it on purpose.
+    "SCAN_ALLOWLIST": "127.0.0.0/8,::1/128",
+    "MISSING_AFTER_SCANS": 3,
+    "PORT": 5000,  # python app.py listens on 127.0.0.1 only
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
+    "IMPORT_MAX_ROWS": 100_000,
+    "API_TITLE": "Equipment and network readiness",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",  # served from the swagger-ui-bundle package, no CDN
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+}
+# Configuration read from the environment, by name; nothing else in the code reads os.environ.
+ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SCAN_ALLOWLIST": str, "MISSING_AFTER_SCANS": int,
+               "PORT": int}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then instance/config.py, then the environment, then `overrides` (tests)."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update({name: cast(os.environ[name]) for name, cast in ENVIRONMENT.items() if name in os.environ})
+    app.config.update(overrides or {})
+    _fill_instance_defaults(app)
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["engine"] = engine
+    app.extensions["sessions"] = make_session_factory(engine)
+    app.teardown_appcontext(_close_session)
+
+    Babel(app, locale_selector=select_locale)
+    api = Api(app)
+    _register_blueprints(app, api)
+    _register_errors(app)
+    _register_public_routes(app)
+    _register_commands(app)
+
+    missing = undeclared_routes(app)
+    if missing:
+        raise RuntimeError(f"routes without a declared permission: {', '.join(missing)}")
+    return app
+
+
+def _fill_instance_defaults(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"] or not app.config["SECRET_KEY"]:
+        instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'inventory.sqlite3'}"
+    if not app.config["SECRET_KEY"]:
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _register_blueprints(app: Flask, api: Api) -> None:
+    from dashboards.views import blp as dashboards_blp
+    from inventory.api import devices_blp, transfer_blp, units_blp
+    for blueprint in (units_blp, devices_blp, transfer_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(dashboards_blp)  # pages stay out of the API document
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        body: dict[str, Any] = {"code": error.status_code, "status": _STATUS.get(error.status_code, "Error"),
+                                "message": error.reason}
+        if error.field:
+            body["errors"] = {"json": {error.field: [error.reason]}}
+        if error.details is not None:
+            body["details"] = error.details
+        return jsonify(body), error.status_code
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database went away mid-request: the transaction is rolled back, nothing is half-written.
+        log.error("database unavailable: %s", error.orig)
+        return jsonify({"code": 503, "status": "Service Unavailable",
+                        "message": "the database is unavailable; nothing was changed, try again"}), 503
+
+    @app.before_request
+    def schema_is_current():
+        if not app.extensions.get("schema_checked"):
+            require_migrated(app.extensions["engine"])  # SchemaNotMigrated -> 503 with the fix
+            app.extensions["schema_checked"] = True
+
+
+_STATUS = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity",
+           503: "Service Unavailable"}
+
+
+def _register_public_routes(app: Flask) -> None:
+    @app.get("/api/docs/static/<path:filename>")
+    @requires(Permission.PUBLIC)
+    def swagger_ui_static(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.get("/health")
+    @requires(Permission.PUBLIC)
+    def health():
+        return {"status": "ok"}
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def _register_commands(app: Flask) -> None:
+    db = click.Group("db", help="Database schema.")
+    app.cli.add_command(db)
+
+    @db.command("upgrade")
+    def db_upgrade():
+        """Apply the migrations the database lacks."""
+        migrate(app.extensions["engine"])
+        click.echo("database schema is current")
+
+    @app.cli.command("seed")
+    def seed():
+        """Load the example organisation into an empty database."""
+        from inventory.examples import load_example_organisation
+        with app.extensions["sessions"]() as session, session.begin():
+            loaded = load_example_organisation(session)
+        click.echo(f"example organisation: {loaded} units loaded" if loaded else
+                   "example organisation: units already present, nothing loaded")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    try:
+        require_migrated(app.extensions["engine"])
+    except SchemaNotMigrated as error:
+        sys.exit(f"refusing to start: {error.reason}")
+    from waitress import serve
+    host, port = "127.0.0.1", app.config["PORT"]
+    print(f"Service ready: http://{host}:{port}/  (API documentation: http://{host}:{port}/api/docs)", flush=True)
+    serve(app, host=host, port=port, threads=8)
+
+
+if __name__ == "__main__":
+    main()

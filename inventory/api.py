@@ -1,0 +1,236 @@
+"""HTTP API of the inventory: units and reorganisations, devices and history, import and export.
+
+Handlers are thin: the schema parses, a service acts in the request's session, the handler commits
+only when the service returned; any error leaves the session uncommitted and the teardown discards it."""
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from accounts.permissions import Permission, requires
+from inventory import devices, transfer, units
+from inventory.db import request_session
+from inventory.errors import InvalidInput
+from inventory.observations import ObservedInterface
+from inventory.schemas import (DeviceCreateSchema, DeviceListArgs, DevicePageSchema, DeviceSchema,
+                               DeviceWriteSchema, ExportArgs, HistoryPageSchema, ImportArgs, ImportFileSchema,
+                               ImportReportSchema, LinkSchema, MergeSchema, MoveDeviceSchema, PageArgs,
+                               ReorganisationSchema, SplitSchema, UnitCreateSchema, UnitListArgs, UnitSchema,
+                               UnitTreeSchema, UnitUpdateSchema)
+
+units_blp = Blueprint("units", __name__, url_prefix="/api/units", description="The organisation tree")
+devices_blp = Blueprint("devices", __name__, url_prefix="/api/devices", description="Devices and their history")
+transfer_blp = Blueprint("transfer", __name__, url_prefix="/api", description="Import and export")
+
+# Until accounts exist every write is attributed to this name in history and provenance.
+ANONYMOUS = "anonymous"
+
+
+@units_blp.route("")
+class Units(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @units_blp.arguments(UnitListArgs, location="query")
+    @units_blp.response(200, UnitSchema(many=True))
+    def get(self, args):
+        """List units, inactive (merged or split) ones included unless asked otherwise."""
+        return units.list_units(request_session(), include_inactive=args["include_inactive"])
+
+    @requires(Permission.UNITS_MANAGE)
+    @units_blp.arguments(UnitCreateSchema)
+    @units_blp.response(201, UnitSchema)
+    def post(self, args):
+        """Create a unit."""
+        session = request_session()
+        unit = units.create_unit(session, units.NewUnit(args["code"], args["name"], args["kind"],
+                                                        args["staff_count"]), parent_code=args["parent_code"])
+        session.commit()
+        return unit
+
+
+@units_blp.route("/tree")
+class UnitTree(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @units_blp.response(200, UnitTreeSchema(many=True))
+    def get(self):
+        """The active organisation as a tree, from its roots."""
+        return [u for u in units.list_units(request_session(), include_inactive=False) if u.parent is None]
+
+
+@units_blp.route("/<string:code>")
+class UnitByCode(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @units_blp.response(200, UnitSchema)
+    def get(self, code):
+        """One unit."""
+        return units.get_unit(request_session(), code)
+
+    @requires(Permission.UNITS_MANAGE)
+    @units_blp.arguments(UnitUpdateSchema)
+    @units_blp.response(200, UnitSchema)
+    def patch(self, args, code):
+        """Rename, re-count or move a unit in the tree."""
+        session = request_session()
+        unit = units.update_unit(session, code, args)
+        session.commit()
+        return unit
+
+
+@units_blp.route("/merge")
+class UnitMerge(MethodView):
+    @requires(Permission.UNITS_MANAGE)
+    @units_blp.arguments(MergeSchema)
+    @units_blp.response(201, ReorganisationSchema)
+    def post(self, args):
+        """Merge units into an existing or a new unit; their devices and sub-units move there."""
+        session = request_session()
+        into_new = units.NewUnit(**args["into_new"]) if "into_new" in args else None
+        record = units.merge_units(session, args["sources"], into_code=args.get("into_code"), into_new=into_new,
+                                   parent_code=args.get("parent_code"), effective_on=args["effective_on"],
+                                   note=args["note"])
+        session.commit()
+        return record
+
+
+@units_blp.route("/<string:code>/split")
+class UnitSplit(MethodView):
+    @requires(Permission.UNITS_MANAGE)
+    @units_blp.arguments(SplitSchema)
+    @units_blp.response(201, ReorganisationSchema)
+    def post(self, args, code):
+        """Split a unit into new units; devices go where `device_targets` says, the rest to the first."""
+        session = request_session()
+        record = units.split_unit(session, code, [units.NewUnit(**t) for t in args["targets"]],
+                                  device_targets={int(k): v for k, v in args["device_targets"].items()},
+                                  effective_on=args["effective_on"], note=args["note"])
+        session.commit()
+        return record
+
+
+@devices_blp.route("")
+class Devices(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @devices_blp.arguments(DeviceListArgs, location="query")
+    @devices_blp.response(200, DevicePageSchema)
+    def get(self, args):
+        """Find devices: by unit (with the units below it), class, status, vendor or free text."""
+        wanted = devices.DeviceFilter(unit_code=args.get("unit"), device_class=args.get("device_class"),
+                                      status=args.get("status"), vendor=args.get("vendor"), text=args.get("q"))
+        sort = args["sort"]
+        return devices.list_devices(request_session(), wanted, sort=sort.lstrip("-"),
+                                    descending=sort.startswith("-"), page=args["page"],
+                                    page_size=args["page_size"])
+
+    @requires(Permission.INVENTORY_WRITE)
+    @devices_blp.arguments(DeviceCreateSchema)
+    @devices_blp.response(201, DeviceSchema)
+    def post(self, args):
+        """Record a device by hand; a known serial or MAC merges into that device."""
+        session = request_session()
+        unit_code = args.pop("unit_code")
+        interfaces = [ObservedInterface(name=i.get("name"), mac=i.get("mac"), ips=tuple(i.get("ips", ())),
+                                        speed_mbps=i.get("speed_mbps")) for i in args.pop("interfaces")]
+        specs = args.pop("specs", None)
+        device = devices.record_device(session, unit_code, args, by=ANONYMOUS, specs=specs, interfaces=interfaces)
+        session.commit()
+        return device
+
+
+@devices_blp.route("/<int:device_id>")
+class DeviceById(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @devices_blp.response(200, DeviceSchema)
+    def get(self, device_id):
+        """One device with its interfaces and the source of every field."""
+        return devices.get_device(request_session(), device_id)
+
+    @requires(Permission.INVENTORY_WRITE)
+    @devices_blp.arguments(DeviceWriteSchema)
+    @devices_blp.response(200, DeviceSchema)
+    def patch(self, args, device_id):
+        """Correct a device's fields by hand; the change is kept in its history."""
+        if not args:
+            raise InvalidInput("nothing to change", field="json")
+        session = request_session()
+        device = devices.update_device(session, device_id, args, by=ANONYMOUS)
+        session.commit()
+        return device
+
+
+@devices_blp.route("/<int:device_id>/unit")
+class DeviceUnit(MethodView):
+    @requires(Permission.INVENTORY_WRITE)
+    @devices_blp.arguments(MoveDeviceSchema)
+    @devices_blp.response(200, DeviceSchema)
+    def put(self, args, device_id):
+        """Move a device to another unit."""
+        session = request_session()
+        device = devices.move_device(session, device_id, args["unit_code"], by=ANONYMOUS)
+        session.commit()
+        return device
+
+
+@devices_blp.route("/<int:device_id>/history")
+class DeviceHistory(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @devices_blp.arguments(PageArgs, location="query")
+    @devices_blp.response(200, HistoryPageSchema)
+    def get(self, args, device_id):
+        """What changed on a device, newest first."""
+        return devices.device_history(request_session(), device_id, page=args["page"], page_size=args["page_size"])
+
+
+@devices_blp.route("/<int:device_id>/links")
+class DeviceLinks(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @devices_blp.response(200, LinkSchema(many=True))
+    def get(self, device_id):
+        """The device's neighbours, either end."""
+        session = request_session()
+        devices.get_device(session, device_id)
+        return devices.device_links(session, device_id)
+
+
+@transfer_blp.route("/imports/<any(devices, units):kind>")
+class Import(MethodView):
+    @requires(Permission.INVENTORY_WRITE)
+    @transfer_blp.arguments(ImportArgs, location="query")
+    @transfer_blp.arguments(ImportFileSchema, location="files")
+    @transfer_blp.response(200, ImportReportSchema)
+    @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
+    def post(self, args, files, kind):
+        """Import a CSV or XLSX file: all rows or none, with a report of every rejected row."""
+        upload = files["file"]
+        session = request_session()
+        max_rows = current_app.config["IMPORT_MAX_ROWS"]
+        content = upload.read()
+        if kind == "devices":
+            report = transfer.import_devices(session, upload.filename or "", content, by=ANONYMOUS,
+                                             max_rows=max_rows, dry_run=args["dry_run"])
+        else:
+            report = transfer.import_units(session, upload.filename or "", content, max_rows=max_rows,
+                                           dry_run=args["dry_run"])
+        if args["dry_run"]:
+            session.rollback()
+        else:
+            session.commit()
+        return report
+
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@transfer_blp.route("/exports/<any(devices, units):kind>")
+class Export(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @transfer_blp.arguments(ExportArgs, location="query")
+    @transfer_blp.response(200, description="The file, as CSV or XLSX.")
+    def get(self, args, kind):
+        """Export devices (of a unit and the units below it) or units, in the import's columns."""
+        session = request_session()
+        fmt = args["format"]
+        if kind == "devices":
+            content = transfer.export_devices(session, unit_code=args.get("unit"), fmt=fmt)
+        else:
+            content = transfer.export_units(session, fmt=fmt)
+        return Response(content, mimetype=MEDIA_TYPES[fmt],
+                        headers={"Content-Disposition": f"attachment; filename={kind}.{fmt}"})

@@ -1,0 +1,126 @@
+"""Services for devices: finding them, reading their history, and a person's own records.
+
+A person's records and edits go through `ingest` like every other source, as method `manual`,
+so they carry provenance and history the same way. Nothing here commits."""
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from inventory.errors import NotFound
+from inventory.ingest import IngestBatch, ingest
+from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, Unit, utcnow
+from inventory.observations import ObservedDevice, ObservedInterface
+from inventory.units import subtree_ids
+
+SORTABLE = {"id": Device.id, "vendor": Device.vendor, "model": Device.model, "hostname": Device.hostname,
+            "serial": Device.serial, "class": Device.device_class, "status": Device.status,
+            "last_seen": Device.last_seen, "first_seen": Device.first_seen, "unit": Unit.code,
+            "price": Device.purchase_price_vnd}
+
+
+@dataclass(frozen=True)
+class DeviceFilter:
+    unit_code: str | None = None  # the unit and every unit below it
+    device_class: DeviceClass | None = None
+    status: DeviceStatus | None = None
+    vendor: str | None = None
+    text: str | None = None  # any of serial, model, vendor, hostname, location, MAC, IP
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    page_size: int
+
+
+def get_device(session: Session, device_id: int) -> Device:
+    device = session.get(Device, device_id, options=[selectinload(Device.interfaces), selectinload(Device.unit)])
+    if device is None:
+        raise NotFound(f"device {device_id} does not exist", field="device_id")
+    return device
+
+
+def list_devices(session: Session, wanted: DeviceFilter, *, sort: str = "id", descending: bool = False,
+                 page: int = 1, page_size: int = 50) -> Page:
+    query = _filtered(session, select(Device).join(Device.unit), wanted)
+    total = session.scalar(_filtered(session, select(func.count(Device.id)).join(Device.unit), wanted))
+    column = SORTABLE[sort]
+    order = [column.desc() if descending else column.asc(), Device.id.desc() if descending else Device.id]
+    items = session.scalars(query.order_by(*order).offset((page - 1) * page_size).limit(page_size)
+                            .options(selectinload(Device.interfaces))).all()
+    return Page(items=list(items), total=total or 0, page=page, page_size=page_size)
+
+
+def _filtered(session: Session, query: Select, wanted: DeviceFilter) -> Select:
+    if wanted.unit_code:
+        query = query.where(Device.unit_id.in_(subtree_ids(session, wanted.unit_code)))
+    if wanted.device_class:
+        query = query.where(Device.device_class == wanted.device_class)
+    if wanted.status:
+        query = query.where(Device.status == wanted.status)
+    if wanted.vendor:
+        query = query.where(func.lower(Device.vendor) == wanted.vendor.lower())
+    if wanted.text:
+        like = f"%{_escape_like(wanted.text.strip().lower())}%"
+        by_interface = select(Interface.device_id).where(or_(
+            func.lower(Interface.mac).like(like, escape="\\"), func.lower(Interface.ips).like(like, escape="\\")))
+        query = query.where(or_(*(func.lower(c).like(like, escape="\\") for c in (
+            Device.serial, Device.model, Device.vendor, Device.hostname, Device.location)),
+            Device.id.in_(by_interface)))
+    return query
+
+
+def device_history(session: Session, device_id: int, *, page: int = 1, page_size: int = 100) -> Page:
+    get_device(session, device_id)
+    where = DeviceEvent.device_id == device_id
+    total = session.scalar(select(func.count(DeviceEvent.id)).where(where))
+    events = session.scalars(select(DeviceEvent).where(where).order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())
+                             .offset((page - 1) * page_size).limit(page_size)).all()
+    return Page(items=list(events), total=total or 0, page=page, page_size=page_size)
+
+
+def device_links(session: Session, device_id: int) -> list[Link]:
+    return list(session.scalars(select(Link).where(
+        or_(Link.device_id == device_id, Link.remote_device_id == device_id)).order_by(Link.id)))
+
+
+def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *, by: str,
+                  specs: Mapping[str, Any] | None = None,
+                  interfaces: Sequence[ObservedInterface] = (), device_id: int | None = None) -> Device:
+    """A person's record of a device: new, or (with `device_id`) a correction of a known one.
+
+    If the serial or a MAC is already known, the record merges into that device instead of
+    creating a second one."""
+    observation = ObservedDevice(method="manual", observed_at=utcnow(), unit_code=unit_code, source=by,
+                                 fields=dict(values), specs=dict(specs or {}), interfaces=tuple(interfaces),
+                                 device_id=device_id)
+    result = ingest(session, IngestBatch([observation]))
+    return get_device(session, result.device_ids[0])
+
+
+def update_device(session: Session, device_id: int, changes: Mapping[str, Any], *, by: str) -> Device:
+    device = get_device(session, device_id)
+    changes = dict(changes)
+    unit_code = changes.pop("unit_code", None) or device.unit.code
+    specs = changes.pop("specs", None)
+    return record_device(session, unit_code, changes, by=by, specs=specs, device_id=device_id)
+
+
+def move_device(session: Session, device_id: int, to_unit_code: str, *, by: str) -> Device:
+    """Move a device to another unit; the move appears in its history."""
+    get_device(session, device_id)
+    return record_device(session, to_unit_code, {}, by=by, device_id=device_id)
+
+
+def device_counts_by_unit(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Unit.code, func.count(Device.id)).join(Device.unit).group_by(Unit.code))
+    return dict(rows.all())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,31 @@
+"""Domain errors: a reason for the user and the field at fault, mapped to HTTP once in app.py."""
+
+
+class DomainError(Exception):
+    """A refusal the user can act on. `reason` is shown as is; `field` names the input at fault."""
+
+    status_code = 400
+
+    def __init__(self, reason: str, *, field: str | None = None, details: object = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+        self.details = details
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class InvalidInput(DomainError):
+    """Input that passed the schema but breaks a domain rule (422, like a schema error)."""
+
+    status_code = 422
+
+
+class SchemaNotMigrated(DomainError):
+    status_code = 503

@@ -1,0 +1,186 @@
+"""Units, devices, interfaces, links, observations and history: what the city really has."""
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inventory.db import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # stored naive, always UTC
+
+
+class UnitKind(enum.StrEnum):
+    CITY = "city"
+    AGENCY = "agency"
+    WARD = "ward"
+    COMMUNE = "commune"
+    DEPARTMENT = "department"
+    OTHER = "other"
+
+
+class ReorganisationKind(enum.StrEnum):
+    MERGE = "merge"
+    SPLIT = "split"
+
+
+class DeviceClass(enum.StrEnum):
+    SWITCH = "switch"
+    ROUTER = "router"
+    FIREWALL = "firewall"
+    WIRELESS = "wireless"
+    PRINTER = "printer"
+    SCANNER = "scanner"
+    UPS = "ups"
+    SERVER = "server"
+    WORKSTATION = "workstation"
+    LAPTOP = "laptop"
+    NAS = "nas"
+    CAMERA = "camera"
+    PHONE = "phone"
+    VIDEO_CONFERENCE = "video-conference"
+    OTHER = "other"
+
+
+class DeviceStatus(enum.StrEnum):
+    IN_USE = "in_use"
+    SPARE = "spare"
+    BROKEN = "broken"
+    RETIRED = "retired"
+    MISSING = "missing"  # unseen for N complete scans of its scope; never deleted
+
+
+class Unit(Base):
+    """A ward, commune, agency or department of the city, in a tree; merged units stay, inactive."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[UnitKind]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    staff_count: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Set when the unit is merged into or split into others: where its devices went.
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    dissolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    is_example: Mapped[bool] = mapped_column(default=False)  # loaded by `flask seed`, replaceable
+
+    parent: Mapped["Unit | None"] = relationship(remote_side=[id], foreign_keys=[parent_id],
+                                                 back_populates="children")
+    children: Mapped[list["Unit"]] = relationship(foreign_keys=[parent_id], back_populates="parent")
+    successor: Mapped["Unit | None"] = relationship(remote_side=[id], foreign_keys=[successor_id])
+    devices: Mapped[list["Device"]] = relationship(back_populates="unit")
+
+
+class Reorganisation(Base):
+    """One merge or split, as decided: which units went into which, from which date."""
+
+    __tablename__ = "reorganisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReorganisationKind]
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    source_codes: Mapped[list[str]] = mapped_column(JSON)
+    target_codes: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Device(Base):
+    """One physical device, however many scans, imports and people have described it."""
+
+    __tablename__ = "device"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    device_class: Mapped[DeviceClass] = mapped_column(default=DeviceClass.OTHER, index=True)
+    vendor: Mapped[str | None] = mapped_column(String(100), index=True)
+    model: Mapped[str | None] = mapped_column(String(200))
+    serial: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    firmware: Mapped[str | None] = mapped_column(String(255))
+    os: Mapped[str | None] = mapped_column(String(255))
+    specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cpu, ram_mb, storage_gb, ports, poe
+    status: Mapped[DeviceStatus] = mapped_column(default=DeviceStatus.IN_USE, index=True)
+    location: Mapped[str | None] = mapped_column(String(200))
+    purchase_date: Mapped[dt.date | None] = mapped_column(Date)
+    # Whole dong (VND has no minor unit); BigInteger because plan totals pass 2**31.
+    purchase_price_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    warranty_end: Mapped[dt.date | None] = mapped_column(Date)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    source: Mapped[str] = mapped_column(String(32))  # the method that last described it
+    # For each field, who said its current value: {"model": {"method": "snmp", "source": "...", "at": "..."}}.
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The scan scope that last saw it and how many complete scans of that scope since have not.
+    scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    missed_scans: Mapped[int] = mapped_column(default=0)
+
+    unit: Mapped[Unit] = relationship(back_populates="devices")
+    interfaces: Mapped[list["Interface"]] = relationship(back_populates="device", cascade="all, delete-orphan",
+                                                         order_by="Interface.id")
+
+    __table_args__ = (Index("ix_device_hostname_unit", "hostname", "unit_id"),)
+
+
+class Interface(Base):
+    """A port or network interface of a device: name, MAC, addresses, speed."""
+
+    __tablename__ = "interface"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    mac: Mapped[str | None] = mapped_column(String(17), index=True)  # aa:bb:cc:dd:ee:ff
+    ips: Mapped[list[str]] = mapped_column(JSON, default=list)
+    speed_mbps: Mapped[int | None] = mapped_column(BigInteger)
+
+    device: Mapped[Device] = relationship(back_populates="interfaces")
+
+
+class Link(Base):
+    """A cable between two devices, as a neighbour protocol or a forwarding table showed it."""
+
+    __tablename__ = "link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    port: Mapped[str] = mapped_column(String(100), default="")
+    remote_device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    remote_port: Mapped[str] = mapped_column(String(100), default="")
+    protocol: Mapped[str] = mapped_column(String(16))  # lldp, cdp, fdb, manual
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("device_id", "port", "remote_device_id", "remote_port",
+                                       name="uq_link_ends"),)
+
+
+class Observation(Base):
+    """One piece of evidence from one method at one time, kept as it arrived."""
+
+    __tablename__ = "observation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    observed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # A hash of method, source, time and evidence: the same observation twice is stored once.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DeviceEvent(Base):
+    """The history of a device: created, a field changed, moved, missing, reappeared."""
+
+    __tablename__ = "device_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    method: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,250 @@
+"""What a source saw of one device, validated and normalised before ingestion trusts it.
+
+Pure: no database. Every source (nmap, SNMP, forwarding tables, spreadsheets, people) builds
+`ObservedDevice`s; `normalise` turns raw values into the canonical forms that matching relies on
+(one spelling of a MAC, a serial or a hostname) or says exactly which value is wrong."""
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import netaddr
+
+from inventory.errors import InvalidInput
+from inventory.models import DeviceClass, DeviceStatus
+
+# How much each method is believed, field by field: a value replaces another only when its method
+# ranks at least as high (and, at equal rank, is not older). People correcting a record win;
+# SNMP reads what the device says of itself; nmap and forwarding tables only infer.
+METHOD_RANK: Mapping[str, int] = {
+    "manual": 50, "snmp": 40, "collector": 35, "import": 30, "nmap": 20, "fdb": 10, "arp": 10,
+}
+
+# Fields an observation may describe, beside interfaces and specs.
+TEXT_FIELDS = ("vendor", "model", "serial", "hostname", "firmware", "os", "location")
+DATE_FIELDS = ("purchase_date", "warranty_end")
+DEVICE_FIELDS = (*TEXT_FIELDS, "device_class", "status", *DATE_FIELDS, "purchase_price_vnd")
+
+# Values that firmware and spreadsheets put where a serial is unknown: trusting them would merge
+# every device that carries one into a single record.
+PLACEHOLDER_SERIALS = frozenset({
+    "", "0", "00000000", "0000000000", "0123456789", "1234567890", "NONE", "NULL", "N/A", "NA", "-",
+    "UNKNOWN", "DEFAULT", "DEFAULT STRING", "NOT SPECIFIED", "NOT AVAILABLE", "NOT APPLICABLE",
+    "SYSTEM SERIAL NUMBER", "TO BE FILLED BY O.E.M.", "TO BE FILLED BY OEM", "SERIAL", "XXXXXXXXXX",
+})
+_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$")
+
+
+@dataclass(frozen=True)
+class ObservedInterface:
+    name: str | None = None
+    mac: str | None = None
+    ips: tuple[str, ...] = ()
+    speed_mbps: int | None = None
+
+
+@dataclass(frozen=True)
+class ObservedNeighbour:
+    """A device seen at the other end of one of this device's ports (LLDP, CDP, forwarding table)."""
+    protocol: str
+    port: str = ""
+    remote_port: str = ""
+    remote_serial: str | None = None
+    remote_mac: str | None = None
+    remote_hostname: str | None = None
+
+
+@dataclass(frozen=True)
+class ObservedDevice:
+    """One piece of evidence about one device from one method at one time."""
+    method: str
+    observed_at: dt.datetime
+    unit_code: str
+    source: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    specs: Mapping[str, Any] = field(default_factory=dict)
+    interfaces: tuple[ObservedInterface, ...] = ()
+    neighbours: tuple[ObservedNeighbour, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the source's own evidence, kept verbatim
+    device_id: int | None = None  # a person editing a known record names it; sources never do
+
+    @property
+    def serial(self) -> str | None:
+        return self.fields.get("serial")
+
+    @property
+    def hostname(self) -> str | None:
+        return self.fields.get("hostname")
+
+    @property
+    def macs(self) -> list[str]:
+        return [i.mac for i in self.interfaces if i.mac]
+
+
+def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevice:
+    """The observation in canonical form, or InvalidInput naming the observation and the field."""
+    where = f"observations[{position}]"
+    if observation.method not in METHOD_RANK:
+        raise InvalidInput(f"{where}: unknown method {observation.method!r}; "
+                           f"one of {', '.join(sorted(METHOD_RANK))}", field="method")
+    if not isinstance(observation.observed_at, dt.datetime):
+        raise InvalidInput(f"{where}: observed_at must be a date and time", field="observed_at")
+    unknown = sorted(set(observation.fields) - set(DEVICE_FIELDS))
+    if unknown:
+        raise InvalidInput(f"{where}: unknown field {unknown[0]!r}", field=unknown[0])
+    fields = {name: _normalise_field(name, value, where) for name, value in observation.fields.items()}
+    if observation.method != "manual":  # only a person may clear a value; sources that lack one say nothing
+        fields = {name: value for name, value in fields.items() if value is not None}
+    interfaces = tuple(_normalise_interface(i, f"{where}.interfaces[{n}]")
+                       for n, i in enumerate(observation.interfaces))
+    neighbours = tuple(_normalise_neighbour(nb, f"{where}.neighbours[{n}]")
+                       for n, nb in enumerate(observation.neighbours))
+    return replace(observation, unit_code=observation.unit_code.strip(), fields=fields,
+                   observed_at=_naive_utc(observation.observed_at), specs=_json_safe(dict(observation.specs)),
+                   interfaces=interfaces, neighbours=neighbours)
+
+
+def normalise_mac(value: str, where: str = "mac") -> str:
+    try:
+        return str(netaddr.EUI(value.strip(), dialect=netaddr.mac_unix_expanded))
+    except (netaddr.AddrFormatError, TypeError, ValueError):
+        raise InvalidInput(f"{where}: {value!r} is not a MAC address", field="mac") from None
+
+
+def normalise_serial(value: Any) -> str | None:
+    text = " ".join(str(value).split()).upper()
+    return None if text in PLACEHOLDER_SERIALS else text[:64]
+
+
+def normalise_hostname(value: str, where: str = "hostname") -> str | None:
+    text = value.strip().rstrip(".").lower()
+    if not text:
+        return None
+    if len(text) > 253 or not _HOSTNAME.match(text):
+        raise InvalidInput(f"{where}: {value!r} is not a host name", field="hostname")
+    return text
+
+
+def fingerprint(observation: ObservedDevice) -> str:
+    """Identical observations (a batch sent twice) hash alike, so they are stored once."""
+    payload = json.dumps([observation.method, observation.source, observation.observed_at.isoformat(),
+                          evidence_of(observation)], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def evidence_of(observation: ObservedDevice) -> dict[str, Any]:
+    evidence: dict[str, Any] = {"unit": observation.unit_code,
+                                "fields": _json_safe(dict(observation.fields))}
+    if observation.specs:
+        evidence["specs"] = dict(observation.specs)
+    if observation.interfaces:
+        evidence["interfaces"] = [{k: v for k, v in vars(i).items() if v not in (None, ())}
+                                  | ({"ips": list(i.ips)} if i.ips else {}) for i in observation.interfaces]
+    if observation.neighbours:
+        evidence["neighbours"] = [{k: v for k, v in vars(nb).items() if v} for nb in observation.neighbours]
+    if observation.raw:
+        evidence["raw"] = _json_safe(dict(observation.raw))
+    return evidence
+
+
+def _normalise_field(name: str, value: Any, where: str) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    at = f"{where}.{name}"
+    if name == "serial":
+        return normalise_serial(value)
+    if name == "hostname":
+        return normalise_hostname(str(value), at)
+    if name in TEXT_FIELDS:
+        return " ".join(str(value).split())[:255]
+    if name == "device_class":
+        return _enum_value(DeviceClass, value, at, name)
+    if name == "status":
+        return _enum_value(DeviceStatus, value, at, name)
+    if name in DATE_FIELDS:
+        return _date(value, at, name)
+    if name == "purchase_price_vnd":
+        return _price(value, at)
+    raise AssertionError(name)
+
+
+def _enum_value(enum_type, value: Any, at: str, name: str):
+    try:
+        return enum_type(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_type)
+        raise InvalidInput(f"{at}: {value!r} is not one of {allowed}", field=name) from None
+
+
+def _date(value: Any, at: str, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{at}: {value!r} is not a date (YYYY-MM-DD)", field=name) from None
+
+
+def _price(value: Any, at: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{at}: {value!r} is not a whole number of dong", field="purchase_price_vnd")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        value = value.strip().replace(".", "").replace(",", "").replace(" ", "")  # 15.500.000 or 15,500,000
+    try:
+        price = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{at}: {value!r} is not a whole number of dong",
+                           field="purchase_price_vnd") from None
+    if price < 0 or price > 10**15:
+        raise InvalidInput(f"{at}: {price} dong is out of range (0 to 10^15)", field="purchase_price_vnd")
+    return price
+
+
+def _normalise_interface(interface: ObservedInterface, where: str) -> ObservedInterface:
+    ips = []
+    for ip in interface.ips:
+        try:
+            ips.append(str(netaddr.IPAddress(str(ip).strip())))
+        except (netaddr.AddrFormatError, ValueError):
+            raise InvalidInput(f"{where}.ips: {ip!r} is not an IP address", field="ips") from None
+    speed = interface.speed_mbps
+    if speed is not None and (not isinstance(speed, int) or speed < 0):
+        raise InvalidInput(f"{where}.speed_mbps: {speed!r} is not a speed in Mbit/s", field="speed_mbps")
+    name = " ".join(interface.name.split())[:100] if interface.name else None
+    mac = normalise_mac(interface.mac, f"{where}.mac") if interface.mac else None
+    return ObservedInterface(name=name, mac=mac, ips=tuple(dict.fromkeys(ips)), speed_mbps=speed)
+
+
+def _normalise_neighbour(neighbour: ObservedNeighbour, where: str) -> ObservedNeighbour:
+    serial = normalise_serial(neighbour.remote_serial) if neighbour.remote_serial else None
+    mac = normalise_mac(neighbour.remote_mac, f"{where}.remote_mac") if neighbour.remote_mac else None
+    host = normalise_hostname(neighbour.remote_hostname, f"{where}.remote_hostname") \
+        if neighbour.remote_hostname else None
+    if not (serial or mac or host):
+        raise InvalidInput(f"{where}: a neighbour needs a serial, a MAC or a host name", field="neighbours")
+    return replace(neighbour, remote_serial=serial, remote_mac=mac, remote_hostname=host,
+                   port=neighbour.port.strip()[:100], remote_port=neighbour.remote_port.strip()[:100])
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _json_safe(value: Any) -> Any:
+    """Dates and enums as text, so that evidence survives a round trip through JSON unchanged."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # StrEnum
+        return value.value
+    return value

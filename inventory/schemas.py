@@ -1,0 +1,217 @@
+"""What the inventory API accepts and returns."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from inventory.devices import SORTABLE
+from inventory.models import DeviceClass, DeviceStatus, UnitKind
+
+CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
+                       error="1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")
+TEXT = validate.Length(min=1, max=200)
+
+
+class UnitSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.Enum(UnitKind, by_value=True)
+    parent_code = fields.Function(lambda u: u.parent.code if u.parent else None)
+    staff_count = fields.Integer()
+    active = fields.Boolean()
+    successor_code = fields.Function(lambda u: u.successor.code if u.successor else None)
+    dissolved_on = fields.Date(allow_none=True)
+    is_example = fields.Boolean()
+
+
+class UnitTreeSchema(UnitSchema):
+    children = fields.Function(lambda u: UnitTreeSchema(many=True).dump([c for c in u.children if c.active]))
+
+
+class UnitListArgs(Schema):
+    include_inactive = fields.Boolean(load_default=True)
+
+
+class UnitCreateSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=TEXT)
+    kind = fields.Enum(UnitKind, by_value=True, required=True)
+    parent_code = fields.String(load_default=None, allow_none=True, validate=CODE)
+    staff_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class UnitUpdateSchema(Schema):
+    name = fields.String(validate=TEXT)
+    kind = fields.Enum(UnitKind, by_value=True)
+    parent_code = fields.String(allow_none=True, validate=CODE)
+    staff_count = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+
+
+class NewUnitSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=TEXT)
+    kind = fields.Enum(UnitKind, by_value=True, required=True)
+    staff_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class MergeSchema(Schema):
+    sources = fields.List(fields.String(validate=CODE), required=True, validate=validate.Length(min=1, max=500))
+    into_code = fields.String(validate=CODE)
+    into_new = fields.Nested(NewUnitSchema)
+    parent_code = fields.String(validate=CODE)
+    effective_on = fields.Date(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @validates_schema
+    def one_target(self, data, **_kwargs):
+        if ("into_code" in data) == ("into_new" in data):
+            raise ValidationError("give exactly one of into_code and into_new", field_name="into_code")
+
+
+class SplitSchema(Schema):
+    targets = fields.List(fields.Nested(NewUnitSchema), required=True, validate=validate.Length(min=2, max=100))
+    device_targets = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{1,12}$",
+                                                                             error="a device id")),
+                                 values=fields.String(validate=CODE), load_default=dict)
+    effective_on = fields.Date(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReorganisationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(attribute="kind.value")
+    effective_on = fields.Date()
+    source_codes = fields.List(fields.String())
+    target_codes = fields.List(fields.String())
+    note = fields.String()
+    recorded_at = fields.DateTime()
+
+
+class InterfaceSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    mac = fields.String(allow_none=True, validate=validate.Length(max=32))
+    ips = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
+                      validate=validate.Length(max=64))
+    speed_mbps = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+
+
+class DeviceSchema(Schema):
+    id = fields.Integer()
+    unit_code = fields.Function(lambda d: d.unit.code)
+    device_class = fields.Enum(DeviceClass, by_value=True)
+    vendor = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True)
+    hostname = fields.String(allow_none=True)
+    firmware = fields.String(allow_none=True)
+    os = fields.String(allow_none=True)
+    specs = fields.Dict()
+    status = fields.Enum(DeviceStatus, by_value=True)
+    location = fields.String(allow_none=True)
+    purchase_date = fields.Date(allow_none=True)
+    purchase_price_vnd = fields.Integer(allow_none=True)
+    warranty_end = fields.Date(allow_none=True)
+    first_seen = fields.DateTime()
+    last_seen = fields.DateTime()
+    source = fields.String()
+    provenance = fields.Dict()
+    interfaces = fields.List(fields.Nested(InterfaceSchema))
+
+
+class DeviceWriteSchema(Schema):
+    """A person's record of a device. On create, `unit_code` is required."""
+    unit_code = fields.String(validate=CODE)
+    device_class = fields.Enum(DeviceClass, by_value=True)
+    vendor = fields.String(allow_none=True, validate=validate.Length(max=100))
+    model = fields.String(allow_none=True, validate=TEXT)
+    serial = fields.String(allow_none=True, validate=validate.Length(max=64))
+    hostname = fields.String(allow_none=True, validate=validate.Length(max=253))
+    firmware = fields.String(allow_none=True, validate=validate.Length(max=255))
+    os = fields.String(allow_none=True, validate=validate.Length(max=255))
+    specs = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
+                        values=fields.Raw(allow_none=True), validate=validate.Length(max=50))
+    status = fields.Enum(DeviceStatus, by_value=True)
+    location = fields.String(allow_none=True, validate=TEXT)
+    purchase_date = fields.Date(allow_none=True)
+    purchase_price_vnd = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=10**15))
+    warranty_end = fields.Date(allow_none=True)
+
+
+class DeviceCreateSchema(DeviceWriteSchema):
+    unit_code = fields.String(required=True, validate=CODE)
+    interfaces = fields.List(fields.Nested(InterfaceSchema), load_default=list, validate=validate.Length(max=512))
+
+
+class MoveDeviceSchema(Schema):
+    unit_code = fields.String(required=True, validate=CODE)
+
+
+class DeviceListArgs(Schema):
+    unit = fields.String(validate=CODE)
+    device_class = fields.Enum(DeviceClass, by_value=True, data_key="class")
+    status = fields.Enum(DeviceStatus, by_value=True)
+    vendor = fields.String(validate=validate.Length(min=1, max=100))
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    sort = fields.String(load_default="id", validate=validate.OneOf(
+        [*SORTABLE, *(f"-{key}" for key in SORTABLE)]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class DevicePageSchema(Schema):
+    items = fields.List(fields.Nested(DeviceSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class DeviceEventSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    kind = fields.String()
+    field = fields.String(allow_none=True)
+    old_value = fields.Raw(allow_none=True)
+    new_value = fields.Raw(allow_none=True)
+    method = fields.String()
+    source = fields.String()
+    detail = fields.String()
+
+
+class HistoryPageSchema(DevicePageSchema):
+    items = fields.List(fields.Nested(DeviceEventSchema))
+
+
+class LinkSchema(Schema):
+    id = fields.Integer()
+    device_id = fields.Integer()
+    port = fields.String()
+    remote_device_id = fields.Integer()
+    remote_port = fields.String()
+    protocol = fields.String()
+    first_seen = fields.DateTime()
+    last_seen = fields.DateTime()
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class ImportFileSchema(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+class ImportReportSchema(Schema):
+    kind = fields.String()
+    rows = fields.Integer()
+    created = fields.Integer()
+    changed = fields.Integer()
+    unchanged = fields.Integer()
+    dry_run = fields.Boolean()
+
+
+class ExportArgs(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+    unit = fields.String(validate=CODE)

@@ -1,0 +1,394 @@
+"""Import and export of units and devices as CSV or XLSX.
+
+An import is all or nothing: every row is checked first, and one bad row rejects the file with a
+report naming each bad row, column and reason. Device rows go through `ingest` as method `import`,
+so they merge with what scans found. Exports use the same columns, so an export edited in a
+spreadsheet imports back."""
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openpyxl
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from inventory.errors import InvalidInput
+from inventory.ingest import IngestBatch, ingest
+from inventory.models import Device, Unit, UnitKind, utcnow
+from inventory.observations import DEVICE_FIELDS, ObservedDevice, ObservedInterface, normalise
+from inventory.units import NewUnit, create_unit, subtree_ids
+
+DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware", "os",
+                  "status", "location", "purchase_date", "purchase_price_vnd", "warranty_end", "macs", "ips")
+SPEC_PREFIX = "spec:"  # spec:cpu, spec:ram_mb ... one column per spec key
+UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "staff_count")
+UNIT_EXPORT_COLUMNS = (*UNIT_COLUMNS, "active", "successor_code", "dissolved_on")
+LIST_SEPARATOR = ";"
+# A cell starting with one of these is a formula to a spreadsheet: exports quote it, imports unquote it.
+FORMULA_START = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int      # as the spreadsheet numbers it: the header is row 1
+    column: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kind: str
+    rows: int
+    created: int
+    changed: int
+    unchanged: int
+    dry_run: bool = False
+
+
+class ImportRejected(InvalidInput):
+    def __init__(self, problems: Sequence[RowProblem]):
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"import rejected, nothing was stored: row {first.row}, column {first.column}: "
+                         f"{first.reason}{more}", field="file",
+                         details=[vars(p) for p in problems])
+        self.problems = list(problems)
+
+
+def read_table(filename: str, content: bytes, *, max_rows: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header and the rows of a CSV or XLSX file (first sheet), by the file name's extension."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix == "csv":
+        header, rows = _read_csv(content)
+    elif suffix == "xlsx":
+        header, rows = _read_xlsx(content)
+    else:
+        raise InvalidInput(f"{filename!r}: only .csv and .xlsx files can be imported", field="file")
+    if len(rows) > max_rows:
+        raise InvalidInput(f"{filename!r} has {len(rows)} rows; at most {max_rows} per import", field="file")
+    return header, [dict(zip(header, _unquote_row(row))) for row in rows]
+
+
+def import_devices(session: Session, filename: str, content: bytes, *, by: str, max_rows: int,
+                   dry_run: bool = False) -> ImportReport:
+    header, rows = read_table(filename, content, max_rows=max_rows)
+    problems = _header_problems(header, required=("unit_code",), allowed=DEVICE_COLUMNS, prefix=SPEC_PREFIX)
+    observations = [] if problems else _device_observations(session, rows, filename, by, problems)
+    if problems:
+        raise ImportRejected(sorted(problems, key=lambda p: p.row))
+    result = ingest(session, IngestBatch(observations))
+    return ImportReport("devices", len(rows), result.created, result.changed, result.unchanged, dry_run)
+
+
+def import_units(session: Session, filename: str, content: bytes, *, max_rows: int,
+                 dry_run: bool = False) -> ImportReport:
+    """Create units that do not exist and update those that do, parents before children."""
+    header, rows = read_table(filename, content, max_rows=max_rows)
+    problems = _header_problems(header, required=("code", "name", "kind"), allowed=UNIT_COLUMNS)
+    if problems:
+        raise ImportRejected(problems)
+    parsed = [_unit_row(n, row, problems) for n, row in enumerate(rows, start=2)]
+    existing = _replace_example(session, {u.code: u for u in session.scalars(select(Unit))})
+    _check_unit_rows(parsed, existing, problems)
+    if problems:
+        raise ImportRejected(sorted(problems, key=lambda p: p.row))
+    created = changed = unchanged = 0
+    for row in _parents_first(parsed, existing):
+        unit = existing.get(row["code"])
+        if unit is None:
+            existing[row["code"]] = create_unit(session, NewUnit(row["code"], row["name"], row["kind"],
+                                                                 row["staff_count"]), parent_code=row["parent_code"])
+            created += 1
+            continue
+        parent = existing.get(row["parent_code"]) if row["parent_code"] else None
+        wanted = (row["name"], row["kind"], row["staff_count"], parent.id if parent else None)
+        if wanted == (unit.name, unit.kind, unit.staff_count, unit.parent_id):
+            unchanged += 1
+            continue
+        unit.name, unit.kind, unit.staff_count, unit.parent = row["name"], row["kind"], row["staff_count"], parent
+        changed += 1
+    session.flush()
+    return ImportReport("units", len(rows), created, changed, unchanged, dry_run)
+
+
+def _replace_example(session: Session, existing: dict[str, Unit]) -> dict[str, Unit]:
+    """The example organisation gives way to the first real one, as long as nothing hangs on it."""
+    if not existing or not all(u.is_example for u in existing.values()):
+        return existing
+    if session.scalars(select(Device.id).limit(1)).first() is not None:
+        return existing
+    for unit in existing.values():
+        unit.parent = None
+    session.flush()
+    for unit in existing.values():
+        session.delete(unit)
+    session.flush()
+    return {}
+
+
+def export_devices(session: Session, *, unit_code: str | None, fmt: str) -> bytes:
+    query = select(Device).options(selectinload(Device.interfaces), selectinload(Device.unit)).order_by(Device.id)
+    if unit_code:
+        query = query.where(Device.unit_id.in_(subtree_ids(session, unit_code)))
+    devices = list(session.scalars(query))
+    spec_keys = sorted({key for d in devices for key in (d.specs or {})})
+    header = [*DEVICE_COLUMNS, *(SPEC_PREFIX + key for key in spec_keys)]
+    rows = ([_device_cell(d, column) for column in DEVICE_COLUMNS] + [(d.specs or {}).get(k) for k in spec_keys]
+            for d in devices)
+    return _write(header, rows, fmt, sheet="devices")
+
+
+def export_units(session: Session, *, fmt: str) -> bytes:
+    units = session.scalars(select(Unit).order_by(Unit.code)).all()
+    rows = ([u.code, u.name, u.kind.value, u.parent.code if u.parent else None, u.staff_count, u.active,
+             u.successor.code if u.successor else None, u.dissolved_on] for u in units)
+    return _write(list(UNIT_EXPORT_COLUMNS), rows, fmt, sheet="units")
+
+
+def _device_observations(session: Session, rows: Sequence[dict[str, Any]], filename: str, by: str,
+                         problems: list[RowProblem]) -> list[ObservedDevice]:
+    units = dict(session.execute(select(Unit.code, Unit.active)).all())
+    now = utcnow()
+    observations, rows_of, first_row_of = [], [], {}
+    for n, row in enumerate(rows, start=2):
+        observation = _device_observation(n, row, units, f"import:{filename} by {by}", now, problems)
+        if observation is None:
+            continue
+        for key in ([("serial", observation.serial)] if observation.serial else []) + \
+                   [("macs", mac) for mac in observation.macs]:
+            if key in first_row_of:
+                problems.append(RowProblem(n, key[0], f"{key[1]} is also on row {first_row_of[key]}"))
+            first_row_of.setdefault(key, n)
+        observations.append(observation)
+        rows_of.append(n)
+    wanted_ids = {o.device_id for o in observations if o.device_id is not None}
+    known = set(session.scalars(select(Device.id).where(Device.id.in_(wanted_ids)))) if wanted_ids else set()
+    for n, o in zip(rows_of, observations):
+        if o.device_id is not None and o.device_id not in known:
+            problems.append(RowProblem(n, "id", f"device {o.device_id} does not exist"))
+    return observations
+
+
+def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], source: str, now: dt.datetime,
+                        problems: list[RowProblem]) -> ObservedDevice | None:
+    before = len(problems)
+    unit_code = _text(row.get("unit_code"))
+    if not unit_code:
+        problems.append(RowProblem(n, "unit_code", "is empty"))
+    elif unit_code not in units:
+        problems.append(RowProblem(n, "unit_code", f"unit {unit_code!r} does not exist"))
+    elif not units[unit_code]:
+        problems.append(RowProblem(n, "unit_code", f"unit {unit_code} is inactive"))
+    device_id = _device_id(n, row.get("id"), problems)
+    fields = {name: row[name] for name in DEVICE_FIELDS if name in row and _text(row[name])}
+    specs = {key[len(SPEC_PREFIX):]: _spec_value(value) for key, value in row.items()
+             if key.startswith(SPEC_PREFIX) and _text(value)}
+    macs = _split(row.get("macs"))
+    ips = _split(row.get("ips"))
+    interfaces = tuple(ObservedInterface(mac=mac, ips=tuple(ips) if i == 0 else ()) for i, mac in enumerate(macs))
+    if ips and not macs:
+        interfaces = (ObservedInterface(ips=tuple(ips)),)
+    observation = ObservedDevice(method="import", observed_at=now, unit_code=unit_code or "-", source=source,
+                                 fields=fields, specs=specs, interfaces=interfaces, device_id=device_id)
+    try:
+        observation = normalise(observation, position=n)
+    except InvalidInput as error:
+        column = "macs" if error.field == "mac" else error.field or "?"
+        problems.append(RowProblem(n, column, error.reason.split(": ", 1)[-1]))
+    return observation if len(problems) == before else None
+
+
+def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return int(float(text)) if float(text).is_integer() else int(text)
+    except ValueError:
+        problems.append(RowProblem(n, "id", f"{text!r} is not a device id"))
+        return None
+
+
+def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {"row": n, "code": _text(row.get("code")), "name": _text(row.get("name")),
+                              "parent_code": _text(row.get("parent_code")) or None, "kind": None, "staff_count": 0}
+    for column in ("code", "name"):
+        if not parsed[column]:
+            problems.append(RowProblem(n, column, "is empty"))
+    if parsed["code"] and (len(parsed["code"]) > 32 or not parsed["code"].replace("-", "").replace(".", "")
+                           .replace("_", "").isalnum()):
+        problems.append(RowProblem(n, "code", f"{parsed['code']!r} is not a unit code (1 to 32 letters, digits, "
+                                               "'.', '_' or '-')"))
+    try:
+        parsed["kind"] = UnitKind(_text(row.get("kind")).lower())
+    except ValueError:
+        problems.append(RowProblem(n, "kind", f"{_text(row.get('kind'))!r} is not one of "
+                                              f"{', '.join(k.value for k in UnitKind)}"))
+    staff = _text(row.get("staff_count"))
+    if staff:
+        try:
+            parsed["staff_count"] = int(float(staff)) if float(staff).is_integer() else -1
+        except ValueError:
+            parsed["staff_count"] = -1
+        if not 0 <= parsed["staff_count"] <= 1_000_000:
+            problems.append(RowProblem(n, "staff_count", f"{staff!r} is not a headcount (a whole number, 0 or more)"))
+    return parsed
+
+
+def _check_unit_rows(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit], problems: list[RowProblem]) -> None:
+    first_row: dict[str, int] = {}
+    for row in parsed:
+        if row["code"] in first_row:
+            problems.append(RowProblem(row["row"], "code", f"{row['code']} is also on row {first_row[row['code']]}"))
+        first_row.setdefault(row["code"], row["row"])
+        unit = existing.get(row["code"])
+        if unit is not None and not unit.active:
+            problems.append(RowProblem(row["row"], "code", f"unit {unit.code} is inactive"))
+    codes = set(first_row)
+    parents = {row["code"]: row["parent_code"] for row in parsed}
+    for row in parsed:
+        parent = row["parent_code"]
+        if parent and parent not in codes and parent not in existing:
+            problems.append(RowProblem(row["row"], "parent_code", f"unit {parent!r} does not exist"))
+        elif parent and parent in existing and parent not in codes and not existing[parent].active:
+            problems.append(RowProblem(row["row"], "parent_code", f"unit {parent} is inactive"))
+        elif parent and _in_cycle(row["code"], parents, existing):
+            problems.append(RowProblem(row["row"], "parent_code", f"{row['code']} would be its own ancestor"))
+
+
+def _in_cycle(code: str, parents: dict[str, str | None], existing: dict[str, Unit]) -> bool:
+    seen, current = set(), code
+    while current is not None and current not in seen:
+        seen.add(current)
+        if current in parents:
+            current = parents[current]
+        else:
+            unit = existing.get(current)
+            current = unit.parent.code if unit is not None and unit.parent else None
+    return current is not None
+
+
+def _parents_first(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit]) -> Iterator[dict[str, Any]]:
+    pending = list(parsed)
+    ready = set(existing)
+    while pending:
+        waiting = []
+        for row in pending:
+            if row["parent_code"] is None or row["parent_code"] in ready:
+                ready.add(row["code"])
+                yield row
+            else:
+                waiting.append(row)
+        if len(waiting) == len(pending):  # _check_unit_rows rules this out; never loop for ever
+            raise InvalidInput("unit parents form a cycle", field="parent_code")
+        pending = waiting
+
+
+def _header_problems(header: Sequence[str], *, required: Sequence[str], allowed: Sequence[str],
+                     prefix: str | None = None) -> list[RowProblem]:
+    problems = [RowProblem(1, column, "required column is missing") for column in required if column not in header]
+    for column in header:
+        if column not in allowed and not (prefix and column.startswith(prefix) and len(column) > len(prefix)):
+            problems.append(RowProblem(1, column or "(empty)", f"unknown column; expected {', '.join(allowed)}"
+                                       + (f" or {prefix}<name>" if prefix else "")))
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    problems += [RowProblem(1, column, "column appears twice") for column in duplicated]
+    return problems
+
+
+def _read_csv(content: bytes) -> tuple[list[str], list[list[Any]]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"the CSV file is not UTF-8 (byte {error.start})", field="file") from None
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    lines = [line for line in lines if any(cell.strip() for cell in line)]
+    if not lines:
+        raise InvalidInput("the file is empty: it needs a header row", field="file")
+    return [c.strip().lower() for c in lines[0]], lines[1:]
+
+
+def _read_xlsx(content: bytes) -> tuple[list[str], list[list[Any]]]:
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file; all mean the same here
+        raise InvalidInput(f"the file is not a readable XLSX workbook ({type(error).__name__})", field="file") \
+            from None
+    try:
+        lines = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)
+                 if any(cell not in (None, "") for cell in row)]
+    finally:
+        workbook.close()
+    if not lines:
+        raise InvalidInput("the file is empty: it needs a header row", field="file")
+    header = [_text(c).lower() for c in lines[0]]
+    return header, [row[:len(header)] for row in lines[1:]]
+
+
+def _write(header: list[str], rows: Iterable[list[Any]], fmt: str, *, sheet: str) -> bytes:
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows([_quote(_cell_text(c)) for c in row] for row in rows)
+        return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read Vietnamese text as UTF-8
+    workbook = openpyxl.Workbook(write_only=True)
+    worksheet = workbook.create_sheet(sheet)
+    worksheet.append(header)
+    for row in rows:
+        worksheet.append([_quote(c) if isinstance(c, str) else c for c in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _device_cell(device: Device, column: str) -> Any:
+    if column == "unit_code":
+        return device.unit.code
+    if column == "macs":
+        return LIST_SEPARATOR.join(i.mac for i in device.interfaces if i.mac)
+    if column == "ips":
+        return LIST_SEPARATOR.join(ip for i in device.interfaces for ip in i.ips)
+    value = getattr(device, column)
+    return value.value if hasattr(value, "value") else value
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _quote(value: Any) -> Any:
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _unquote_row(row: Sequence[Any]) -> list[Any]:
+    return [c[1:] if isinstance(c, str) and c.startswith("'") and c[1:2] in FORMULA_START else c for c in row]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _split(value: Any) -> list[str]:
+    return [part.strip() for part in _text(value).replace(",", LIST_SEPARATOR).split(LIST_SEPARATOR) if part.strip()]
+
+
+def _spec_value(value: Any) -> Any:
+    text = _text(value)
+    try:
+        return int(text)
+    except ValueError:
+        return text

@@ -1,0 +1,16 @@
+"""Alembic environment: runs on the engine the application hands over (see inventory.db.migrate)."""
+from alembic import context
+
+import inventory.models  # noqa: F401
+from inventory.db import Base, make_engine
+
+config = context.config
+engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))
+
+with engine.connect() as connection:
+    # render_as_batch: SQLite can only alter a table by copying it; Alembic's batch mode does that.
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()
