@@ -17,7 +17,7 @@ from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 
 from dashboards.i18n import select_locale
-from accounts.permissions import Permission, requires, undeclared_routes
+from accounts.permissions import Permission, require_declared_permissions, requires
 from inventory.db import make_engine, make_session_factory, migrate, require_migrated
 from inventory.errors import DomainError, SchemaNotMigrated
 
@@ -69,9 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_public_routes(app)
     _register_commands(app)
 
-    missing = undeclared_routes(app)
-    if missing:
-        raise RuntimeError(f"routes without a declared permission: {', '.join(missing)}")
+    require_declared_permissions(app)
     return app
 
 

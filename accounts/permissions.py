@@ -49,3 +49,10 @@ def undeclared_routes(app: Flask) -> list[str]:
             if permission is None:
                 missing.append(f"{method} {rule.rule} ({rule.endpoint})")
     return missing
+
+
+def require_declared_permissions(app: Flask) -> None:
+    """Refuse to start an application with a route that declares nothing."""
+    missing = undeclared_routes(app)
+    if missing:
+        raise RuntimeError(f"routes without a declared permission: {', '.join(missing)}")

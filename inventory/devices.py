@@ -2,19 +2,21 @@
 
 A person's records and edits go through `ingest` like every other source, as method `manual`,
 so they carry provenance and history the same way. Nothing here commits."""
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.errors import NotFound
+from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, Unit, utcnow
 from inventory.observations import ObservedDevice, ObservedInterface
-from inventory.units import subtree_ids
+from inventory.units import get_unit, subtree_ids
 
+BATCH_POSITION = re.compile(r"^observations\[\d+\](: |\.)?")
 SORTABLE = {"id": Device.id, "vendor": Device.vendor, "model": Device.model, "hostname": Device.hostname,
             "serial": Device.serial, "class": Device.device_class, "status": Device.status,
             "last_seen": Device.last_seen, "first_seen": Device.first_seen, "unit": Unit.code,
@@ -68,7 +70,7 @@ def _filtered(session: Session, query: Select, wanted: DeviceFilter) -> Select:
     if wanted.text:
         like = f"%{_escape_like(wanted.text.strip().lower())}%"
         by_interface = select(Interface.device_id).where(or_(
-            func.lower(Interface.mac).like(like, escape="\\"), func.lower(Interface.ips).like(like, escape="\\")))
+            func.lower(Interface.mac).like(like, escape="\\"), func.lower(cast(Interface.ips, String)).like(like, escape="\\")))
         query = query.where(or_(*(func.lower(c).like(like, escape="\\") for c in (
             Device.serial, Device.model, Device.vendor, Device.hostname, Device.location)),
             Device.id.in_(by_interface)))
@@ -96,10 +98,18 @@ def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *
 
     If the serial or a MAC is already known, the record merges into that device instead of
     creating a second one."""
+    unit = get_unit(session, unit_code, field="unit_code")
+    if not unit.active:
+        raise Conflict(f"unit {unit.code} is inactive" + (f"; its successor is {unit.successor.code}"
+                                                          if unit.successor else ""), field="unit_code")
     observation = ObservedDevice(method="manual", observed_at=utcnow(), unit_code=unit_code, source=by,
                                  fields=dict(values), specs=dict(specs or {}), interfaces=tuple(interfaces),
                                  device_id=device_id)
-    result = ingest(session, IngestBatch([observation]))
+    try:
+        result = ingest(session, IngestBatch([observation]))
+    except InvalidInput as error:
+        # A person sent one record, not a batch: name the field without the batch position.
+        raise InvalidInput(BATCH_POSITION.sub("", error.reason), field=error.field) from None
     return get_device(session, result.device_ids[0])
 
 

@@ -180,8 +180,12 @@ class _Merger:
             self.by_host.setdefault((device.unit_id or device.unit.id, device.hostname), device)
 
     def _merge_field(self, device: Device, name: str, value: Any, o: ObservedDevice) -> None:
-        if not _outranks(o, device.provenance.get(name)):
+        said = device.provenance.get(name)
+        if not _outranks(o, said):
             return
+        current = device.unit_id if name == "unit_id" else getattr(device, name)
+        if said is not None and said["method"] == o.method and current == value:
+            return  # the same source saying the same again: nothing to record
         if name == "serial" and value and self.by_serial.get(value, device) is not device:
             # Another device already carries this serial: the observation matched this one by MAC or
             # name, so one of the two records is wrong. Keep both as they are and say so.
@@ -197,7 +201,10 @@ class _Merger:
 
     def _merge_spec(self, device: Device, key: str, value: Any, o: ObservedDevice) -> None:
         name = f"specs.{key}"
-        if value is None or not _outranks(o, device.provenance.get(name)):
+        said = device.provenance.get(name)
+        if value is None or not _outranks(o, said):
+            return
+        if said is not None and said["method"] == o.method and device.specs.get(key) == value:
             return
         device.specs = {**device.specs, key: value}
         device.provenance = {**device.provenance, name: _said_by(o)}
@@ -232,7 +239,7 @@ class _Merger:
                 continue
             changes = _changes(before, _snapshot(device))
             for name, (old, new) in changes.items():
-                kind = "moved" if name == "unit_id" else "status" if name == "status" else "changed"
+                kind = {"unit_id": "moved", "status": "status", "interfaces": "interfaces"}.get(name, "changed")
                 origin = said.get(name) or said.get(f"specs.{name[6:]}", {})
                 events.append(_event(device, kind, field=name, old_value=old, new_value=new,
                                      method=origin.get("method", device.source), source=origin.get("source", "")))

@@ -191,17 +191,16 @@ def _date(value: Any, at: str, name: str) -> dt.date:
 
 
 def _price(value: Any, at: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidInput(f"{at}: {value!r} is not a whole number of dong", field="purchase_price_vnd")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        value = value.strip().replace(".", "").replace(",", "").replace(" ", "")  # 15.500.000 or 15,500,000
-    try:
-        price = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{at}: {value!r} is not a whole number of dong",
-                           field="purchase_price_vnd") from None
+    refusal = InvalidInput(f"{at}: {value!r} is not a whole number of dong", field="purchase_price_vnd")
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise refusal
+    text = str(int(value)) if isinstance(value, float) else str(value).strip()
+    # Spreadsheets write 15.500.000 (Vietnamese) or 15,500,000: separators of thousands, never decimals.
+    digits = text.replace(".", "").replace(",", "").replace(" ", "")
+    unsigned = digits.removeprefix("-")
+    if not (unsigned.isascii() and unsigned.isdigit()):
+        raise refusal
+    price = int(digits)
     if price < 0 or price > 10**15:
         raise InvalidInput(f"{at}: {price} dong is out of range (0 to 10^15)", field="purchase_price_vnd")
     return price

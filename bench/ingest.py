@@ -1,0 +1,526 @@
+"""Benchmark: ingestion of 100,000 observations, then GET /api/devices over HTTP, per database.
+
+    .venv/bin/python bench/ingest.py [--databases sqlite,postgresql] [--devices 20000] [--profile FILE]
+
+--databases  which databases to run, in this order (default `sqlite,postgresql`). SQLite is a fresh
+             file in a temporary directory. PostgreSQL is the server at 127.0.0.1:5432 (trust auth,
+             user `postgres`), in a database `readiness_bench` dropped and created afresh; when the
+             server does not answer, the run says so and goes on with the next database.
+--devices    devices described by the observations (default 20,000). Everything scales with it:
+             units (one per 100 devices, at least 2: a city and its wards), observations (5 per device),
+             the fill before the list benchmark (to 2.5 times as many devices). Use e.g. 1000 for a quick run.
+--profile    write a cProfile (pstats) of the first database's ingestion phase to FILE; the timed
+             figure of that phase then includes the profiler's overhead.
+
+For each database:
+1. Alembic migrations, then the units (a city and its wards) through `create_unit`.
+2. Five rounds of observations per device, as real sources describe one device: nmap (host name, MAC,
+   address), SNMP (serial, vendor, model, firmware, class, the MAC on a named port), a switch's
+   forwarding table (the MAC only), the asset spreadsheet (serial, location, price, purchase date,
+   status) and a later nmap scan. One batch per unit per round, each in its own transaction, timed.
+   Then the merge is verified: one device per real device, every observation stored, serial and MAC
+   on the same record. Any difference exits non-zero.
+3. More devices (spreadsheet imports) up to 2.5 times as many, then the real app under waitress on
+   127.0.0.1 (an ephemeral port) and a mix of GET /api/devices requests, after a warm-up; totals
+   are checked against the generated data. Latency p50 and p95 in ms.
+
+Progress goes to stderr; the last stdout line has the figures as key=value pairs. Only loopback
+addresses are contacted. The data are generated from a fixed seed: every run sees the same devices."""
+import argparse
+import cProfile
+import datetime as dt
+import itertools
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Run as `python bench/ingest.py` (as `make bench` does): the project is not an installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+import waitress  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+import app as application  # noqa: E402
+from inventory.db import make_engine, make_session_factory, migrate  # noqa: E402
+from inventory.ingest import IngestBatch, ingest  # noqa: E402
+from inventory.models import Device, DeviceClass, DeviceStatus, Interface, Observation, UnitKind  # noqa: E402
+from inventory.observations import ObservedDevice, ObservedInterface  # noqa: E402
+from inventory.units import NewUnit, create_unit  # noqa: E402
+
+SEED = 20250303
+DEVICES_PER_UNIT = 100    # 20,000 devices over 200 units at full size
+FILL_FACTOR = 2.5         # 20,000 merged devices, then 50,000 in all for the list benchmark
+START = dt.datetime(2025, 3, 3, 1, 0)  # naive UTC, as stored
+TARGET_INGEST_S = 20
+TARGET_LIST_P95_MS = 100
+LIST_REQUESTS, WARM_UP_REQUESTS, PAGE_SIZE = 300, 20, 50
+
+POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/readiness_bench"
+
+# The order real sources reach a new device: a scan finds it, SNMP and the switches describe it, the
+# spreadsheet (which knows only serials) is reconciled after SNMP has read them, a later scan sees it
+# again. Scans cover a whole scope, so they are complete scans.
+ROUNDS = ("nmap", "snmp", "fdb", "import", "nmap")
+COMPLETE_SCAN_METHODS = {"nmap"}
+
+
+@dataclass(frozen=True)
+class Model:
+    device_class: DeviceClass
+    vendor: str
+    name: str
+    serial_prefix: str
+    oui: str        # the vendor's MAC prefix
+    port: str       # the interface name SNMP reports
+    firmware: str
+    price_vnd: int  # whole dong
+    weight: int     # share of the estate
+    dhcp: bool      # gets another address between the two scans
+
+
+CATALOG = (
+    Model(DeviceClass.SWITCH, "Cisco", "C9200L-24P-4G", "FOC", "00:1b:54", "Vlan1", "IOS-XE 17.9.4", 38_000_000, 6, False),
+    Model(DeviceClass.SWITCH, "Aruba", "2930F-24G", "CN", "94:40:c9", "vlan1", "WC.16.11.0012", 32_000_000, 3, False),
+    Model(DeviceClass.ROUTER, "Cisco", "ISR4331", "FDO", "00:1b:54", "GigabitEthernet0/0/0", "IOS-XE 17.6.5",
+          95_000_000, 2, False),
+    Model(DeviceClass.FIREWALL, "Fortinet", "FortiGate-60F", "FGT60F", "90:6c:ac", "wan1", "FortiOS 7.2.8",
+          28_000_000, 1, False),
+    Model(DeviceClass.WIRELESS, "Ubiquiti", "U6-Lite", "UBNT", "74:83:c2", "eth0", "6.6.77", 3_500_000, 5, False),
+    Model(DeviceClass.PRINTER, "HP", "LaserJet Pro M404dn", "PHB", "3c:52:82", "NIC", "002_2310A", 7_800_000, 6, False),
+    Model(DeviceClass.PRINTER, "Canon", "imageRUNNER 2630i", "XUG", "00:1e:8f", "LAN", "v10.02", 45_000_000, 3, False),
+    Model(DeviceClass.WORKSTATION, "Dell", "OptiPlex 7010", "DL", "b0:7b:25", "Intel I219-LM", "BIOS 1.14.0",
+          18_500_000, 28, True),
+    Model(DeviceClass.WORKSTATION, "HP", "ProDesk 400 G9", "4CE", "3c:52:82", "Realtek PCIe GbE", "BIOS 02.11.01",
+          16_000_000, 12, True),
+    Model(DeviceClass.LAPTOP, "Lenovo", "ThinkPad E14 Gen 5", "PF", "e8:80:88", "Intel Wi-Fi 6 AX201",
+          "BIOS R2AET45W", 21_000_000, 10, True),
+    Model(DeviceClass.UPS, "APC", "Smart-UPS SMT1500IC", "AS", "00:c0:b7", "NMC", "UPS 09.8", 14_000_000, 5, False),
+    Model(DeviceClass.CAMERA, "Hikvision", "DS-2CD1043G2-I", "DS", "c0:56:e3", "eth0", "V5.7.3", 2_100_000, 8, False),
+    Model(DeviceClass.PHONE, "Yealink", "SIP-T46U", "YL", "80:5e:c0", "WAN", "108.86.0.90", 3_200_000, 8, True),
+    Model(DeviceClass.SERVER, "Dell", "PowerEdge R750", "SV", "b0:7b:25", "iDRAC", "iDRAC 7.00.00",
+          250_000_000, 3, False),
+)
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """The truth about one generated device; identifiers derive from `n`, so they never collide."""
+    n: int
+    unit_code: str
+    model: Model
+    status: DeviceStatus
+    purchase_date: dt.date
+    price_vnd: int
+
+    @property
+    def serial(self) -> str:
+        return f"{self.model.serial_prefix}{self.n:08d}"
+
+    @property
+    def mac(self) -> str:  # canonical form, as the inventory stores it
+        return f"{self.model.oui}:{self.n >> 16 & 255:02x}:{self.n >> 8 & 255:02x}:{self.n & 255:02x}"
+
+    @property
+    def hostname(self) -> str:
+        return f"{self.model.device_class.value[:3]}-{self.unit_code.lower()}-{self.n:05d}"
+
+    def ip(self, rescan: bool = False) -> str:
+        # 10.128/9 is the DHCP pool a client may have moved to by the second scan.
+        base = 0x0A800000 if rescan and self.model.dhcp else 0x0A000000
+        value = base + self.n + 1
+        return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    label: str
+    params: dict[str, Any]
+    expected_total: int | None  # None: a free-text search, whose only sure answer is "at least one"
+
+
+def main() -> None:
+    args = parse_args()
+    figures: dict[str, float] = {}
+    for n, name in enumerate(args.databases):
+        url, skipped = prepare_database(name)
+        if skipped:
+            say(f"{name}: skipped: {skipped}")
+            print(f"{name}: SKIPPED ({skipped})", flush=True)
+            continue
+        profile_path = args.profile if n == 0 else None
+        figures |= run_database(name, url, args.devices, profile_path)
+    print_summary(figures)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        type=lambda text: [name.strip() for name in text.split(",") if name.strip()])
+    parser.add_argument("--devices", type=int, default=20_000)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the first database's ingestion")
+    args = parser.parse_args()
+    unknown = set(args.databases) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown database: {', '.join(sorted(unknown))} (sqlite or postgresql)")
+    if args.devices < 2:
+        parser.error("--devices must be at least 2")
+    return args
+
+
+def prepare_database(name: str) -> tuple[str, str | None]:
+    """The database URL, fresh and empty, and why it was skipped (None if it was not)."""
+    if name == "sqlite":
+        directory = tempfile.mkdtemp(prefix="readiness-bench-")  # kept: the file can be inspected after
+        return f"sqlite:///{directory}/bench.sqlite3", None
+    try:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as connection:
+            # FORCE: a previous run interrupted mid-way may still hold connections to it.
+            connection.execute("DROP DATABASE IF EXISTS readiness_bench WITH (FORCE)")
+            connection.execute("CREATE DATABASE readiness_bench")
+    except psycopg.OperationalError as error:
+        return POSTGRES_URL, f"PostgreSQL at 127.0.0.1:5432 cannot be reached: {str(error).strip()}"
+    return POSTGRES_URL, None
+
+
+def run_database(name: str, url: str, device_count: int, profile_path: Path | None) -> dict[str, float]:
+    say(f"{name}: {url}")
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    rng = random.Random(SEED)
+    clock = itertools.count()  # one second per observation: time only moves forward
+    units = create_units(sessions, max(2, device_count // DEVICES_PER_UNIT), rng)
+
+    specs = plan_devices(0, device_count, units, rng)
+    batches = plan_batches(specs, [u.code for u in units], ROUNDS, clock)
+    observation_count = sum(len(b.observations) for b in batches)
+    say(f"{name}: ingesting {observation_count:,} observations of {len(specs):,} devices "
+        f"in {len(batches):,} batches")
+    ingest_s = timed_ingest(f"{name} ingest", sessions, batches, profile_path)
+    verify_merge(name, sessions, specs, observation_count)
+
+    fill = plan_devices(len(specs), int(device_count * FILL_FACTOR) - len(specs), units, rng)
+    fill_batches = plan_batches(fill, [u.code for u in units], ("full_import",), clock)
+    fill_s = timed_ingest(f"{name} fill", sessions, fill_batches, None)
+    everything = specs + fill
+    verify_device_count(name, sessions, len(everything))
+    say(f"{name}: {len(fill):,} more devices in {fill_s:.1f} s, {len(everything):,} in all")
+    engine.dispose()  # the app opens its own
+
+    latencies_ms = measure_list(name, url, build_requests(everything, units, rng))
+    p50, p95 = percentile(latencies_ms, 50), percentile(latencies_ms, 95)
+    report(name, observation_count, ingest_s, p50, p95)
+    return {f"{name}_ingest_s": round(ingest_s, 1), f"{name}_obs_per_s": round(observation_count / ingest_s),
+            f"{name}_list_p50_ms": round(p50, 1), f"{name}_list_p95_ms": round(p95, 1)}
+
+
+def create_units(sessions: sessionmaker[Session], count: int, rng: random.Random) -> list[NewUnit]:
+    city = NewUnit("HN", "Thành phố (benchmark)", UnitKind.CITY, 150)
+    wards = [NewUnit(f"HN-P{k:03d}", f"Phường {k}", UnitKind.WARD, rng.randint(15, 60)) for k in range(1, count)]
+    with sessions() as session, session.begin():
+        create_unit(session, city)
+        for ward in wards:
+            create_unit(session, ward, parent_code=city.code)
+    return [city, *wards]
+
+
+def plan_devices(first: int, count: int, units: Sequence[NewUnit], rng: random.Random) -> list[DeviceSpec]:
+    """Devices spread over units by headcount, of models in the estate's proportions."""
+    unit_codes = rng.choices([u.code for u in units], weights=[u.staff_count for u in units], k=count)
+    models = rng.choices(CATALOG, weights=[m.weight for m in CATALOG], k=count)
+    return [DeviceSpec(n=first + k, unit_code=unit_codes[k], model=models[k],
+                       status=DeviceStatus.SPARE if rng.random() < 0.08 else DeviceStatus.IN_USE,
+                       purchase_date=dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(3650)),
+                       price_vnd=round(models[k].price_vnd * rng.uniform(0.9, 1.1), -3))
+            for k in range(count)]
+
+
+def plan_batches(specs: Sequence[DeviceSpec], unit_codes: Sequence[str], rounds: Sequence[str],
+                 clock: Iterator[int]) -> list[IngestBatch]:
+    """One batch per unit per round, in the order a week of per-unit scans would send them."""
+    by_unit: dict[str, list[DeviceSpec]] = {code: [] for code in unit_codes}
+    for spec in specs:
+        by_unit[spec.unit_code].append(spec)
+    batches = []
+    for number, round_name in enumerate(rounds):
+        rescan = round_name in rounds[:number]
+        for code, unit_specs in by_unit.items():
+            if not unit_specs:
+                continue
+            observations = [OBSERVERS[round_name](s, START + dt.timedelta(seconds=next(clock)), rescan)
+                            for s in unit_specs]
+            batches.append(IngestBatch(observations, scope_key=f"scope-{code}",
+                                       complete_scan=observations[0].method in COMPLETE_SCAN_METHODS))
+    return batches
+
+
+def nmap_observation(spec: DeviceSpec, at: dt.datetime, rescan: bool) -> ObservedDevice:
+    # nmap reports MACs in upper case and resolves names through DNS; it knows no serial.
+    return ObservedDevice(method="nmap", observed_at=at, unit_code=spec.unit_code, source=f"nmap scope-{spec.unit_code}",
+                          fields={"hostname": spec.hostname},
+                          interfaces=(ObservedInterface(mac=spec.mac.upper(), ips=(spec.ip(rescan),)),),
+                          raw={"state": "up", "reason": "arp-response"})
+
+
+def snmp_observation(spec: DeviceSpec, at: dt.datetime, _rescan: bool) -> ObservedDevice:
+    # sysName comes back in the case the administrator typed; ifPhysAddress as dashes.
+    model = spec.model
+    return ObservedDevice(method="snmp", observed_at=at, unit_code=spec.unit_code, source=f"snmp {spec.ip()}",
+                          fields={"serial": spec.serial.lower(), "vendor": model.vendor, "model": model.name,
+                                  "firmware": model.firmware, "device_class": model.device_class.value,
+                                  "hostname": spec.hostname.upper()},
+                          interfaces=(ObservedInterface(name=model.port, mac=spec.mac.replace(":", "-"),
+                                                        speed_mbps=1000),),
+                          raw={"sysDescr": f"{model.vendor} {model.name}, {model.firmware}"})
+
+
+def fdb_observation(spec: DeviceSpec, at: dt.datetime, _rescan: bool) -> ObservedDevice:
+    # A Cisco forwarding table: a MAC in dotted form behind a port, nothing else about the device.
+    digits = spec.mac.replace(":", "")
+    dotted = ".".join(digits[k:k + 4] for k in range(0, 12, 4))
+    return ObservedDevice(method="fdb", observed_at=at, unit_code=spec.unit_code,
+                          source=f"fdb swi-{spec.unit_code.lower()}-core", interfaces=(ObservedInterface(mac=dotted),),
+                          raw={"vlan": 10, "port": f"Gi1/0/{spec.n % 48 + 1}"})
+
+
+def import_observation(spec: DeviceSpec, at: dt.datetime, _rescan: bool) -> ObservedDevice:
+    # The asset spreadsheet knows serials, not MACs: it can only join a device SNMP has read.
+    return ObservedDevice(method="import", observed_at=at, unit_code=spec.unit_code,
+                          source=f"assets-{spec.unit_code}.xlsx row {spec.n % 1000 + 2}", fields=_asset_fields(spec))
+
+
+def full_import_observation(spec: DeviceSpec, at: dt.datetime, _rescan: bool) -> ObservedDevice:
+    # A complete asset register (e.g. another agency's): every column, the MAC included.
+    model = spec.model
+    fields = _asset_fields(spec) | {"vendor": model.vendor, "model": model.name, "hostname": spec.hostname,
+                                    "device_class": model.device_class.value}
+    return ObservedDevice(method="import", observed_at=at, unit_code=spec.unit_code,
+                          source=f"register-{spec.unit_code}.xlsx row {spec.n % 1000 + 2}", fields=fields,
+                          interfaces=(ObservedInterface(mac=spec.mac, ips=(spec.ip(),)),))
+
+
+def _asset_fields(spec: DeviceSpec) -> dict[str, Any]:
+    return {"serial": spec.serial, "location": f"{spec.unit_code}, phòng {100 + spec.n % 40}",
+            "purchase_price_vnd": spec.price_vnd, "purchase_date": spec.purchase_date.isoformat(),
+            "status": spec.status.value}
+
+
+# Keyed by round: the same method may describe a device in more than one way.
+OBSERVERS: dict[str, Callable[[DeviceSpec, dt.datetime, bool], ObservedDevice]] = {
+    "nmap": nmap_observation, "snmp": snmp_observation, "fdb": fdb_observation, "import": import_observation,
+    "full_import": full_import_observation,
+}
+
+
+def timed_ingest(label: str, sessions: sessionmaker[Session], batches: Sequence[IngestBatch],
+                 profile_path: Path | None) -> float:
+    profiler = cProfile.Profile() if profile_path else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for done, batch in enumerate(batches, 1):
+        with sessions() as session, session.begin():  # one transaction per batch, as a scan sends it
+            ingest(session, batch)
+        progress(label, done, len(batches), started)
+    elapsed = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
+        say(f"{label}: profile written to {profile_path} (the time above includes the profiler)")
+    return elapsed
+
+
+def verify_merge(name: str, sessions: sessionmaker[Session], specs: Sequence[DeviceSpec],
+                 observation_count: int) -> None:
+    """One record per real device, every observation kept, and each record as the sources agree."""
+    with sessions() as session:
+        devices = session.scalar(select(func.count()).select_from(Device))
+        stored = session.scalar(select(func.count()).select_from(Observation))
+        unserialed = session.scalar(select(func.count()).select_from(Device).where(Device.serial.is_(None)))
+        records = {serial: rest for serial, *rest in session.execute(
+            select(Device.serial, Device.id, Device.hostname, Device.device_class, Device.status))}
+        interfaces = session.execute(select(Interface.mac, Interface.device_id)).all()
+    problems = []
+    if devices != len(specs):
+        problems.append(f"{devices:,} devices stored, {len(specs):,} described")
+    if stored != observation_count:
+        problems.append(f"{stored:,} observations stored, {observation_count:,} sent")
+    if unserialed:
+        problems.append(f"{unserialed:,} devices have no serial (a duplicate created from a MAC or name)")
+    if len(interfaces) != len(specs):
+        problems.append(f"{len(interfaces):,} interfaces stored, one per device expected ({len(specs):,})")
+    owners: dict[str, list[int]] = {}
+    for mac, device_id in interfaces:
+        owners.setdefault(mac, []).append(device_id)
+    for spec in specs:
+        problems.extend(_record_problems(spec, records.get(spec.serial), owners.get(spec.mac, [])))
+    if problems:
+        fail(f"{name}: the merge is wrong", problems)
+    say(f"{name}: verified: {devices:,} devices, {stored:,} observations, serial and MAC on one record each")
+
+
+def _record_problems(spec: DeviceSpec, record: list[Any] | None, mac_owners: list[int]) -> list[str]:
+    if record is None:
+        return [f"serial {spec.serial} is on no device"]
+    device_id, hostname, device_class, status = record
+    problems = []
+    if mac_owners != [device_id]:
+        problems.append(f"MAC {spec.mac} is on device(s) {mac_owners}, serial {spec.serial} on {device_id}")
+    if (hostname, device_class, status) != (spec.hostname, spec.model.device_class, spec.status):
+        problems.append(f"device {device_id}: {hostname}/{device_class}/{status}, expected "
+                        f"{spec.hostname}/{spec.model.device_class}/{spec.status}")
+    return problems
+
+
+def verify_device_count(name: str, sessions: sessionmaker[Session], expected: int) -> None:
+    with sessions() as session:
+        devices = session.scalar(select(func.count()).select_from(Device))
+    if devices != expected:
+        fail(f"{name}: after the fill", [f"{devices:,} devices stored, {expected:,} described"])
+
+
+LIST_KINDS = ("first page", "page 50", "unit", "class=switch", "status=in_use", "vendor=Cisco",
+              "q serial", "q hostname", "sort=-last_seen")
+
+
+def build_requests(specs: Sequence[DeviceSpec], units: Sequence[NewUnit], rng: random.Random) -> list[ListRequest]:
+    """Warm-up and measured requests, in a shuffled but fixed mix, with the totals the data imply."""
+    total = len(specs)
+    per_unit = Counter(s.unit_code for s in specs)
+    wards = [u.code for u in units[1:]]
+
+    def request(kind: str) -> ListRequest:
+        spec = rng.choice(specs)
+        ward = rng.choice(wards)
+        return {
+            "first page": ListRequest(kind, {}, total),
+            "page 50": ListRequest(kind, {"page": 50}, total),
+            "unit": ListRequest(kind, {"unit": ward}, per_unit[ward]),  # a ward: its subtree is itself
+            "class=switch": ListRequest(kind, {"class": "switch"},
+                                        sum(s.model.device_class is DeviceClass.SWITCH for s in specs)),
+            "status=in_use": ListRequest(kind, {"status": "in_use"},
+                                         sum(s.status is DeviceStatus.IN_USE for s in specs)),
+            "vendor=Cisco": ListRequest(kind, {"vendor": "Cisco"}, sum(s.model.vendor == "Cisco" for s in specs)),
+            "q serial": ListRequest(kind, {"q": spec.serial[-7:]}, None),
+            # "hn-p012-01": a ward's devices whose number starts so, as someone half-remembering a name.
+            "q hostname": ListRequest(kind, {"q": spec.hostname.split("-", 1)[1][:-3]}, None),
+            "sort=-last_seen": ListRequest(kind, {"sort": "-last_seen"}, total),
+        }[kind]
+
+    kinds = [LIST_KINDS[k % len(LIST_KINDS)] for k in range(WARM_UP_REQUESTS + LIST_REQUESTS)]
+    rng.shuffle(kinds)
+    return [request(kind) for kind in kinds]
+
+
+# No proxy, whatever the environment says: requests go straight to the loopback server.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def measure_list(name: str, url: str, requests: Sequence[ListRequest]) -> list[float]:
+    """Latency in ms of each measured request against the real app served by waitress."""
+    app = application.create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, name=f"waitress-{name}", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.effective_port}/api/devices"
+    say(f"{name}: serving on {base}; {WARM_UP_REQUESTS} warm-up requests, then {LIST_REQUESTS}")
+    try:
+        for request in requests[:WARM_UP_REQUESTS]:
+            fetch(base, request)
+        measured = requests[WARM_UP_REQUESTS:]
+        started = time.perf_counter()
+        latencies_ms = []
+        for done, request in enumerate(measured, 1):
+            latencies_ms.append(fetch(base, request))
+            progress(f"{name} list", done, len(measured), started)
+    finally:
+        # Workers first: one finishing a response pulls the trigger, which must still be open. Then the
+        # server closes from its own loop thread, whose loop ends with nothing left to watch.
+        server.task_dispatcher.shutdown()
+        server.trigger.pull_trigger(server.close)
+        thread.join(timeout=10)
+        app.extensions["engine"].dispose()
+    for kind in LIST_KINDS:
+        mine = [ms for ms, r in zip(latencies_ms, measured) if r.label == kind]
+        say(f"{name}: {kind:>16}: p50 {percentile(mine, 50):6.1f} ms, max {max(mine):6.1f} ms ({len(mine)} requests)")
+    return latencies_ms
+
+
+def fetch(base: str, request: ListRequest) -> float:
+    """One GET, checked; its latency in ms (request to last byte of the body)."""
+    url = f"{base}?{urllib.parse.urlencode(request.params | {'page_size': PAGE_SIZE})}"
+    started = time.perf_counter()
+    try:
+        with OPENER.open(url, timeout=60) as response:
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        fail(f"GET {url}", [f"HTTP {error.code}: {error.read()[:500]!r}"])
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    page = json.loads(body)
+    expected_items = max(0, min(PAGE_SIZE, page["total"] - (request.params.get("page", 1) - 1) * PAGE_SIZE))
+    problems = []
+    if request.expected_total is not None and page["total"] != request.expected_total:
+        problems.append(f"total {page['total']:,}, expected {request.expected_total:,}")
+    if request.expected_total is None and page["total"] < 1:
+        problems.append("no device found, yet the text is part of one")
+    if len(page["items"]) != expected_items:
+        problems.append(f"{len(page['items'])} items on the page, expected {expected_items}")
+    if problems:
+        fail(f"GET {url} ({request.label})", problems)
+    return elapsed_ms
+
+
+def percentile(values: Sequence[float], pct: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def report(name: str, observation_count: int, ingest_s: float, p50_ms: float, p95_ms: float) -> None:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+    print(f"{name}: ingest {observation_count:,} observations in {ingest_s:.1f} s "
+          f"({observation_count / ingest_s:,.0f}/s); target < {TARGET_INGEST_S} s: {verdict(ingest_s < TARGET_INGEST_S)}",
+          flush=True)
+    print(f"{name}: GET /api/devices p50 {p50_ms:.1f} ms, p95 {p95_ms:.1f} ms; "
+          f"target p95 < {TARGET_LIST_P95_MS} ms: {verdict(p95_ms < TARGET_LIST_P95_MS)}", flush=True)
+
+
+def print_summary(figures: dict[str, float]) -> None:
+    targets = {"target_ingest_s": TARGET_INGEST_S, "target_list_p95_ms": TARGET_LIST_P95_MS}
+    print(" ".join(f"{key}={value}" for key, value in (figures | targets).items()), flush=True)
+
+
+def fail(what: str, problems: Sequence[str]) -> None:
+    shown = "\n  ".join(problems[:10])
+    more = f"\n  ... and {len(problems) - 10:,} more" if len(problems) > 10 else ""
+    sys.exit(f"FAILED: {what}:\n  {shown}{more}")
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    """A line at each tenth of the way, so a long phase shows it is moving without flooding the log."""
+    if done == total or done * 10 // total != (done - 1) * 10 // total:
+        say(f"{label}: {done:,}/{total:,} ({done * 100 // total}%), {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Fixtures: a real database (a SQLite file and the PostgreSQL server), the app, and test data
+built through the services, never by writing rows directly."""
+import datetime as dt
+import os
+import shutil
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from app import create_app
+from inventory.db import Base, make_engine, make_session_factory, migrate
+from inventory.models import UnitKind
+from inventory.units import NewUnit, create_unit
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+T0 = dt.datetime(2026, 11, 2, 8, 0)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """One migrated SQLite file per test session; each test gets a copy (migrating takes ~0.3 s)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # closes the last connection: SQLite folds the WAL back into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine():
+    engine = make_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as error:
+        pytest.skip(f"PostgreSQL at {POSTGRES_URL} cannot be reached: {str(error.orig).strip()}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def engine(request, tmp_path, sqlite_template):
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(sqlite_template, path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("postgres_engine")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest.fixture
+def sessions(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def app(engine):
+    app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "test",
+                      "TESTING": True})
+    yield app
+    app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def org(sessions):
+    """A city with an agency, two wards and a department: codes C, A1, W1, W2, A1-D1."""
+    with sessions() as session, session.begin():
+        create_unit(session, NewUnit("C", "City", UnitKind.CITY, 0))
+        create_unit(session, NewUnit("A1", "Agency One", UnitKind.AGENCY, 40), parent_code="C")
+        create_unit(session, NewUnit("A1-D1", "Department", UnitKind.DEPARTMENT, 12), parent_code="A1")
+        create_unit(session, NewUnit("W1", "Ward One", UnitKind.WARD, 20), parent_code="C")
+        create_unit(session, NewUnit("W2", "Ward Two", UnitKind.WARD, 15), parent_code="C")
+    return sessions
+
+
+def table_contents(engine) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order: equal before and after means nothing changed."""
+    contents = {}
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            key = [c for c in table.primary_key.columns]
+            rows = connection.execute(select(table).order_by(*key)).all()
+            contents[table.name] = [tuple(row) for row in rows]
+    return contents

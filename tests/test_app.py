@@ -1,0 +1,75 @@
+"""Configuration, start-up and the schema check, as an operator meets them."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from inventory.db import make_engine, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_an_unmigrated_database_gets_503_with_the_fix(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "x"})
+    response = app.test_client().get("/api/units")
+    assert response.status_code == 503
+    assert response.json["message"].endswith(
+        "is at schema revision none, the code needs 0001: run `flask --app app db upgrade` (or `make run`) first")
+
+
+def test_python_app_py_refuses_to_start_on_an_unmigrated_database(tmp_path):
+    environment = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "x",
+                                "PORT": "0"}
+    finished = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True,
+                              timeout=60)
+    assert finished.returncode == 1
+    assert "refusing to start: the database sqlite:///" in finished.stderr
+    assert "run `flask --app app db upgrade` (or `make run`) first" in finished.stderr
+
+
+def test_flask_cli_migrates_and_seeds_once(tmp_path):
+    environment = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "SECRET_KEY": "x"}
+
+    def flask(*args):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=environment,
+                              capture_output=True, text=True, timeout=120)
+
+    assert flask("db", "upgrade").stdout.strip() == "database schema is current"
+    assert flask("seed").stdout.strip() == "example organisation: 15 units loaded"
+    assert flask("seed").stdout.strip() == "example organisation: units already present, nothing loaded"
+
+
+def test_configuration_layers_environment_then_overrides(tmp_path, monkeypatch):
+    # The environment is the real input here: the factory reads named variables from it.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    monkeypatch.setenv("MISSING_AFTER_SCANS", "5")
+    app = create_app({"SECRET_KEY": "x", "SCAN_ALLOWLIST": "127.0.0.0/8"})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'env.sqlite3'}"
+    assert (app.config["MISSING_AFTER_SCANS"], app.config["SCAN_ALLOWLIST"]) == (5, "127.0.0.0/8")
+    assert create_app({"SECRET_KEY": "x", "MISSING_AFTER_SCANS": 2}).config["MISSING_AFTER_SCANS"] == 2
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_the_home_page_speaks_vietnamese_and_english_on_request(client, sessions):
+    from inventory.examples import load_example_organisation
+    with sessions() as session, session.begin():
+        load_example_organisation(session)
+    page = client.get("/").get_data(as_text=True)
+    assert "Việc cần làm tiếp theo" in page and "15 đơn vị đang hoạt động, 0 thiết bị" in page
+    english = client.get("/?lang=en")
+    assert "What to do next" in english.get_data(as_text=True)
+    assert client.get("/").get_data(as_text=True).count("What to do next") == 1  # the cookie remembers
+
+
+def test_unknown_paths_are_404(client):
+    assert client.get("/api/nothing-here").status_code == 404
