@@ -14,12 +14,17 @@ import swagger_ui_bundle
 from flask import Flask, g, jsonify, send_from_directory
 from flask_babel import Babel
 from flask_smorest import Api
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from dashboards.i18n import select_locale
+import accounts.web
+from accounts.audit import record
 from accounts.permissions import Permission, require_declared_permissions, requires
+from accounts.services import follow_reorganisation
 from inventory.db import make_engine, make_session_factory, migrate, require_migrated
 from inventory.errors import DomainError, SchemaNotMigrated
+from inventory.units import REORGANISATION_HOOKS
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent
@@ -41,11 +46,18 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",  # served from the swagger-ui-bundle package, no CDN
     "BABEL_DEFAULT_LOCALE": "vi",
+    # Session cookies: signed, not readable by scripts, not sent by other sites' forms. Set
+    # SESSION_COOKIE_SECURE=1 when the service is served over HTTPS (make run serves plain HTTP on loopback).
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "readiness_session",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # seconds: a working day
     "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
 }
 # Configuration read from the environment, by name; nothing else in the code reads os.environ.
 ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SCAN_ALLOWLIST": str, "MISSING_AFTER_SCANS": int,
-               "PORT": int}
+               "PORT": int, "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"}}
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -66,6 +78,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     _register_blueprints(app, api)
     _register_errors(app)
+    accounts.web.install(app)  # after the schema check: both run before every request, in this order
+    if follow_reorganisation not in REORGANISATION_HOOKS:
+        REORGANISATION_HOOKS.append(follow_reorganisation)
     _register_public_routes(app)
     _register_commands(app)
 
@@ -88,9 +103,10 @@ def _fill_instance_defaults(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
+    from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from dashboards.views import blp as dashboards_blp
     from inventory.api import devices_blp, transfer_blp, units_blp
-    for blueprint in (units_blp, devices_blp, transfer_blp):
+    for blueprint in (units_blp, devices_blp, transfer_blp, session_blp, users_blp, tokens_blp, audit_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(dashboards_blp)  # pages stay out of the API document
 
@@ -120,8 +136,8 @@ def _register_errors(app: Flask) -> None:
             app.extensions["schema_checked"] = True
 
 
-_STATUS = {400: "Bad Request", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity",
-           503: "Service Unavailable"}
+_STATUS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+           422: "Unprocessable Entity", 429: "Too Many Requests", 503: "Service Unavailable"}
 
 
 def _register_public_routes(app: Flask) -> None:
@@ -154,12 +170,45 @@ def _register_commands(app: Flask) -> None:
 
     @app.cli.command("seed")
     def seed():
-        """Load the example organisation into an empty database."""
+        """Load the example organisation into an empty database and create the first administrator."""
         from inventory.examples import load_example_organisation
         with app.extensions["sessions"]() as session, session.begin():
             loaded = load_example_organisation(session)
+            password = create_first_admin(session)
         click.echo(f"example organisation: {loaded} units loaded" if loaded else
                    "example organisation: units already present, nothing loaded")
+        if password:
+            click.echo(f"first administrator: user name 'admin', password '{password}' (shown once; change it "
+                       "after signing in, or set another with `flask --app app users password admin`)")
+        else:
+            click.echo("administrator: already created; `flask --app app users password admin` sets a new password")
+
+    users = click.Group("users", help="Accounts.")
+    app.cli.add_command(users)
+
+    @users.command("password")
+    @click.argument("username")
+    @click.password_option()
+    def users_password(username: str, password: str):
+        """Set a user's password (ends their sessions)."""
+        from accounts.services import find_user, update_user
+        with app.extensions["sessions"]() as session, session.begin():
+            user = find_user(session, username)
+            update_user(session, user.id, {"password": password})
+            record(session, "command line", "user.update", "user", user.id, detail="password changed")
+        click.echo(f"password of {username} changed")
+
+
+def create_first_admin(session) -> str | None:
+    """An administrator with a random password, once, in a database without accounts."""
+    from accounts.models import Role, User
+    from accounts.services import create_user
+    if session.scalars(select(User.id).limit(1)).first() is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    create_user(session, "admin", "Administrator", password, Role.ADMIN)
+    record(session, "command line", "user.create", "user", "admin", detail="first administrator")
+    return password
 
 
 def main() -> None:

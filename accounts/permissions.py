@@ -12,10 +12,24 @@ View = TypeVar("View", bound=Callable)
 
 
 class Permission(enum.StrEnum):
-    PUBLIC = "public"                  # the home page, health, the API document
-    INVENTORY_READ = "inventory:read"  # units, devices, history, exports
-    INVENTORY_WRITE = "inventory:write"  # manual records, edits, moves, imports
-    UNITS_MANAGE = "units:manage"      # create, edit, merge and split units
+    PUBLIC = "public"                    # sign-in, health, the API document: no account needed
+    SIGNED_IN = "signed-in"              # one's own session and tokens
+    INVENTORY_READ = "inventory:read"    # units, devices, history, exports (within the caller's units)
+    INVENTORY_WRITE = "inventory:write"  # manual records, edits, moves, device imports
+    UNITS_MANAGE = "units:manage"        # create, edit, import, merge and split units
+    ACCOUNTS_MANAGE = "accounts:manage"  # accounts and their roles and units
+    AUDIT_READ = "audit:read"            # the audit log
+
+
+# What each role may do. A unit officer's reads and writes are further limited to their units.
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "admin": frozenset(Permission),
+    "unit_officer": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
+                               Permission.INVENTORY_WRITE}),
+    "finance": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ}),
+    "auditor": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
+                          Permission.AUDIT_READ}),
+}
 
 
 def requires(permission: Permission) -> Callable[[View], View]:

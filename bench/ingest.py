@@ -21,8 +21,9 @@ For each database:
    Then the merge is verified: one device per real device, every observation stored, serial and MAC
    on the same record. Any difference exits non-zero.
 3. More devices (spreadsheet imports) up to 2.5 times as many, then the real app under waitress on
-   127.0.0.1 (an ephemeral port) and a mix of GET /api/devices requests, after a warm-up; totals
-   are checked against the generated data. Latency p50 and p95 in ms.
+   127.0.0.1 (an ephemeral port) and a mix of GET /api/devices requests, after a warm-up, sent with
+   a read-only API token (an auditor's) as a script would; totals are checked against the generated
+   data. Latency p50 and p95 in ms.
 
 Progress goes to stderr; the last stdout line has the figures as key=value pairs. Only loopback
 addresses are contacted. The data are generated from a fixed seed: every run sees the same devices."""
@@ -31,7 +32,9 @@ import cProfile
 import datetime as dt
 import itertools
 import json
+import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -55,6 +58,9 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import app as application  # noqa: E402
+from accounts.models import Role  # noqa: E402
+from accounts.permissions import Permission  # noqa: E402
+from accounts.services import create_token, create_user  # noqa: E402
 from inventory.db import make_engine, make_session_factory, migrate  # noqa: E402
 from inventory.ingest import IngestBatch, ingest  # noqa: E402
 from inventory.models import Device, DeviceClass, DeviceStatus, Interface, Observation, UnitKind  # noqa: E402
@@ -156,6 +162,8 @@ class ListRequest:
 def main() -> None:
     args = parse_args()
     figures: dict[str, float] = {}
+    # Other processes on the machine inflate wall times; the load says how far to trust them.
+    say(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start")
     for n, name in enumerate(args.databases):
         url, skipped = prepare_database(name)
         if skipped:
@@ -211,7 +219,10 @@ def run_database(name: str, url: str, device_count: int, profile_path: Path | No
     observation_count = sum(len(b.observations) for b in batches)
     say(f"{name}: ingesting {observation_count:,} observations of {len(specs):,} devices "
         f"in {len(batches):,} batches")
+    cpu_started = time.process_time()
     ingest_s = timed_ingest(f"{name} ingest", sessions, batches, profile_path)
+    say(f"{name}: ingest took {ingest_s:.1f} s wall, {time.process_time() - cpu_started:.1f} s CPU in this process; "
+        f"load average now {os.getloadavg()[0]:.1f}")
     verify_merge(name, sessions, specs, observation_count)
 
     fill = plan_devices(len(specs), int(device_count * FILL_FACTOR) - len(specs), units, rng)
@@ -220,9 +231,10 @@ def run_database(name: str, url: str, device_count: int, profile_path: Path | No
     everything = specs + fill
     verify_device_count(name, sessions, len(everything))
     say(f"{name}: {len(fill):,} more devices in {fill_s:.1f} s, {len(everything):,} in all")
+    token = issue_read_token(sessions)
     engine.dispose()  # the app opens its own
 
-    latencies_ms = measure_list(name, url, build_requests(everything, units, rng))
+    latencies_ms = measure_list(name, url, token, build_requests(everything, units, rng))
     p50, p95 = percentile(latencies_ms, 50), percentile(latencies_ms, 95)
     report(name, observation_count, ingest_s, p50, p95)
     return {f"{name}_ingest_s": round(ingest_s, 1), f"{name}_obs_per_s": round(observation_count / ingest_s),
@@ -394,6 +406,14 @@ def verify_device_count(name: str, sessions: sessionmaker[Session], expected: in
         fail(f"{name}: after the fill", [f"{devices:,} devices stored, {expected:,} described"])
 
 
+def issue_read_token(sessions: sessionmaker[Session]) -> str:
+    """An API token that may only read, for an auditor: every unit is visible, so totals are the data's."""
+    with sessions() as session, session.begin():
+        user = create_user(session, "bench", "Benchmark", secrets.token_urlsafe(16), Role.AUDITOR)
+        _token, value = create_token(session, user, "bench", {Permission.INVENTORY_READ})
+    return value
+
+
 LIST_KINDS = ("first page", "page 50", "unit", "class=switch", "status=in_use", "vendor=Cisco",
               "q serial", "q hostname", "sort=-last_seen")
 
@@ -431,7 +451,7 @@ def build_requests(specs: Sequence[DeviceSpec], units: Sequence[NewUnit], rng: r
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def measure_list(name: str, url: str, requests: Sequence[ListRequest]) -> list[float]:
+def measure_list(name: str, url: str, token: str, requests: Sequence[ListRequest]) -> list[float]:
     """Latency in ms of each measured request against the real app served by waitress."""
     app = application.create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
@@ -441,12 +461,12 @@ def measure_list(name: str, url: str, requests: Sequence[ListRequest]) -> list[f
     say(f"{name}: serving on {base}; {WARM_UP_REQUESTS} warm-up requests, then {LIST_REQUESTS}")
     try:
         for request in requests[:WARM_UP_REQUESTS]:
-            fetch(base, request)
+            fetch(base, token, request)
         measured = requests[WARM_UP_REQUESTS:]
         started = time.perf_counter()
         latencies_ms = []
         for done, request in enumerate(measured, 1):
-            latencies_ms.append(fetch(base, request))
+            latencies_ms.append(fetch(base, token, request))
             progress(f"{name} list", done, len(measured), started)
     finally:
         # Workers first: one finishing a response pulls the trigger, which must still be open. Then the
@@ -461,12 +481,13 @@ def measure_list(name: str, url: str, requests: Sequence[ListRequest]) -> list[f
     return latencies_ms
 
 
-def fetch(base: str, request: ListRequest) -> float:
+def fetch(base: str, token: str, request: ListRequest) -> float:
     """One GET, checked; its latency in ms (request to last byte of the body)."""
     url = f"{base}?{urllib.parse.urlencode(request.params | {'page_size': PAGE_SIZE})}"
     started = time.perf_counter()
     try:
-        with OPENER.open(url, timeout=60) as response:
+        with OPENER.open(urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}),
+                         timeout=60) as response:
             body = response.read()
     except urllib.error.HTTPError as error:
         fail(f"GET {url}", [f"HTTP {error.code}: {error.read()[:500]!r}"])

@@ -1,9 +1,15 @@
 """Pages. The home page says what the service holds and what to do next."""
-from flask import Blueprint, make_response, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from accounts import audit, services
+from accounts.errors import TooManyAttempts, Unauthenticated
 from accounts.permissions import Permission, requires
+from accounts.web import caller_scope, csrf, end_session, start_session
 from dashboards.i18n import LANGUAGES
 from inventory.db import request_session
 from inventory.devices import device_counts_by_unit
@@ -21,14 +27,48 @@ def locale_in_templates():
 
 
 @blp.get("/")
-@requires(Permission.PUBLIC)
+@requires(Permission.INVENTORY_READ)
 def home():
     session = request_session()
-    units = list_units(session, include_inactive=False)
-    counts = device_counts_by_unit(session)
+    units = list_units(session, include_inactive=False, scope=caller_scope())
+    counts = device_counts_by_unit(session, scope=caller_scope())
     page = render_template("home.html", units=units, counts=counts, device_total=sum(counts.values()),
                            example=any(u.is_example for u in units), kind_names=UNIT_KIND_NAMES)
     response = make_response(page)
     if request.args.get("lang") in LANGUAGES:  # English on request, remembered for the next pages
         response.set_cookie("lang", request.args["lang"], max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+@blp.route("/sign-in", methods=["GET", "POST"])
+@requires(Permission.PUBLIC)
+def sign_in_page():
+    next_page = _local_path(request.args.get("next", "/"))
+    if request.method == "GET":
+        return render_template("sign_in.html", next=next_page, username="", error=None)
+    csrf.protect()  # no session yet, so the general check does not apply: a forged sign-in is refused here
+    db = request_session()
+    username = request.form.get("username", "")
+    try:
+        user = services.sign_in(db, username, request.form.get("password", ""), request.remote_addr or "")
+    except (Unauthenticated, TooManyAttempts) as refusal:
+        db.commit()  # keep the failure: it counts towards throttling
+        status = 429 if isinstance(refusal, TooManyAttempts) else 401
+        return render_template("sign_in.html", next=next_page, username=username, error=_(refusal.reason)), status
+    start_session(user.id, user.session_version)
+    audit.record(db, user.username, "session.sign_in", "user", user.id)
+    db.commit()
+    return redirect(next_page)
+
+
+@blp.post("/sign-out")
+@requires(Permission.SIGNED_IN)
+def sign_out_page():
+    end_session()
+    return redirect(url_for("dashboards.sign_in_page"))
+
+
+def _local_path(target: str) -> str:
+    """Only a path on this site: an open redirect would let a link send a user elsewhere after sign-in."""
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else "/"

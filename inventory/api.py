@@ -1,16 +1,18 @@
 """HTTP API of the inventory: units and reorganisations, devices and history, import and export.
 
-Handlers are thin: the schema parses, a service acts in the request's session, the handler commits
-only when the service returned; any error leaves the session uncommitted and the teardown discards it."""
+Handlers are thin: the schema parses, a service acts in the request's session within the caller's
+unit scope, the change is audited, and the handler commits only when the service returned; any
+error leaves the session uncommitted and the teardown discards it."""
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from accounts.permissions import Permission, requires
+from accounts.web import audit, caller_scope, current_caller
 from inventory import devices, transfer, units
 from inventory.db import request_session
 from inventory.errors import InvalidInput
-from inventory.observations import ObservedInterface
+from inventory.observations import DEVICE_FIELDS, ObservedInterface
 from inventory.schemas import (DeviceCreateSchema, DeviceListArgs, DevicePageSchema, DeviceSchema,
                                DeviceWriteSchema, ExportArgs, HistoryPageSchema, ImportArgs, ImportFileSchema,
                                ImportReportSchema, LinkSchema, MergeSchema, MoveDeviceSchema, PageArgs,
@@ -21,8 +23,14 @@ units_blp = Blueprint("units", __name__, url_prefix="/api/units", description="T
 devices_blp = Blueprint("devices", __name__, url_prefix="/api/devices", description="Devices and their history")
 transfer_blp = Blueprint("transfer", __name__, url_prefix="/api", description="Import and export")
 
-# Until accounts exist every write is attributed to this name in history and provenance.
-ANONYMOUS = "anonymous"
+
+def device_summary(device) -> dict:
+    """A device's fields as the audit log keeps them, before and after a change."""
+    return {"unit": device.unit.code, **{name: _plain(getattr(device, name)) for name in DEVICE_FIELDS}}
+
+
+def _plain(value):
+    return value.value if hasattr(value, "value") else value.isoformat() if hasattr(value, "isoformat") else value
 
 
 @units_blp.route("")
@@ -32,7 +40,7 @@ class Units(MethodView):
     @units_blp.response(200, UnitSchema(many=True))
     def get(self, args):
         """List units, inactive (merged or split) ones included unless asked otherwise."""
-        return units.list_units(request_session(), include_inactive=args["include_inactive"])
+        return units.list_units(request_session(), include_inactive=args["include_inactive"], scope=caller_scope())
 
     @requires(Permission.UNITS_MANAGE)
     @units_blp.arguments(UnitCreateSchema)
@@ -42,6 +50,7 @@ class Units(MethodView):
         session = request_session()
         unit = units.create_unit(session, units.NewUnit(args["code"], args["name"], args["kind"],
                                                         args["staff_count"]), parent_code=args["parent_code"])
+        audit("unit.create", "unit", unit.code, after=UnitSchema().dump(unit))
         session.commit()
         return unit
 
@@ -51,8 +60,10 @@ class UnitTree(MethodView):
     @requires(Permission.INVENTORY_READ)
     @units_blp.response(200, UnitTreeSchema(many=True))
     def get(self):
-        """The active organisation as a tree, from its roots."""
-        return [u for u in units.list_units(request_session(), include_inactive=False) if u.parent is None]
+        """The active organisation as a tree, from its roots (for a unit officer, from their units)."""
+        scope = caller_scope()
+        visible = units.list_units(request_session(), include_inactive=False, scope=scope)
+        return [u for u in visible if u.parent is None or (scope is not None and u.parent_id not in scope)]
 
 
 @units_blp.route("/<string:code>")
@@ -61,7 +72,7 @@ class UnitByCode(MethodView):
     @units_blp.response(200, UnitSchema)
     def get(self, code):
         """One unit."""
-        return units.get_unit(request_session(), code)
+        return units.unit_in_scope(request_session(), code, caller_scope(), field="code")
 
     @requires(Permission.UNITS_MANAGE)
     @units_blp.arguments(UnitUpdateSchema)
@@ -69,7 +80,9 @@ class UnitByCode(MethodView):
     def patch(self, args, code):
         """Rename, re-count or move a unit in the tree."""
         session = request_session()
+        before = UnitSchema().dump(units.get_unit(session, code))
         unit = units.update_unit(session, code, args)
+        audit("unit.update", "unit", unit.code, before=before, after=UnitSchema().dump(unit))
         session.commit()
         return unit
 
@@ -86,6 +99,7 @@ class UnitMerge(MethodView):
         record = units.merge_units(session, args["sources"], into_code=args.get("into_code"), into_new=into_new,
                                    parent_code=args.get("parent_code"), effective_on=args["effective_on"],
                                    note=args["note"])
+        audit("units.merge", "reorganisation", record.id, after=ReorganisationSchema().dump(record))
         session.commit()
         return record
 
@@ -101,6 +115,7 @@ class UnitSplit(MethodView):
         record = units.split_unit(session, code, [units.NewUnit(**t) for t in args["targets"]],
                                   device_targets={int(k): v for k, v in args["device_targets"].items()},
                                   effective_on=args["effective_on"], note=args["note"])
+        audit("unit.split", "reorganisation", record.id, after=ReorganisationSchema().dump(record))
         session.commit()
         return record
 
@@ -113,7 +128,8 @@ class Devices(MethodView):
     def get(self, args):
         """Find devices: by unit (with the units below it), class, status, vendor or free text."""
         wanted = devices.DeviceFilter(unit_code=args.get("unit"), device_class=args.get("device_class"),
-                                      status=args.get("status"), vendor=args.get("vendor"), text=args.get("q"))
+                                      status=args.get("status"), vendor=args.get("vendor"), text=args.get("q"),
+                                      unit_ids=caller_scope())
         sort = args["sort"]
         return devices.list_devices(request_session(), wanted, sort=sort.lstrip("-"),
                                     descending=sort.startswith("-"), page=args["page"],
@@ -129,7 +145,9 @@ class Devices(MethodView):
         interfaces = [ObservedInterface(name=i.get("name"), mac=i.get("mac"), ips=tuple(i.get("ips", ())),
                                         speed_mbps=i.get("speed_mbps")) for i in args.pop("interfaces")]
         specs = args.pop("specs", None)
-        device = devices.record_device(session, unit_code, args, by=ANONYMOUS, specs=specs, interfaces=interfaces)
+        device = devices.record_device(session, unit_code, args, by=current_caller().name, scope=caller_scope(),
+                                       specs=specs, interfaces=interfaces)
+        audit("device.record", "device", device.id, after=device_summary(device))
         session.commit()
         return device
 
@@ -140,7 +158,7 @@ class DeviceById(MethodView):
     @devices_blp.response(200, DeviceSchema)
     def get(self, device_id):
         """One device with its interfaces and the source of every field."""
-        return devices.get_device(request_session(), device_id)
+        return devices.get_device(request_session(), device_id, caller_scope())
 
     @requires(Permission.INVENTORY_WRITE)
     @devices_blp.arguments(DeviceWriteSchema)
@@ -150,7 +168,9 @@ class DeviceById(MethodView):
         if not args:
             raise InvalidInput("nothing to change", field="json")
         session = request_session()
-        device = devices.update_device(session, device_id, args, by=ANONYMOUS)
+        before = device_summary(devices.get_device(session, device_id, caller_scope()))
+        device = devices.update_device(session, device_id, args, by=current_caller().name, scope=caller_scope())
+        audit("device.update", "device", device.id, before=before, after=device_summary(device))
         session.commit()
         return device
 
@@ -163,7 +183,10 @@ class DeviceUnit(MethodView):
     def put(self, args, device_id):
         """Move a device to another unit."""
         session = request_session()
-        device = devices.move_device(session, device_id, args["unit_code"], by=ANONYMOUS)
+        before = devices.get_device(session, device_id, caller_scope()).unit.code
+        device = devices.move_device(session, device_id, args["unit_code"], by=current_caller().name,
+                                     scope=caller_scope())
+        audit("device.move", "device", device.id, before={"unit": before}, after={"unit": device.unit.code})
         session.commit()
         return device
 
@@ -175,7 +198,8 @@ class DeviceHistory(MethodView):
     @devices_blp.response(200, HistoryPageSchema)
     def get(self, args, device_id):
         """What changed on a device, newest first."""
-        return devices.device_history(request_session(), device_id, page=args["page"], page_size=args["page_size"])
+        return devices.device_history(request_session(), device_id, scope=caller_scope(), page=args["page"],
+                                      page_size=args["page_size"])
 
 
 @devices_blp.route("/<int:device_id>/links")
@@ -184,35 +208,48 @@ class DeviceLinks(MethodView):
     @devices_blp.response(200, LinkSchema(many=True))
     def get(self, device_id):
         """The device's neighbours, either end."""
-        session = request_session()
-        devices.get_device(session, device_id)
-        return devices.device_links(session, device_id)
+        return devices.device_links(request_session(), device_id, caller_scope())
 
 
-@transfer_blp.route("/imports/<any(devices, units):kind>")
-class Import(MethodView):
+@transfer_blp.route("/imports/devices")
+class DeviceImport(MethodView):
     @requires(Permission.INVENTORY_WRITE)
     @transfer_blp.arguments(ImportArgs, location="query")
     @transfer_blp.arguments(ImportFileSchema, location="files")
     @transfer_blp.response(200, ImportReportSchema)
     @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
-    def post(self, args, files, kind):
-        """Import a CSV or XLSX file: all rows or none, with a report of every rejected row."""
+    def post(self, args, files):
+        """Import devices from a CSV or XLSX file: all rows or none, with every rejected row reported."""
         upload = files["file"]
-        session = request_session()
-        max_rows = current_app.config["IMPORT_MAX_ROWS"]
-        content = upload.read()
-        if kind == "devices":
-            report = transfer.import_devices(session, upload.filename or "", content, by=ANONYMOUS,
-                                             max_rows=max_rows, dry_run=args["dry_run"])
-        else:
-            report = transfer.import_units(session, upload.filename or "", content, max_rows=max_rows,
-                                           dry_run=args["dry_run"])
-        if args["dry_run"]:
-            session.rollback()
-        else:
-            session.commit()
+        report = transfer.import_devices(request_session(), upload.filename or "", upload.read(),
+                                         by=current_caller().name, scope=caller_scope(),
+                                         max_rows=current_app.config["IMPORT_MAX_ROWS"], dry_run=args["dry_run"])
+        return _finish_import(report, upload.filename)
+
+
+@transfer_blp.route("/imports/units")
+class UnitImport(MethodView):
+    @requires(Permission.UNITS_MANAGE)
+    @transfer_blp.arguments(ImportArgs, location="query")
+    @transfer_blp.arguments(ImportFileSchema, location="files")
+    @transfer_blp.response(200, ImportReportSchema)
+    @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
+    def post(self, args, files):
+        """Import units from a CSV or XLSX file: new codes are created, known ones updated."""
+        upload = files["file"]
+        report = transfer.import_units(request_session(), upload.filename or "", upload.read(),
+                                       max_rows=current_app.config["IMPORT_MAX_ROWS"], dry_run=args["dry_run"])
+        return _finish_import(report, upload.filename)
+
+
+def _finish_import(report: transfer.ImportReport, filename: str | None) -> transfer.ImportReport:
+    session = request_session()
+    if report.dry_run:
+        session.rollback()
         return report
+    audit(f"import.{report.kind}", "file", filename or "", after=vars(report))
+    session.commit()
+    return report
 
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
@@ -229,8 +266,8 @@ class Export(MethodView):
         session = request_session()
         fmt = args["format"]
         if kind == "devices":
-            content = transfer.export_devices(session, unit_code=args.get("unit"), fmt=fmt)
+            content = transfer.export_devices(session, unit_code=args.get("unit"), fmt=fmt, scope=caller_scope())
         else:
-            content = transfer.export_units(session, fmt=fmt)
+            content = transfer.export_units(session, fmt=fmt, scope=caller_scope())
         return Response(content, mimetype=MEDIA_TYPES[fmt],
                         headers={"Content-Disposition": f"attachment; filename={kind}.{fmt}"})

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.errors import Conflict, InvalidInput, NotFound
+from inventory.errors import Conflict, InvalidInput, NotFound, OutsideScope
 from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, Unit, utcnow
-from inventory.observations import ObservedDevice, ObservedInterface
-from inventory.units import get_unit, subtree_ids
+from inventory.observations import ObservedDevice, ObservedInterface, normalise_mac, normalise_serial
+from inventory.units import subtree_ids, unit_in_scope
 
 BATCH_POSITION = re.compile(r"^observations\[\d+\](: |\.)?")
 SORTABLE = {"id": Device.id, "vendor": Device.vendor, "model": Device.model, "hostname": Device.hostname,
@@ -30,6 +30,7 @@ class DeviceFilter:
     status: DeviceStatus | None = None
     vendor: str | None = None
     text: str | None = None  # any of serial, model, vendor, hostname, location, MAC, IP
+    unit_ids: frozenset[int] | None = None  # the caller's scope; None: every unit
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,13 @@ class Page:
     page_size: int
 
 
-def get_device(session: Session, device_id: int) -> Device:
-    device = session.get(Device, device_id, options=[selectinload(Device.interfaces), selectinload(Device.unit)])
+def get_device(session: Session, device_id: int, scope: frozenset[int] | None = None) -> Device:
+    """The device, if it exists and the caller may see it; outside the scope it does not exist."""
+    query = select(Device).where(Device.id == device_id).options(selectinload(Device.interfaces),
+                                                                 selectinload(Device.unit))
+    if scope is not None:
+        query = query.where(Device.unit_id.in_(scope))
+    device = session.scalars(query).one_or_none()
     if device is None:
         raise NotFound(f"device {device_id} does not exist", field="device_id")
     return device
@@ -59,7 +65,10 @@ def list_devices(session: Session, wanted: DeviceFilter, *, sort: str = "id", de
 
 
 def _filtered(session: Session, query: Select, wanted: DeviceFilter) -> Select:
+    if wanted.unit_ids is not None:
+        query = query.where(Device.unit_id.in_(wanted.unit_ids))
     if wanted.unit_code:
+        unit_in_scope(session, wanted.unit_code, wanted.unit_ids, field="unit")
         query = query.where(Device.unit_id.in_(subtree_ids(session, wanted.unit_code)))
     if wanted.device_class:
         query = query.where(Device.device_class == wanted.device_class)
@@ -77,8 +86,9 @@ def _filtered(session: Session, query: Select, wanted: DeviceFilter) -> Select:
     return query
 
 
-def device_history(session: Session, device_id: int, *, page: int = 1, page_size: int = 100) -> Page:
-    get_device(session, device_id)
+def device_history(session: Session, device_id: int, *, scope: frozenset[int] | None = None, page: int = 1,
+                   page_size: int = 100) -> Page:
+    get_device(session, device_id, scope)
     where = DeviceEvent.device_id == device_id
     total = session.scalar(select(func.count(DeviceEvent.id)).where(where))
     events = session.scalars(select(DeviceEvent).where(where).order_by(DeviceEvent.at.desc(), DeviceEvent.id.desc())
@@ -86,22 +96,25 @@ def device_history(session: Session, device_id: int, *, page: int = 1, page_size
     return Page(items=list(events), total=total or 0, page=page, page_size=page_size)
 
 
-def device_links(session: Session, device_id: int) -> list[Link]:
+def device_links(session: Session, device_id: int, scope: frozenset[int] | None = None) -> list[Link]:
+    get_device(session, device_id, scope)
     return list(session.scalars(select(Link).where(
         or_(Link.device_id == device_id, Link.remote_device_id == device_id)).order_by(Link.id)))
 
 
 def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *, by: str,
-                  specs: Mapping[str, Any] | None = None,
+                  scope: frozenset[int] | None = None, specs: Mapping[str, Any] | None = None,
                   interfaces: Sequence[ObservedInterface] = (), device_id: int | None = None) -> Device:
     """A person's record of a device: new, or (with `device_id`) a correction of a known one.
 
     If the serial or a MAC is already known, the record merges into that device instead of
     creating a second one."""
-    unit = get_unit(session, unit_code, field="unit_code")
+    unit = unit_in_scope(session, unit_code, scope)
     if not unit.active:
         raise Conflict(f"unit {unit.code} is inactive" + (f"; its successor is {unit.successor.code}"
                                                           if unit.successor else ""), field="unit_code")
+    if scope is not None and device_id is None:
+        _refuse_devices_of_other_units(session, values, interfaces, scope)
     observation = ObservedDevice(method="manual", observed_at=utcnow(), unit_code=unit_code, source=by,
                                  fields=dict(values), specs=dict(specs or {}), interfaces=tuple(interfaces),
                                  device_id=device_id)
@@ -113,23 +126,50 @@ def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *
     return get_device(session, result.device_ids[0])
 
 
-def update_device(session: Session, device_id: int, changes: Mapping[str, Any], *, by: str) -> Device:
-    device = get_device(session, device_id)
+def _refuse_devices_of_other_units(session: Session, values: Mapping[str, Any],
+                                   interfaces: Sequence[ObservedInterface], scope: frozenset[int]) -> None:
+    """A record whose serial or MAC is a device of a unit the caller does not answer for would merge
+    into that device and move it: refuse it instead."""
+    serial = normalise_serial(values["serial"]) if values.get("serial") else None
+    macs = {m for m in (_valid_mac(i.mac) for i in interfaces if i.mac) if m}
+    owners = set()
+    if serial:
+        owners.update(session.scalars(select(Device.unit_id).where(Device.serial == serial)))
+    if macs:
+        owners.update(session.scalars(select(Device.unit_id).join(Interface).where(Interface.mac.in_(macs))))
+    if owners - scope:
+        raise OutsideScope("this serial or MAC address is already recorded for a device of a unit that is not "
+                           "yours", field="serial" if serial else "mac")
+
+
+def _valid_mac(value: str) -> str | None:
+    try:
+        return normalise_mac(value)
+    except InvalidInput:
+        return None  # ingestion refuses it with the field's name
+
+
+def update_device(session: Session, device_id: int, changes: Mapping[str, Any], *, by: str,
+                  scope: frozenset[int] | None = None) -> Device:
+    device = get_device(session, device_id, scope)
     changes = dict(changes)
     unit_code = changes.pop("unit_code", None) or device.unit.code
     specs = changes.pop("specs", None)
-    return record_device(session, unit_code, changes, by=by, specs=specs, device_id=device_id)
+    return record_device(session, unit_code, changes, by=by, scope=scope, specs=specs, device_id=device_id)
 
 
-def move_device(session: Session, device_id: int, to_unit_code: str, *, by: str) -> Device:
+def move_device(session: Session, device_id: int, to_unit_code: str, *, by: str,
+                scope: frozenset[int] | None = None) -> Device:
     """Move a device to another unit; the move appears in its history."""
-    get_device(session, device_id)
-    return record_device(session, to_unit_code, {}, by=by, device_id=device_id)
+    get_device(session, device_id, scope)
+    return record_device(session, to_unit_code, {}, by=by, scope=scope, device_id=device_id)
 
 
-def device_counts_by_unit(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Unit.code, func.count(Device.id)).join(Device.unit).group_by(Unit.code))
-    return dict(rows.all())
+def device_counts_by_unit(session: Session, scope: frozenset[int] | None = None) -> dict[str, int]:
+    query = select(Unit.code, func.count(Device.id)).join(Device.unit).group_by(Unit.code)
+    if scope is not None:
+        query = query.where(Device.unit_id.in_(scope))
+    return dict(session.execute(query).all())
 
 
 def _escape_like(text: str) -> str:

@@ -29,3 +29,9 @@ class InvalidInput(DomainError):
 
 class SchemaNotMigrated(DomainError):
     status_code = 503
+
+
+class OutsideScope(DomainError):
+    """The caller may not touch this unit: it is not one of the units they answer for."""
+
+    status_code = 403

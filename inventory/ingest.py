@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.errors import InvalidInput
+from inventory.errors import Conflict, InvalidInput
 from inventory.models import (Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, Observation,
                               Unit)
 from inventory.observations import (DEVICE_FIELDS, METHOD_RANK, ObservedDevice, evidence_of, fingerprint,
@@ -23,6 +23,7 @@ from inventory.observations import (DEVICE_FIELDS, METHOD_RANK, ObservedDevice, 
 log = logging.getLogger(__name__)
 
 CHUNK = 900  # bound parameters per IN (...): well inside SQLite's and PostgreSQL's limits
+INGEST_LOCK_KEY = 0x1A9E57  # PostgreSQL advisory lock taken by every ingestion transaction
 TRACKED = (*DEVICE_FIELDS, "unit_id")
 
 
@@ -50,6 +51,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     if batch.complete_scan and not batch.scope_key:
         raise InvalidInput("a complete scan must name its scope", field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
+    _one_batch_at_a_time(session)
     units = _units_by_code(session, observations)
     merger = _Merger(session, units, _load_candidates(session, observations, units))
     devices = [merger.apply(o) for o in sorted(observations, key=lambda o: o.observed_at)]
@@ -75,9 +77,19 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     return result
 
 
+def _one_batch_at_a_time(session: Session) -> None:
+    """Two overlapping batches would each miss the devices the other is creating and make duplicates
+    of them (a MAC has no unique constraint to stop that), so batches take turns, until commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
+    else:
+        # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
+        session.execute(text("UPDATE unit SET id = id WHERE 1 = 0"))
+
+
 def _units_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, Unit]:
     codes = {o.unit_code for o in observations}
-    units = {u.code: u for chunk in _chunks(codes) for u in session.scalars(select(Unit).where(Unit.code.in_(chunk)))}
+    units = {u.code: u for chunk in chunks(codes) for u in session.scalars(select(Unit).where(Unit.code.in_(chunk)))}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
@@ -98,14 +110,16 @@ def _load_candidates(session: Session, observations: Sequence[ObservedDevice],
     hostnames = {o.hostname for o in observations if o.hostname}
     hostnames |= {nb.remote_hostname for o in observations for nb in o.neighbours if nb.remote_hostname}
     ids: set[int] = {o.device_id for o in observations if o.device_id is not None}
-    for chunk in _chunks(serials):
+    for chunk in chunks(serials):
         ids.update(session.scalars(select(Device.id).where(Device.serial.in_(chunk))))
-    for chunk in _chunks(macs):
+    for chunk in chunks(macs):
         ids.update(session.scalars(select(Interface.device_id).where(Interface.mac.in_(chunk))))
-    for chunk in _chunks(hostnames):
+    for chunk in chunks(hostnames):
         ids.update(session.scalars(select(Device.id).where(Device.hostname.in_(chunk))))
-    devices = [d for chunk in _chunks(ids) for d in session.scalars(
-        select(Device).where(Device.id.in_(chunk)).options(selectinload(Device.interfaces)))]
+    devices = [d for chunk in chunks(ids) for d in session.scalars(
+        # populate_existing: a device the caller loaded before the lock is re-read as committed now
+        select(Device).where(Device.id.in_(chunk)).options(selectinload(Device.interfaces))
+        .execution_options(populate_existing=True))]
     known = {d.id for d in devices}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in known:
@@ -187,6 +201,8 @@ class _Merger:
         if said is not None and said["method"] == o.method and current == value:
             return  # the same source saying the same again: nothing to record
         if name == "serial" and value and self.by_serial.get(value, device) is not device:
+            if o.method == "manual":
+                raise Conflict(f"serial {value} is already device {self.by_serial[value].id}'s", field="serial")
             # Another device already carries this serial: the observation matched this one by MAC or
             # name, so one of the two records is wrong. Keep both as they are and say so.
             log.warning("serial %s observed on device %s is already device %s's; not moved",
@@ -303,7 +319,7 @@ def _store_observations(session: Session, observations: Sequence[ObservedDevice]
         print_ = fingerprint(o)
         rows.setdefault(print_, {"device_id": device.id, "method": o.method, "source": o.source,
                                  "observed_at": o.observed_at, "evidence": evidence_of(o), "fingerprint": print_})
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         for known in session.scalars(select(Observation.fingerprint).where(Observation.fingerprint.in_(chunk))):
             del rows[known]
     if rows:
@@ -367,7 +383,7 @@ def _mark_unseen(session: Session, scope_key: str, seen: set[int], missing_after
     return became_missing
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+def chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
     values = list(values)
     for start in range(0, len(values), CHUNK):
         yield values[start:start + CHUNK]

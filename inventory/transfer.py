@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from inventory.errors import InvalidInput
-from inventory.ingest import IngestBatch, ingest
-from inventory.models import Device, Unit, UnitKind, utcnow
+from inventory.ingest import IngestBatch, chunks, ingest
+from inventory.models import Device, Interface, Unit, UnitKind, utcnow
 from inventory.observations import DEVICE_FIELDS, ObservedDevice, ObservedInterface, normalise
-from inventory.units import NewUnit, create_unit, subtree_ids
+from inventory.units import NewUnit, create_unit, subtree_ids, unit_in_scope
 
 DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware", "os",
                   "status", "location", "purchase_date", "purchase_price_vnd", "warranty_end", "macs", "ips")
@@ -73,10 +73,11 @@ def read_table(filename: str, content: bytes, *, max_rows: int) -> tuple[list[st
 
 
 def import_devices(session: Session, filename: str, content: bytes, *, by: str, max_rows: int,
-                   dry_run: bool = False) -> ImportReport:
+                   scope: frozenset[int] | None = None, dry_run: bool = False) -> ImportReport:
+    """Import device rows; a caller limited to some units may only name those, and only their devices."""
     header, rows = read_table(filename, content, max_rows=max_rows)
     problems = _header_problems(header, required=("unit_code",), allowed=DEVICE_COLUMNS, prefix=SPEC_PREFIX)
-    observations = [] if problems else _device_observations(session, rows, filename, by, problems)
+    observations = [] if problems else _device_observations(session, rows, filename, by, scope, problems)
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p.row))
     result = ingest(session, IngestBatch(observations))
@@ -129,9 +130,13 @@ def _replace_example(session: Session, existing: dict[str, Unit]) -> dict[str, U
     return {}
 
 
-def export_devices(session: Session, *, unit_code: str | None, fmt: str) -> bytes:
+def export_devices(session: Session, *, unit_code: str | None, fmt: str,
+                   scope: frozenset[int] | None = None) -> bytes:
     query = select(Device).options(selectinload(Device.interfaces), selectinload(Device.unit)).order_by(Device.id)
+    if scope is not None:
+        query = query.where(Device.unit_id.in_(scope))
     if unit_code:
+        unit_in_scope(session, unit_code, scope, field="unit")
         query = query.where(Device.unit_id.in_(subtree_ids(session, unit_code)))
     devices = list(session.scalars(query))
     spec_keys = sorted({key for d in devices for key in (d.specs or {})})
@@ -141,20 +146,25 @@ def export_devices(session: Session, *, unit_code: str | None, fmt: str) -> byte
     return _write(header, rows, fmt, sheet="devices")
 
 
-def export_units(session: Session, *, fmt: str) -> bytes:
-    units = session.scalars(select(Unit).order_by(Unit.code)).all()
+def export_units(session: Session, *, fmt: str, scope: frozenset[int] | None = None) -> bytes:
+    query = select(Unit).order_by(Unit.code)
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
+    units = session.scalars(query).all()
     rows = ([u.code, u.name, u.kind.value, u.parent.code if u.parent else None, u.staff_count, u.active,
              u.successor.code if u.successor else None, u.dissolved_on] for u in units)
     return _write(list(UNIT_EXPORT_COLUMNS), rows, fmt, sheet="units")
 
 
 def _device_observations(session: Session, rows: Sequence[dict[str, Any]], filename: str, by: str,
-                         problems: list[RowProblem]) -> list[ObservedDevice]:
-    units = dict(session.execute(select(Unit.code, Unit.active)).all())
+                         scope: frozenset[int] | None, problems: list[RowProblem]) -> list[ObservedDevice]:
+    units = {code: active for code, active, unit_id in session.execute(select(Unit.code, Unit.active, Unit.id))
+             if scope is None or unit_id in scope}
     now = utcnow()
     observations, rows_of, first_row_of = [], [], {}
     for n, row in enumerate(rows, start=2):
-        observation = _device_observation(n, row, units, f"import:{filename} by {by}", now, problems)
+        observation = _device_observation(n, row, units, f"import:{filename} by {by}", now, problems,
+                                          scoped=scope is not None)
         if observation is None:
             continue
         for key in ([("serial", observation.serial)] if observation.serial else []) + \
@@ -169,17 +179,43 @@ def _device_observations(session: Session, rows: Sequence[dict[str, Any]], filen
     for n, o in zip(rows_of, observations):
         if o.device_id is not None and o.device_id not in known:
             problems.append(RowProblem(n, "id", f"device {o.device_id} does not exist"))
+    if scope is not None:
+        _refuse_devices_of_other_units(session, rows_of, observations, scope, problems)
     return observations
 
 
+def _refuse_devices_of_other_units(session: Session, rows_of: Sequence[int], observations: Sequence[ObservedDevice],
+                                   scope: frozenset[int], problems: list[RowProblem]) -> None:
+    """A row naming a device of another unit (by id, serial or MAC) would move it: refuse the row."""
+    ids = {o.device_id for o in observations if o.device_id is not None}
+    serials = {o.serial for o in observations if o.serial}
+    macs = {m for o in observations for m in o.macs}
+    elsewhere: set[tuple[str, Any]] = set()
+    for chunk in chunks(ids):
+        elsewhere |= {("id", i) for i in session.scalars(select(Device.id).where(
+            Device.id.in_(chunk), Device.unit_id.not_in(scope)))}
+    for chunk in chunks(serials):
+        elsewhere |= {("serial", s) for s in session.scalars(select(Device.serial).where(
+            Device.serial.in_(chunk), Device.unit_id.not_in(scope)))}
+    for chunk in chunks(macs):
+        elsewhere |= {("macs", m) for m in session.scalars(select(Interface.mac).join(Device).where(
+            Interface.mac.in_(chunk), Device.unit_id.not_in(scope)))}
+    for n, o in zip(rows_of, observations):
+        keys = [("id", o.device_id), ("serial", o.serial), *(("macs", m) for m in o.macs)]
+        clash = next((key for key in keys if key in elsewhere), None)
+        if clash:
+            problems.append(RowProblem(n, clash[0], f"{clash[1]} is a device of a unit that is not yours"))
+
+
 def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], source: str, now: dt.datetime,
-                        problems: list[RowProblem]) -> ObservedDevice | None:
+                        problems: list[RowProblem], *, scoped: bool) -> ObservedDevice | None:
     before = len(problems)
     unit_code = _text(row.get("unit_code"))
     if not unit_code:
         problems.append(RowProblem(n, "unit_code", "is empty"))
     elif unit_code not in units:
-        problems.append(RowProblem(n, "unit_code", f"unit {unit_code!r} does not exist"))
+        problems.append(RowProblem(n, "unit_code", f"unit {unit_code!r} is not one of your units" if scoped
+                                   else f"unit {unit_code!r} does not exist"))
     elif not units[unit_code]:
         problems.append(RowProblem(n, "unit_code", f"unit {unit_code} is inactive"))
     device_id = _device_id(n, row.get("id"), problems)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from inventory.errors import Conflict, InvalidInput, NotFound
+from inventory.errors import Conflict, InvalidInput, NotFound, OutsideScope
 from inventory.models import Device, DeviceEvent, Reorganisation, ReorganisationKind, Unit, UnitKind, utcnow
 
 # Packages that own unit-scoped records (scan scopes, plans) register here to follow a
@@ -31,10 +31,23 @@ def get_unit(session: Session, code: str, *, field: str = "code") -> Unit:
     return unit
 
 
-def list_units(session: Session, *, include_inactive: bool = True) -> list[Unit]:
+def unit_in_scope(session: Session, code: str, scope: frozenset[int] | None, *, field: str = "unit_code") -> Unit:
+    """The unit, if the caller may see it. Outside the scope, existing or not, is one answer: 403."""
+    unit = session.scalars(select(Unit).where(Unit.code == code)).one_or_none()
+    if scope is not None and (unit is None or unit.id not in scope):
+        raise OutsideScope(f"unit {code!r} is not one of your units", field=field)
+    if unit is None:
+        raise NotFound(f"unit {code!r} does not exist", field=field)
+    return unit
+
+
+def list_units(session: Session, *, include_inactive: bool = True, scope: frozenset[int] | None = None
+               ) -> list[Unit]:
     query = select(Unit).order_by(Unit.code)
     if not include_inactive:
         query = query.where(Unit.active.is_(True))
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
     return list(session.scalars(query))
 
 

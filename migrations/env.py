@@ -1,6 +1,7 @@
 """Alembic environment: runs on the engine the application hands over (see inventory.db.migrate)."""
 from alembic import context
 
+import accounts.models  # noqa: F401  every package's models register on Base.metadata
 import inventory.models  # noqa: F401
 from inventory.db import Base, make_engine
 

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from accounts.models import Role
 from app import create_app
-from inventory.db import make_engine, migrate
+from inventory.examples import load_example_organisation
+from tests.conftest import client_as
+from inventory.db import head_revision, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +21,8 @@ def test_an_unmigrated_database_gets_503_with_the_fix(tmp_path):
     response = app.test_client().get("/api/units")
     assert response.status_code == 503
     assert response.json["message"].endswith(
-        "is at schema revision none, the code needs 0001: run `flask --app app db upgrade` (or `make run`) first")
+        f"is at schema revision none, the code needs {head_revision()}: run `flask --app app db upgrade` "
+        "(or `make run`) first")
 
 
 def test_python_app_py_refuses_to_start_on_an_unmigrated_database(tmp_path):
@@ -39,8 +43,12 @@ def test_flask_cli_migrates_and_seeds_once(tmp_path):
                               capture_output=True, text=True, timeout=120)
 
     assert flask("db", "upgrade").stdout.strip() == "database schema is current"
-    assert flask("seed").stdout.strip() == "example organisation: 15 units loaded"
-    assert flask("seed").stdout.strip() == "example organisation: units already present, nothing loaded"
+    first = flask("seed").stdout.splitlines()
+    assert first[0] == "example organisation: 15 units loaded"
+    assert first[1].startswith("first administrator: user name 'admin', password '")
+    again = flask("seed").stdout.splitlines()
+    assert again == ["example organisation: units already present, nothing loaded",
+                     "administrator: already created; `flask --app app users password admin` sets a new password"]
 
 
 def test_configuration_layers_environment_then_overrides(tmp_path, monkeypatch):
@@ -60,10 +68,10 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
-def test_the_home_page_speaks_vietnamese_and_english_on_request(client, sessions):
-    from inventory.examples import load_example_organisation
+def test_the_home_page_speaks_vietnamese_and_english_on_request(app, sessions, token_for):
     with sessions() as session, session.begin():
         load_example_organisation(session)
+    client = client_as(app, token_for(Role.ADMIN))
     page = client.get("/").get_data(as_text=True)
     assert "Việc cần làm tiếp theo" in page and "15 đơn vị đang hoạt động, 0 thiết bị" in page
     english = client.get("/?lang=en")
@@ -71,5 +79,6 @@ def test_the_home_page_speaks_vietnamese_and_english_on_request(client, sessions
     assert client.get("/").get_data(as_text=True).count("What to do next") == 1  # the cookie remembers
 
 
-def test_unknown_paths_are_404(client):
+def test_unknown_paths_are_404(anonymous):
+    client = anonymous
     assert client.get("/api/nothing-here").status_code == 404

@@ -13,7 +13,8 @@ def test_every_route_of_the_application_declares_a_permission(app):
                 and not rule.endpoint.startswith("api-docs")}
     assert declared["/api/devices"] == {"GET": Permission.INVENTORY_READ, "POST": Permission.INVENTORY_WRITE}
     assert declared["/api/units/merge"] == {"POST": Permission.UNITS_MANAGE}
-    assert declared["/"] == {"*": Permission.PUBLIC}
+    assert declared["/"] == {"*": Permission.INVENTORY_READ}
+    assert declared["/sign-in"] == {"*": Permission.PUBLIC}
 
 
 def test_a_route_without_a_declaration_is_found():

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from inventory.examples import load_example_organisation
 from inventory.models import Device
 
-from tests.conftest import table_contents
+from accounts.models import Role
+from tests.conftest import client_as, table_contents
 
 DEVICES_CSV = """unit_code,device_class,vendor,model,serial,hostname,status,location,purchase_date,purchase_price_vnd,macs,ips,spec:ram_gb
 W1,workstation,Dell,OptiPlex 7090,PC0001,pc-01,in_use,Phòng một cửa,2023-02-01,"15.500.000",00:1b:00:00:00:11,10.1.0.11,16
@@ -41,7 +42,7 @@ def test_a_csv_import_records_every_row(org, client):
     pc = client.get("/api/devices?q=PC0001").json["items"][0]
     assert (pc["location"], pc["purchase_price_vnd"], pc["specs"], pc["interfaces"][0]["ips"]) == \
         ("Phòng một cửa", 15_500_000, {"ram_gb": 16}, ["10.1.0.11"])
-    assert pc["provenance"]["location"]["source"] == "import:kiem-ke.csv by anonymous"
+    assert pc["provenance"]["location"]["source"] == "import:kiem-ke.csv by admin"
     printer = client.get("/api/devices?q=CN0001").json["items"][0]
     assert printer["interfaces"][0]["mac"] == "00:1b:00:00:00:12"
 
@@ -151,9 +152,10 @@ def test_export_of_a_subtree_and_formula_cells_are_quoted(org, client):
     assert "'=HYPERLINK" in lines[1]
 
 
-def test_units_import_replaces_the_example_and_nests_children_first(client, sessions):
+def test_units_import_replaces_the_example_and_nests_children_first(app, sessions, token_for):
     with sessions() as session, session.begin():
         load_example_organisation(session)
+    client = client_as(app, token_for(Role.ADMIN))
     content = xlsx([["code", "name", "kind", "parent_code", "staff_count"],
                     ["HN-P01", "Phường Ba Đình", "ward", "HN", 31],
                     ["HN", "Thành phố", "city", None, None],

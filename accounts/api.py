@@ -1,0 +1,184 @@
+"""HTTP API for signing in, accounts, API tokens and the audit log."""
+import csv
+import datetime as dt
+import io
+import json
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+
+from accounts import audit as audit_log
+from accounts import services
+from accounts.errors import Unauthenticated
+from accounts.permissions import ROLE_PERMISSIONS, Permission, requires
+from accounts.schemas import (AuditArgs, AuditEntrySchema, AuditExportArgs, AuditPageSchema, NewTokenSchema,
+                              SessionSchema, SignInSchema, TokenCreateSchema, TokenSchema, UserCreateSchema,
+                              UserSchema, UserUpdateSchema)
+from accounts.web import audit, current_caller, end_session, start_session
+from inventory.db import request_session
+
+session_blp = Blueprint("session", __name__, url_prefix="/api/session", description="Signing in and out")
+users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="Accounts and roles")
+tokens_blp = Blueprint("tokens", __name__, url_prefix="/api/tokens", description="API tokens for scripts")
+audit_blp = Blueprint("audit", __name__, url_prefix="/api/audit", description="The audit log, read-only")
+
+
+def session_body(user) -> dict:
+    return {"user": user, "permissions": sorted(ROLE_PERMISSIONS[user.role.value]), "csrf_token": generate_csrf()}
+
+
+@session_blp.route("")
+class SignIn(MethodView):
+    @requires(Permission.PUBLIC)
+    @session_blp.arguments(SignInSchema)
+    @session_blp.response(200, SessionSchema)
+    def post(self, args):
+        """Sign in with a user name and password; the answer carries the CSRF token for later writes."""
+        db = request_session()
+        try:
+            user = services.sign_in(db, args["username"], args["password"], request.remote_addr or "")
+        except Unauthenticated:
+            db.commit()  # keep the failure: it counts towards throttling
+            raise
+        start_session(user.id, user.session_version)
+        audit_log.record(db, user.username, "session.sign_in", "user", user.id)
+        db.commit()
+        return session_body(user)
+
+    @requires(Permission.SIGNED_IN)
+    @session_blp.response(200, SessionSchema)
+    def get(self):
+        """Who is signed in, with what permissions, and the CSRF token for writes."""
+        return session_body(services.get_user(request_session(), current_caller().user_id))
+
+    @requires(Permission.SIGNED_IN)
+    @session_blp.response(204)
+    def delete(self):
+        """Sign out."""
+        end_session()
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @requires(Permission.ACCOUNTS_MANAGE)
+    @users_blp.response(200, UserSchema(many=True))
+    def get(self):
+        """All accounts."""
+        return services.list_users(request_session())
+
+    @requires(Permission.ACCOUNTS_MANAGE)
+    @users_blp.arguments(UserCreateSchema)
+    @users_blp.response(201, UserSchema)
+    def post(self, args):
+        """Create an account; a unit officer needs the units they answer for."""
+        db = request_session()
+        user = services.create_user(db, args["username"], args["display_name"], args["password"], args["role"],
+                                    args["unit_codes"])
+        audit("user.create", "user", user.id, after=UserSchema().dump(user))
+        db.commit()
+        return user
+
+
+@users_blp.route("/<int:user_id>")
+class UserById(MethodView):
+    @requires(Permission.ACCOUNTS_MANAGE)
+    @users_blp.response(200, UserSchema)
+    def get(self, user_id):
+        """One account."""
+        return services.get_user(request_session(), user_id)
+
+    @requires(Permission.ACCOUNTS_MANAGE)
+    @users_blp.arguments(UserUpdateSchema)
+    @users_blp.response(200, UserSchema)
+    def patch(self, args, user_id):
+        """Change an account's name, password, role, units or whether it may sign in."""
+        db = request_session()
+        before = UserSchema().dump(services.get_user(db, user_id))
+        user = services.update_user(db, user_id, args)
+        detail = "password changed" if "password" in args else ""
+        audit("user.update", "user", user.id, before=before, after=UserSchema().dump(user), detail=detail)
+        db.commit()
+        return user
+
+
+@tokens_blp.route("")
+class Tokens(MethodView):
+    @requires(Permission.SIGNED_IN)
+    @tokens_blp.response(200, TokenSchema(many=True))
+    def get(self):
+        """Your tokens (an administrator sees everyone's). Token values are never shown again."""
+        caller = current_caller()
+        owner = None if caller.may(Permission.ACCOUNTS_MANAGE) else caller.user_id
+        return services.list_tokens(request_session(), owner)
+
+    @requires(Permission.SIGNED_IN)
+    @tokens_blp.arguments(TokenCreateSchema)
+    @tokens_blp.response(201, NewTokenSchema)
+    def post(self, args):
+        """Create a token that acts as you, limited to the permissions you list. Copy it now."""
+        db = request_session()
+        user = services.get_user(db, current_caller().user_id)
+        token, value = services.create_token(db, user, args["name"], args["permissions"], args["expires_at"])
+        audit("token.create", "token", token.id, after=TokenSchema().dump(token))
+        db.commit()
+        token.value_shown_once = value  # not a column: answered now, kept nowhere
+        return token
+
+
+@tokens_blp.route("/<int:token_id>")
+class TokenById(MethodView):
+    @requires(Permission.SIGNED_IN)
+    @tokens_blp.response(200, TokenSchema)
+    def delete(self, token_id):
+        """Revoke a token: it stops working at once."""
+        db = request_session()
+        token = services.revoke_token(db, token_id, current_caller())
+        audit("token.revoke", "token", token.id)
+        db.commit()
+        return token
+
+
+@audit_blp.route("")
+class AuditLog(MethodView):
+    @requires(Permission.AUDIT_READ)
+    @audit_blp.arguments(AuditArgs, location="query")
+    @audit_blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """Changes, newest first, by actor, action and period."""
+        entries, total = audit_log.list_entries(request_session(), _audit_filter(args), page=args["page"],
+                                                page_size=args["page_size"])
+        return {"items": entries, "total": total, "page": args["page"], "page_size": args["page_size"]}
+
+
+@audit_blp.route("/export")
+class AuditExport(MethodView):
+    @requires(Permission.AUDIT_READ)
+    @audit_blp.arguments(AuditExportArgs, location="query")
+    @audit_blp.response(200, description="The matching entries as CSV.")
+    def get(self, args):
+        """Export the matching entries as CSV, oldest first."""
+        entries, _ = audit_log.list_entries(request_session(), _audit_filter(args), page_size=10**9)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        columns = list(AuditEntrySchema().fields)
+        writer.writerow(columns)
+        for row in AuditEntrySchema(many=True).dump(reversed(entries)):
+            writer.writerow([row[c] if not isinstance(row[c], dict | list) else _json(row[c]) for c in columns])
+        return Response(("\ufeff" + out.getvalue()).encode(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
+
+
+def _audit_filter(args) -> audit_log.AuditFilter:
+    return audit_log.AuditFilter(actor=args.get("actor"), action=args.get("action"), since=_utc(args.get("since")),
+                                 until=_utc(args.get("until")))
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """Times are stored as naive UTC; a time given with its zone is converted first."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment and moment.tzinfo else moment
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

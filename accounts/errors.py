@@ -1,0 +1,14 @@
+"""Refusals of identity and permission, mapped to HTTP like every DomainError."""
+from inventory.errors import DomainError
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429

@@ -1,0 +1,88 @@
+"""Accounts, the units an officer answers for, API tokens, sign-in failures and the audit log."""
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inventory.db import Base
+from inventory.models import Unit, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"                # everything, everywhere
+    UNIT_OFFICER = "unit_officer"  # reads and records the inventory of the subtrees they answer for
+    FINANCE = "finance"            # reads everywhere; reviews and approves budget plans
+    AUDITOR = "auditor"            # reads everything, the audit log included; changes nothing
+
+
+user_unit = Table(
+    "user_unit", Base.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+)
+
+
+class User(Base):
+    """A person who signs in. Unit officers see only the subtrees of their `units`."""
+
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    role: Mapped[Role]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Bumped by a password change: sessions signed before it stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    """A token for a script or a remote collector: it acts as its user, limited to `permissions`.
+
+    Only a SHA-256 hash of the token is kept: the token itself is shown once, when created."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it in a list
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    permissions: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted to slow down password guessing."""
+
+    __tablename__ = "sign_in_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from what to what. Rows are never updated or deleted: the database
+    refuses it (triggers in the migration)."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64), default="")
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,106 @@
+"""What the accounts API accepts and returns. Password hashes and token values never leave."""
+from marshmallow import Schema, fields, validate
+
+from accounts.models import Role
+from accounts.permissions import Permission
+from inventory.schemas import CODE
+
+USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,63}$",
+                           error="2 to 64 lower-case letters, digits, '.', '_' or '-'")
+PASSWORD = validate.Length(min=12, max=200, error="a password needs 12 to 200 characters")
+
+
+class SignInSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    active = fields.Boolean()
+    unit_codes = fields.Function(lambda u: [unit.code for unit in u.units])
+    created_at = fields.DateTime()
+
+
+class SessionSchema(Schema):
+    user = fields.Nested(UserSchema)
+    permissions = fields.List(fields.String())
+    csrf_token = fields.String()
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    role = fields.Enum(Role, by_value=True, required=True)
+    unit_codes = fields.List(fields.String(validate=CODE), load_default=list, validate=validate.Length(max=200))
+
+
+class UserUpdateSchema(Schema):
+    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(load_only=True, validate=PASSWORD)
+    role = fields.Enum(Role, by_value=True)
+    unit_codes = fields.List(fields.String(validate=CODE), validate=validate.Length(max=200))
+    active = fields.Boolean()
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    user = fields.Function(lambda t: t.user.username)
+    permissions = fields.List(fields.String())
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(attribute="value_shown_once",
+                          metadata={"description": "The token itself: shown this once, never again."})
+
+
+class TokenCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    permissions = fields.List(fields.Enum(Permission, by_value=True), required=True,
+                              validate=validate.Length(min=1, max=len(Permission)))
+    expires_at = fields.DateTime(load_default=None, allow_none=True)
+
+
+class AuditArgs(Schema):
+    actor = fields.String(validate=validate.Length(min=1, max=100))
+    action = fields.String(validate=validate.Length(min=1, max=64))
+    since = fields.DateTime()
+    until = fields.DateTime()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class AuditExportArgs(Schema):
+    actor = fields.String(validate=validate.Length(min=1, max=100))
+    action = fields.String(validate=validate.Length(min=1, max=64))
+    since = fields.DateTime()
+    until = fields.DateTime()
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    target_type = fields.String()
+    target_id = fields.String()
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+    detail = fields.String()
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()

@@ -1,0 +1,104 @@
+"""Who is calling, and may they: run before every request, for pages and API alike.
+
+Each route declares a permission (`requires`); this hook identifies the caller (an API token in
+`Authorization: Bearer ...`, or the signed session cookie), refuses what the caller's role does not
+allow, and checks the CSRF token of every state-changing request made with a session cookie.
+Handlers then read `current_caller()` and pass its unit scope to the services' queries."""
+import logging
+
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from accounts.audit import record
+from accounts.errors import Forbidden, Unauthenticated
+from accounts.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
+from accounts.services import Caller, caller_for_session, caller_for_token
+from inventory.db import request_session
+
+log = logging.getLogger(__name__)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+csrf = CSRFProtect()
+
+
+def install(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, for cookie sessions only
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session's life
+    csrf.init_app(app)
+    app.before_request(authorise)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError):
+        refusal = Forbidden(f"{error.description} Send the token from GET /api/session as the X-CSRFToken "
+                            "header.", field="csrf_token")
+        return app.handle_user_exception(refusal)  # answered like every other refusal
+
+
+def authorise():
+    if request.endpoint is None or request.method == "OPTIONS":
+        return None  # no such route (404 follows), or Flask's automatic OPTIONS answer
+    g.caller = identify()
+    if request.endpoint in FRAMEWORK_ENDPOINTS:
+        return None
+    method = "GET" if request.method == "HEAD" else request.method
+    declared = declared_permissions(current_app, request.endpoint)
+    permission = declared.get(method, declared.get("*"))
+    if permission is Permission.PUBLIC:
+        return None
+    caller = g.caller
+    if caller is None:
+        if not request.path.startswith("/api/"):
+            return redirect(url_for("dashboards.sign_in_page", next=request.full_path.rstrip("?")))
+        raise Unauthenticated("sign in first, or send an API token as 'Authorization: Bearer <token>'")
+    if not caller.may(permission):
+        raise Forbidden(f"a {caller.role.value} may not do this (needs {permission.value})")
+    if caller.via == "session" and request.method not in SAFE_METHODS:
+        csrf.protect()
+    return None
+
+
+def identify() -> Caller | None:
+    header = request.headers.get("Authorization", "")
+    db = request_session()
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        caller = caller_for_token(db, value.strip())
+        db.commit()  # the token's last use, before the handler's own transaction begins
+        return caller
+    if "user_id" not in session:
+        return None
+    try:
+        return caller_for_session(db, session["user_id"], session.get("version", 0))
+    except Unauthenticated:
+        session.clear()  # password changed or account deactivated since
+        return None
+
+
+def current_caller() -> Caller:
+    caller = g.get("caller")
+    if caller is None:  # authorise() lets no such request reach a handler that asks
+        raise Unauthenticated("sign in first")
+    return caller
+
+
+def caller_scope() -> frozenset[int] | None:
+    """The unit ids the caller may see and touch; None for every unit."""
+    return current_caller().unit_ids
+
+
+def start_session(user_id: int, version: int) -> None:
+    session.clear()
+    session["user_id"] = user_id
+    session["version"] = version
+    session.permanent = True
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def audit(action: str, target_type: str, target_id: object = "", *, before=None, after=None, detail: str = "") -> None:
+    """Record the caller's change in the audit log, in the request's transaction."""
+    record(request_session(), current_caller().name, action, target_type, target_id, before=before, after=after,
+           detail=detail)

@@ -1,0 +1,79 @@
+"""Every route, for every role: a route added later without the right declaration fails here."""
+import pytest
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from accounts.models import Role
+from accounts.permissions import FRAMEWORK_ENDPOINTS, ROLE_PERMISSIONS, Permission, declared_permissions
+from tests.conftest import client_as
+
+ROLES = [None, *Role]  # None: no account at all
+
+
+def sample_url(app, rule, ids) -> str:
+    values = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, IntegerConverter):
+            values[name] = ids[name]
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        elif name == "filename":
+            values[name] = "swagger-ui.css"
+        else:
+            values[name] = "W1"
+    return rule.build(values)[1]
+
+
+def refused_for_permission(response) -> bool:
+    """Refused by the permission check itself, not by what the route does with a sample request."""
+    if response.status_code == 302:
+        return "/sign-in?next=" in response.headers["Location"]
+    body = response.get_json(silent=True)
+    message = body.get("message", "") if isinstance(body, dict) else ""
+    return (response.status_code, message.split(" (")[0]) in {
+        (401, "sign in first, or send an API token as 'Authorization: Bearer <token>'")} or \
+        (response.status_code == 403 and " may not do this (needs " in message)
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in FRAMEWORK_ENDPOINTS:
+            continue
+        declared = declared_permissions(app, rule.endpoint)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method, declared.get(method, declared.get("*"))
+
+
+@pytest.fixture
+def walk(app, client, token_for):
+    """Sample ids: a device in W2 (outside the officer's W1), the admin's account, a spare token."""
+    device = client.post("/api/devices", json={"unit_code": "W2", "serial": "WALK1"}).json["id"]
+    spare = client.post("/api/tokens", json={"name": "spare", "permissions": ["inventory:read"]}).json["id"]
+    admin = client.get("/api/session").json["user"]["id"]
+    return {"device_id": device, "user_id": admin, "token_id": spare}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+def test_every_route_refuses_every_role_that_lacks_its_permission(app, org, walk, token_for, role):
+    caller = client_as(app, token_for(role)) if role else app.test_client()
+    allowed = ROLE_PERMISSIONS[role.value] if role else {Permission.PUBLIC}
+    checked = []
+    for rule, method, permission in routes(app):
+        url = sample_url(app, rule, walk)
+        if method == "DELETE" and rule.endpoint == "tokens.TokenById":
+            continue  # revoking the spare token is checked once below, not by every role in turn
+        response = caller.open(url, method=method, json={} if method in {"POST", "PUT", "PATCH"} else None)
+        refused = refused_for_permission(response)
+        assert refused == (permission not in allowed), f"{role} {method} {url}: {response.status_code}"
+        if refused and role is None:
+            assert response.status_code in (401, 302), f"{method} {url}"
+        if refused and role is not None:
+            assert response.status_code == 403, f"{role} {method} {url}"
+        checked.append(f"{method} {rule.rule}")
+    assert len(checked) >= 25
+
+
+def test_revoking_a_token_needs_to_be_its_owner_or_an_administrator(app, walk, token_for):
+    finance = client_as(app, token_for(Role.FINANCE))
+    assert finance.delete(f"/api/tokens/{walk['token_id']}").status_code == 404
+    admin = client_as(app, token_for(Role.ADMIN))
+    assert admin.delete(f"/api/tokens/{walk['token_id']}").json["revoked_at"] is not None
