@@ -83,6 +83,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         REORGANISATION_HOOKS.append(follow_reorganisation)
     _register_public_routes(app)
     _register_commands(app)
+    _register_transfer_commands(app)
 
     require_declared_permissions(app)
     return app
@@ -197,6 +198,28 @@ def _register_commands(app: Flask) -> None:
             update_user(session, user.id, {"password": password})
             record(session, "command line", "user.update", "user", user.id, detail="password changed")
         click.echo(f"password of {username} changed")
+
+
+def _register_transfer_commands(app: Flask) -> None:
+    from inventory import transfer
+
+    @app.cli.command("export")
+    @click.argument("kind", type=click.Choice(["devices", "units"]))
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--unit", help="Only this unit and the units below it (devices).")
+    def export(kind: str, path: Path, unit: str | None):
+        """Export devices or units to PATH (.csv or .xlsx), whole or not at all."""
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in ("csv", "xlsx"):
+            raise click.UsageError(f"{path}: the file name must end in .csv or .xlsx")
+        with app.extensions["sessions"]() as session:
+            content = (transfer.export_devices(session, unit_code=unit, fmt=fmt) if kind == "devices"
+                       else transfer.export_units(session, fmt=fmt))
+        try:
+            transfer.write_atomically(path, content)
+        except DomainError as error:
+            raise click.ClickException(error.reason) from None
+        click.echo(f"{kind} exported to {path} ({len(content)} bytes)")
 
 
 def create_first_admin(session) -> str | None:

@@ -35,6 +35,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     """An engine with SQLite set up for a web service: WAL, foreign keys, a busy timeout."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)  # a restarted server's dead connections are replaced, not used
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -7,8 +7,10 @@ spreadsheet imports back."""
 import csv
 import datetime as dt
 import io
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -428,3 +430,17 @@ def _spec_value(value: Any) -> Any:
         return int(text)
     except ValueError:
         return text
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write a whole file or nothing: a full disk or a crash never leaves half an export behind."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with open(partial, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise InvalidInput(f"could not write {path}: {error.strerror}; nothing was written", field="path") from None
