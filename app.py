@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from dashboards.i18n import select_locale
 import accounts.web
+from accounts.encryption import SecretBox, keys_from_config, new_key, rotate_all
 from accounts.audit import record
 from accounts.permissions import Permission, require_declared_permissions, requires
 from accounts.services import follow_reorganisation
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: a SQLite file in the instance folder
     "SECRET_KEY": None,    # None: generated once and kept in the instance folder
+    "SECRETS_KEYS": None,  # Fernet keys for secrets at rest, newest first; None: one generated in the instance folder
     # Networks a scan may touch. Loopback only unless the operator widens it on purpose.
     "SCAN_ALLOWLIST": "127.0.0.0/8,::1/128",
     "MISSING_AFTER_SCANS": 3,
@@ -56,7 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
 }
 # Configuration read from the environment, by name; nothing else in the code reads os.environ.
-ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SCAN_ALLOWLIST": str, "MISSING_AFTER_SCANS": int,
+ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SECRETS_KEYS": str, "SCAN_ALLOWLIST": str,
+               "MISSING_AFTER_SCANS": int,
                "PORT": int, "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"}}
 
 
@@ -69,6 +72,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     _fill_instance_defaults(app)
 
+    app.extensions["secret_box"] = SecretBox(keys_from_config(app.config["SECRETS_KEYS"]))
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     app.extensions["sessions"] = make_session_factory(engine)
@@ -90,24 +94,32 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _fill_instance_defaults(app: Flask) -> None:
+    """Zero set-up for one machine: a SQLite file and keys kept (owner-readable only) in instance/."""
     instance = Path(app.instance_path)
-    if not app.config["DATABASE_URL"] or not app.config["SECRET_KEY"]:
-        instance.mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'inventory.sqlite3'}"
     if not app.config["SECRET_KEY"]:
-        key_file = instance / "secret_key"
-        if not key_file.exists():
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
-        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        app.config["SECRET_KEY"] = _kept_key(instance / "secret_key", lambda: secrets.token_hex(32))
+    if not app.config["SECRETS_KEYS"]:
+        app.config["SECRETS_KEYS"] = _kept_key(instance / "secrets_key", new_key)
+
+
+def _kept_key(path: Path, make) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from dashboards.views import blp as dashboards_blp
+    from discovery.api import credentials_blp
     from inventory.api import devices_blp, transfer_blp, units_blp
-    for blueprint in (units_blp, devices_blp, transfer_blp, session_blp, users_blp, tokens_blp, audit_blp):
+    for blueprint in (units_blp, devices_blp, transfer_blp, session_blp, users_blp, tokens_blp, audit_blp,
+                      credentials_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(dashboards_blp)  # pages stay out of the API document
 
@@ -183,6 +195,22 @@ def _register_commands(app: Flask) -> None:
                        "after signing in, or set another with `flask --app app users password admin`)")
         else:
             click.echo("administrator: already created; `flask --app app users password admin` sets a new password")
+
+    secrets_group = click.Group("secrets", help="Secrets at rest.")
+    app.cli.add_command(secrets_group)
+
+    @secrets_group.command("rotate")
+    def secrets_rotate():
+        """Re-encrypt every stored secret with the first of SECRETS_KEYS (then the others can go)."""
+        with app.extensions["sessions"]() as session, session.begin():
+            count = rotate_all(session, app.extensions["secret_box"])
+            record(session, "command line", "secrets.rotate", "secrets", detail=f"{count} values re-encrypted")
+        click.echo(f"{count} secrets re-encrypted with the first key; older keys may now be removed")
+
+    @secrets_group.command("new-key")
+    def secrets_new_key():
+        """Print a new key to put first in SECRETS_KEYS."""
+        click.echo(new_key())
 
     users = click.Group("users", help="Accounts.")
     app.cli.add_command(users)

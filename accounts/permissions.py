@@ -19,6 +19,7 @@ class Permission(enum.StrEnum):
     UNITS_MANAGE = "units:manage"        # create, edit, import, merge and split units
     ACCOUNTS_MANAGE = "accounts:manage"  # accounts and their roles and units
     AUDIT_READ = "audit:read"            # the audit log
+    SCANS_MANAGE = "scans:manage"        # SNMP credentials, scan scopes and schedules
 
 
 # What each role may do. A unit officer's reads and writes are further limited to their units.

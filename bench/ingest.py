@@ -100,24 +100,32 @@ class Model:
 
 
 CATALOG = (
-    Model(DeviceClass.SWITCH, "Cisco", "C9200L-24P-4G", "FOC", "00:1b:54", "Vlan1", "IOS-XE 17.9.4", 38_000_000, 6, False),
-    Model(DeviceClass.SWITCH, "Aruba", "2930F-24G", "CN", "94:40:c9", "vlan1", "WC.16.11.0012", 32_000_000, 3, False),
+    Model(DeviceClass.SWITCH, "Cisco", "C9200L-24P-4G", "FOC", "00:1b:54", "Vlan1", "IOS-XE 17.9.4",
+          38_000_000, 6, False),
+    Model(DeviceClass.SWITCH, "Aruba", "2930F-24G", "CN", "94:40:c9", "vlan1", "WC.16.11.0012",
+          32_000_000, 3, False),
     Model(DeviceClass.ROUTER, "Cisco", "ISR4331", "FDO", "00:1b:54", "GigabitEthernet0/0/0", "IOS-XE 17.6.5",
           95_000_000, 2, False),
     Model(DeviceClass.FIREWALL, "Fortinet", "FortiGate-60F", "FGT60F", "90:6c:ac", "wan1", "FortiOS 7.2.8",
           28_000_000, 1, False),
-    Model(DeviceClass.WIRELESS, "Ubiquiti", "U6-Lite", "UBNT", "74:83:c2", "eth0", "6.6.77", 3_500_000, 5, False),
-    Model(DeviceClass.PRINTER, "HP", "LaserJet Pro M404dn", "PHB", "3c:52:82", "NIC", "002_2310A", 7_800_000, 6, False),
-    Model(DeviceClass.PRINTER, "Canon", "imageRUNNER 2630i", "XUG", "00:1e:8f", "LAN", "v10.02", 45_000_000, 3, False),
+    Model(DeviceClass.WIRELESS, "Ubiquiti", "U6-Lite", "UBNT", "74:83:c2", "eth0", "6.6.77",
+          3_500_000, 5, False),
+    Model(DeviceClass.PRINTER, "HP", "LaserJet Pro M404dn", "PHB", "3c:52:82", "NIC", "002_2310A",
+          7_800_000, 6, False),
+    Model(DeviceClass.PRINTER, "Canon", "imageRUNNER 2630i", "XUG", "00:1e:8f", "LAN", "v10.02",
+          45_000_000, 3, False),
     Model(DeviceClass.WORKSTATION, "Dell", "OptiPlex 7010", "DL", "b0:7b:25", "Intel I219-LM", "BIOS 1.14.0",
           18_500_000, 28, True),
     Model(DeviceClass.WORKSTATION, "HP", "ProDesk 400 G9", "4CE", "3c:52:82", "Realtek PCIe GbE", "BIOS 02.11.01",
           16_000_000, 12, True),
     Model(DeviceClass.LAPTOP, "Lenovo", "ThinkPad E14 Gen 5", "PF", "e8:80:88", "Intel Wi-Fi 6 AX201",
           "BIOS R2AET45W", 21_000_000, 10, True),
-    Model(DeviceClass.UPS, "APC", "Smart-UPS SMT1500IC", "AS", "00:c0:b7", "NMC", "UPS 09.8", 14_000_000, 5, False),
-    Model(DeviceClass.CAMERA, "Hikvision", "DS-2CD1043G2-I", "DS", "c0:56:e3", "eth0", "V5.7.3", 2_100_000, 8, False),
-    Model(DeviceClass.PHONE, "Yealink", "SIP-T46U", "YL", "80:5e:c0", "WAN", "108.86.0.90", 3_200_000, 8, True),
+    Model(DeviceClass.UPS, "APC", "Smart-UPS SMT1500IC", "AS", "00:c0:b7", "NMC", "UPS 09.8",
+          14_000_000, 5, False),
+    Model(DeviceClass.CAMERA, "Hikvision", "DS-2CD1043G2-I", "DS", "c0:56:e3", "eth0", "V5.7.3",
+          2_100_000, 8, False),
+    Model(DeviceClass.PHONE, "Yealink", "SIP-T46U", "YL", "80:5e:c0", "WAN", "108.86.0.90",
+          3_200_000, 8, True),
     Model(DeviceClass.SERVER, "Dell", "PowerEdge R750", "SV", "b0:7b:25", "iDRAC", "iDRAC 7.00.00",
           250_000_000, 3, False),
 )
@@ -164,14 +172,15 @@ def main() -> None:
     figures: dict[str, float] = {}
     # Other processes on the machine inflate wall times; the load says how far to trust them.
     say(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start")
-    for n, name in enumerate(args.databases):
-        url, skipped = prepare_database(name)
-        if skipped:
-            say(f"{name}: skipped: {skipped}")
-            print(f"{name}: SKIPPED ({skipped})", flush=True)
-            continue
-        profile_path = args.profile if n == 0 else None
-        figures |= run_database(name, url, args.devices, profile_path)
+    with tempfile.TemporaryDirectory(prefix="readiness-bench-") as scratch:  # the SQLite file, removed after
+        for name in args.databases:
+            url, skipped = prepare_database(name, Path(scratch))
+            if skipped:
+                say(f"{name}: skipped: {skipped}")
+                print(f"{name}: SKIPPED ({skipped})", flush=True)
+                continue
+            profile_path = None if figures else args.profile  # the first database that runs
+            figures |= run_database(name, url, args.devices, profile_path)
     print_summary(figures)
 
 
@@ -190,11 +199,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def prepare_database(name: str) -> tuple[str, str | None]:
+def prepare_database(name: str, scratch: Path) -> tuple[str, str | None]:
     """The database URL, fresh and empty, and why it was skipped (None if it was not)."""
     if name == "sqlite":
-        directory = tempfile.mkdtemp(prefix="readiness-bench-")  # kept: the file can be inspected after
-        return f"sqlite:///{directory}/bench.sqlite3", None
+        return f"sqlite:///{scratch / 'bench.sqlite3'}", None
     try:
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as connection:
             # FORCE: a previous run interrupted mid-way may still hold connections to it.
@@ -283,8 +291,8 @@ def plan_batches(specs: Sequence[DeviceSpec], unit_codes: Sequence[str], rounds:
 
 def nmap_observation(spec: DeviceSpec, at: dt.datetime, rescan: bool) -> ObservedDevice:
     # nmap reports MACs in upper case and resolves names through DNS; it knows no serial.
-    return ObservedDevice(method="nmap", observed_at=at, unit_code=spec.unit_code, source=f"nmap scope-{spec.unit_code}",
-                          fields={"hostname": spec.hostname},
+    return ObservedDevice(method="nmap", observed_at=at, unit_code=spec.unit_code,
+                          source=f"nmap scope-{spec.unit_code}", fields={"hostname": spec.hostname},
                           interfaces=(ObservedInterface(mac=spec.mac.upper(), ips=(spec.ip(rescan),)),),
                           raw={"state": "up", "reason": "arp-response"})
 
@@ -477,7 +485,8 @@ def measure_list(name: str, url: str, token: str, requests: Sequence[ListRequest
         app.extensions["engine"].dispose()
     for kind in LIST_KINDS:
         mine = [ms for ms, r in zip(latencies_ms, measured) if r.label == kind]
-        say(f"{name}: {kind:>16}: p50 {percentile(mine, 50):6.1f} ms, max {max(mine):6.1f} ms ({len(mine)} requests)")
+        say(f"{name}: {kind:>16}: p50 {percentile(mine, 50):6.1f} ms, max {max(mine):6.1f} ms "
+            f"({len(mine)} requests)")
     return latencies_ms
 
 
@@ -515,9 +524,9 @@ def percentile(values: Sequence[float], pct: int) -> float:
 def report(name: str, observation_count: int, ingest_s: float, p50_ms: float, p95_ms: float) -> None:
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
-    print(f"{name}: ingest {observation_count:,} observations in {ingest_s:.1f} s "
-          f"({observation_count / ingest_s:,.0f}/s); target < {TARGET_INGEST_S} s: {verdict(ingest_s < TARGET_INGEST_S)}",
-          flush=True)
+    rate = observation_count / ingest_s
+    print(f"{name}: ingest {observation_count:,} observations in {ingest_s:.1f} s ({rate:,.0f}/s); "
+          f"target < {TARGET_INGEST_S} s: {verdict(ingest_s < TARGET_INGEST_S)}", flush=True)
     print(f"{name}: GET /api/devices p50 {p50_ms:.1f} ms, p95 {p95_ms:.1f} ms; "
           f"target p95 < {TARGET_LIST_P95_MS} ms: {verdict(p95_ms < TARGET_LIST_P95_MS)}", flush=True)
 

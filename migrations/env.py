@@ -2,6 +2,7 @@
 from alembic import context
 
 import accounts.models  # noqa: F401  every package's models register on Base.metadata
+import discovery.models  # noqa: F401
 import inventory.models  # noqa: F401
 from inventory.db import Base, make_engine
 

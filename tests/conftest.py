@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
+from accounts.encryption import new_key
 from accounts.models import Role
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token, create_user
@@ -19,6 +20,7 @@ from inventory.units import NewUnit, create_unit
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 T0 = dt.datetime(2026, 11, 2, 8, 0)
 PASSWORD = "correct horse battery"
+SECRETS_KEY = new_key()
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +71,7 @@ def sessions(engine):
 @pytest.fixture
 def app(engine):
     app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "test",
-                      "TESTING": True})
+                      "SECRETS_KEYS": SECRETS_KEY, "TESTING": True})
     yield app
     app.extensions["engine"].dispose()
 

@@ -45,11 +45,12 @@ def routes(app):
 
 @pytest.fixture
 def walk(app, client, token_for):
-    """Sample ids: a device in W2 (outside the officer's W1), the admin's account, a spare token."""
+    """Sample ids: a device in W2 (outside the officer's W1), the admin's account, a spare token, a credential."""
     device = client.post("/api/devices", json={"unit_code": "W2", "serial": "WALK1"}).json["id"]
     spare = client.post("/api/tokens", json={"name": "spare", "permissions": ["inventory:read"]}).json["id"]
     admin = client.get("/api/session").json["user"]["id"]
-    return {"device_id": device, "user_id": admin, "token_id": spare}
+    credential = client.post("/api/credentials", json={"name": "walk", "version": "v2c", "community": "c"}).json["id"]
+    return {"device_id": device, "user_id": admin, "token_id": spare, "credential_id": credential}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
