@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from accounts import audit, services
 from accounts.errors import TooManyAttempts, Unauthenticated
 from accounts.permissions import Permission, requires
-from accounts.web import caller_scope, csrf, end_session, start_session
+from accounts.web import caller_scope, csrf, current_caller, end_session, start_session
 from dashboards.i18n import LANGUAGES
 from inventory.db import request_session
 from inventory.devices import device_counts_by_unit
@@ -33,7 +33,8 @@ def home():
     units = list_units(session, include_inactive=False, scope=caller_scope())
     counts = device_counts_by_unit(session, scope=caller_scope())
     page = render_template("home.html", units=units, counts=counts, device_total=sum(counts.values()),
-                           example=any(u.is_example for u in units), kind_names=UNIT_KIND_NAMES)
+                           example=any(u.is_example for u in units), kind_names=UNIT_KIND_NAMES,
+                           may_manage_units=current_caller().may(Permission.UNITS_MANAGE))
     response = make_response(page)
     if request.args.get("lang") in LANGUAGES:  # English on request, remembered for the next pages
         response.set_cookie("lang", request.args["lang"], max_age=365 * 24 * 3600, samesite="Lax")
