@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from accounts.models import Role
 from accounts.permissions import Permission
-from inventory.schemas import CODE
+from inventory.schemas import CODE, PageArgs, PageSchema
 
 USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,63}$",
                            error="2 to 64 lower-case letters, digits, '.', '_' or '-'")
@@ -71,20 +71,15 @@ class TokenCreateSchema(Schema):
     expires_at = fields.DateTime(load_default=None, allow_none=True)
 
 
-class AuditArgs(Schema):
-    actor = fields.String(validate=validate.Length(min=1, max=100))
-    action = fields.String(validate=validate.Length(min=1, max=64))
-    since = fields.DateTime()
-    until = fields.DateTime()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-
-
 class AuditExportArgs(Schema):
     actor = fields.String(validate=validate.Length(min=1, max=100))
     action = fields.String(validate=validate.Length(min=1, max=64))
     since = fields.DateTime()
     until = fields.DateTime()
+
+
+class AuditArgs(AuditExportArgs, PageArgs):
+    pass
 
 
 class AuditEntrySchema(Schema):
@@ -99,8 +94,5 @@ class AuditEntrySchema(Schema):
     detail = fields.String()
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(PageSchema):
     items = fields.List(fields.Nested(AuditEntrySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()

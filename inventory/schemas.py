@@ -161,11 +161,15 @@ class PageArgs(Schema):
     page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
-class DevicePageSchema(Schema):
-    items = fields.List(fields.Nested(DeviceSchema))
+class PageSchema(Schema):
+    """One page of a longer list; subclasses say what the items are."""
     total = fields.Integer()
     page = fields.Integer()
     page_size = fields.Integer()
+
+
+class DevicePageSchema(PageSchema):
+    items = fields.List(fields.Nested(DeviceSchema))
 
 
 class DeviceEventSchema(Schema):
@@ -180,7 +184,7 @@ class DeviceEventSchema(Schema):
     detail = fields.String()
 
 
-class HistoryPageSchema(DevicePageSchema):
+class HistoryPageSchema(PageSchema):
     items = fields.List(fields.Nested(DeviceEventSchema))
 
 
