@@ -47,14 +47,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # Run as `python bench/ingest.py` (as `make bench` does): the project is not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
 import waitress  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import app as application  # noqa: E402
@@ -209,7 +209,8 @@ def prepare_database(name: str, scratch: Path) -> tuple[str, str | None]:
             connection.execute("DROP DATABASE IF EXISTS readiness_bench WITH (FORCE)")
             connection.execute("CREATE DATABASE readiness_bench")
     except psycopg.OperationalError as error:
-        return POSTGRES_URL, f"PostgreSQL at 127.0.0.1:5432 cannot be reached: {str(error).strip()}"
+        reason = " ".join(str(error).split())  # psycopg's message spans lines; the report keeps one per fact
+        return POSTGRES_URL, f"PostgreSQL at 127.0.0.1:5432 cannot be reached: {reason}"
     return POSTGRES_URL, None
 
 
@@ -240,6 +241,9 @@ def run_database(name: str, url: str, device_count: int, profile_path: Path | No
     verify_device_count(name, sessions, len(everything))
     say(f"{name}: {len(fill):,} more devices in {fill_s:.1f} s, {len(everything):,} in all")
     token = issue_read_token(sessions)
+    # Planner statistics, as PostgreSQL's autovacuum (off on some servers) or a nightly job would gather.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
     engine.dispose()  # the app opens its own
 
     latencies_ms = measure_list(name, url, token, build_requests(everything, units, rng))
@@ -536,7 +540,7 @@ def print_summary(figures: dict[str, float]) -> None:
     print(" ".join(f"{key}={value}" for key, value in (figures | targets).items()), flush=True)
 
 
-def fail(what: str, problems: Sequence[str]) -> None:
+def fail(what: str, problems: Sequence[str]) -> NoReturn:
     shown = "\n  ".join(problems[:10])
     more = f"\n  ... and {len(problems) - 10:,} more" if len(problems) > 10 else ""
     sys.exit(f"FAILED: {what}:\n  {shown}{more}")

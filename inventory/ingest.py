@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from inventory.errors import Conflict, InvalidInput
 from inventory.models import (Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, Observation,
                               Unit)
-from inventory.observations import (DEVICE_FIELDS, METHOD_RANK, ObservedDevice, evidence_of, fingerprint,
-                                    normalise)
+from inventory.observations import (DATE_FIELDS, DEVICE_FIELDS, METHOD_RANK, ObservedDevice, evidence_of,
+                                    fingerprint, normalise)
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +148,15 @@ class _Merger:
         device = self._match(observation) or self._create(observation)
         self.touched[device] = None
         unit = self.units[observation.unit_code]
-        self._merge_field(device, "unit_id", unit.id, observation)
-        for name, value in observation.fields.items():
-            self._merge_field(device, name, value, observation)
-        for key, value in observation.specs.items():
-            self._merge_spec(device, key, value, observation)
+        # Provenance is replaced once per observation, not once per field: each replacement copies it whole.
+        said = [name for name, value in (("unit_id", unit.id), *observation.fields.items())
+                if self._merge_field(device, name, value, observation)]
+        if said:
+            device.source = observation.method
+        said += [f"specs.{key}" for key, value in observation.specs.items()
+                 if self._merge_spec(device, key, value, observation)]
+        if said:
+            device.provenance = {**device.provenance, **{name: _said_by(observation) for name in said}}
         for interface in observation.interfaces:
             self._merge_interface(device, interface)
         if observation.observed_at > device.last_seen:
@@ -193,13 +197,14 @@ class _Merger:
         if device.hostname:
             self.by_host.setdefault((device.unit_id or device.unit.id, device.hostname), device)
 
-    def _merge_field(self, device: Device, name: str, value: Any, o: ObservedDevice) -> None:
+    def _merge_field(self, device: Device, name: str, value: Any, o: ObservedDevice) -> bool:
+        """Whether the field took the observation's value (the caller records who said it)."""
         said = device.provenance.get(name)
         if not _outranks(o, said):
-            return
+            return False
         current = device.unit_id if name == "unit_id" else getattr(device, name)
         if said is not None and said["method"] == o.method and current == value:
-            return  # the same source saying the same again: nothing to record
+            return False  # the same source saying the same again: nothing to record
         if name == "serial" and value and self.by_serial.get(value, device) is not device:
             if o.method == "manual":
                 raise Conflict(f"serial {value} is already device {self.by_serial[value].id}'s", field="serial")
@@ -207,23 +212,21 @@ class _Merger:
             # name, so one of the two records is wrong. Keep both as they are and say so.
             log.warning("serial %s observed on device %s is already device %s's; not moved",
                         value, device.id, self.by_serial[value].id)
-            return
+            return False
         if name == "unit_id":
             device.unit = self.units[o.unit_code]
         else:
             setattr(device, name, value)
-        device.source = o.method
-        device.provenance = {**device.provenance, name: _said_by(o)}
+        return True
 
-    def _merge_spec(self, device: Device, key: str, value: Any, o: ObservedDevice) -> None:
-        name = f"specs.{key}"
-        said = device.provenance.get(name)
+    def _merge_spec(self, device: Device, key: str, value: Any, o: ObservedDevice) -> bool:
+        said = device.provenance.get(f"specs.{key}")
         if value is None or not _outranks(o, said):
-            return
+            return False
         if said is not None and said["method"] == o.method and device.specs.get(key) == value:
-            return
+            return False
         device.specs = {**device.specs, key: value}
-        device.provenance = {**device.provenance, name: _said_by(o)}
+        return True
 
     def _merge_interface(self, device: Device, observed) -> None:
         existing = next((i for i in device.interfaces if observed.mac and i.mac == observed.mac), None) or \
@@ -266,16 +269,23 @@ class _Merger:
             if before["status"] == DeviceStatus.MISSING and device.status is DeviceStatus.IN_USE:
                 result.reappeared += 1
         if events:
-            self.session.execute(insert(DeviceEvent), events)
+            # Core executemany: the ORM's bulk path costs more per row than the insert itself.
+            self.session.execute(insert(DeviceEvent.__table__), events)
 
 
 def _snapshot(device: Device) -> dict[str, Any]:
-    values = {name: _plain(getattr(device, name)) for name in TRACKED}
+    values = {name: getattr(device, name) for name in TRACKED}
+    for name in _AS_TEXT:  # dates and enums as JSON has them; the other fields are JSON already
+        if values[name] is not None:
+            values[name] = _plain(values[name])
     values["unit_id"] = device.unit_id if device.unit_id is not None else device.unit.id
     values.update({f"specs.{k}": v for k, v in (device.specs or {}).items()})
     values["interfaces"] = sorted((i.mac or "", i.name or "", tuple(i.ips or ()), i.speed_mbps or 0)
                                   for i in device.interfaces)
     return values
+
+
+_AS_TEXT = ("device_class", "status", *DATE_FIELDS)
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -316,14 +326,15 @@ def _store_observations(session: Session, observations: Sequence[ObservedDevice]
                         devices: Sequence[Device]) -> int:
     rows = {}
     for o, device in zip(observations, devices):
-        print_ = fingerprint(o)
+        evidence = evidence_of(o)
+        print_ = fingerprint(o, evidence)
         rows.setdefault(print_, {"device_id": device.id, "method": o.method, "source": o.source,
-                                 "observed_at": o.observed_at, "evidence": evidence_of(o), "fingerprint": print_})
+                                 "observed_at": o.observed_at, "evidence": evidence, "fingerprint": print_})
     for chunk in chunks(rows):
         for known in session.scalars(select(Observation.fingerprint).where(Observation.fingerprint.in_(chunk))):
             del rows[known]
     if rows:
-        session.execute(insert(Observation), list(rows.values()))
+        session.execute(insert(Observation.__table__), list(rows.values()))
     return len(rows)
 
 
@@ -366,7 +377,9 @@ def _find_remote(session: Session, nb) -> Device | None:
 def _mark_unseen(session: Session, scope_key: str, seen: set[int], missing_after_scans: int,
                  scanned_at: dt.datetime | None) -> int:
     """Count one more missed scan for each device of the scope this scan did not see."""
-    unseen = [d for d in session.scalars(select(Device).where(Device.scope_key == scope_key)) if d.id not in seen]
+    # Ids first: a complete scan usually sees its whole scope, and then no device needs loading.
+    unseen_ids = set(session.scalars(select(Device.id).where(Device.scope_key == scope_key))) - seen
+    unseen = [d for chunk in chunks(unseen_ids) for d in session.scalars(select(Device).where(Device.id.in_(chunk)))]
     events, became_missing = [], 0
     for device in unseen:
         device.missed_scans += 1
