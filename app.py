@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 import swagger_ui_bundle
-from flask import Flask, g, jsonify, send_from_directory
+from flask import Flask, g, jsonify, request, send_from_directory
 from flask_babel import Babel
 from flask_smorest import Api
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from accounts.audit import record
 from accounts.permissions import Permission, require_declared_permissions, requires
 from accounts.services import follow_reorganisation
 from inventory.db import make_engine, make_session_factory, migrate, require_migrated
-from inventory.errors import DomainError, SchemaNotMigrated
+from inventory.errors import DomainError, InvalidInput, SchemaNotMigrated
 from inventory.units import REORGANISATION_HOOKS
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,34 @@ def _register_errors(app: Flask) -> None:
         if not app.extensions.get("schema_checked"):
             require_migrated(app.extensions["engine"])  # SchemaNotMigrated -> 503 with the fix
             app.extensions["schema_checked"] = True
+
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL stores no NUL in text and refuses it as a parameter: name the input instead of a 500.
+        name = _input_with_nul()
+        if name is not None:
+            raise InvalidInput(f"{name} contains a NUL character (U+0000), which cannot be stored", field=name)
+
+
+def _input_with_nul() -> str | None:
+    """The name of the first path part, query or form argument, file name or JSON field holding a NUL."""
+    for name, value in [*(request.view_args or {}).items(), *request.args.items(multi=True),
+                        *request.form.items(multi=True), *((n, f.filename or "") for n, f in request.files.items())]:
+        if "\x00" in name or "\x00" in str(value):
+            return name.replace("\x00", "") or "query"
+    return _json_with_nul(request.get_json(silent=True) if request.is_json else None, "json")
+
+
+def _json_with_nul(value: Any, name: str) -> str | None:
+    """`name`: the top-level field that `value` sits under ("json" for the body itself)."""
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        field = key if name == "json" and isinstance(key, str) and "\x00" not in key else name
+        if (isinstance(key, str) and "\x00" in key) or _json_with_nul(item, field):
+            return field
+    return None
 
 
 _STATUS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",

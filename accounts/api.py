@@ -81,7 +81,7 @@ class Users(MethodView):
         return user
 
 
-@users_blp.route("/<int:user_id>")
+@users_blp.route("/<int(max=2147483647):user_id>")
 class UserById(MethodView):
     @requires(Permission.ACCOUNTS_MANAGE)
     @users_blp.response(200, UserSchema)
@@ -127,7 +127,7 @@ class Tokens(MethodView):
         return token
 
 
-@tokens_blp.route("/<int:token_id>")
+@tokens_blp.route("/<int(max=2147483647):token_id>")
 class TokenById(MethodView):
     @requires(Permission.SIGNED_IN)
     @tokens_blp.response(200, TokenSchema)

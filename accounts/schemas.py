@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from accounts.models import Role
 from accounts.permissions import Permission
-from inventory.schemas import CODE, PageArgs, PageSchema
+from inventory.schemas import CODE, PageArgs, PageSchema, UtcDateTime
 
 USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,63}$",
                            error="2 to 64 lower-case letters, digits, '.', '_' or '-'")
@@ -22,7 +22,7 @@ class UserSchema(Schema):
     role = fields.Enum(Role, by_value=True)
     active = fields.Boolean()
     unit_codes = fields.Function(lambda u: [unit.code for unit in u.units])
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class SessionSchema(Schema):
@@ -53,10 +53,10 @@ class TokenSchema(Schema):
     prefix = fields.String()
     user = fields.Function(lambda t: t.user.username)
     permissions = fields.List(fields.String())
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime(allow_none=True)
+    last_used_at = UtcDateTime(allow_none=True)
+    revoked_at = UtcDateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
@@ -68,14 +68,14 @@ class TokenCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     permissions = fields.List(fields.Enum(Permission, by_value=True), required=True,
                               validate=validate.Length(min=1, max=len(Permission)))
-    expires_at = fields.DateTime(load_default=None, allow_none=True)
+    expires_at = UtcDateTime(load_default=None, allow_none=True)
 
 
 class AuditExportArgs(Schema):
     actor = fields.String(validate=validate.Length(min=1, max=100))
     action = fields.String(validate=validate.Length(min=1, max=64))
-    since = fields.DateTime()
-    until = fields.DateTime()
+    since = UtcDateTime()
+    until = UtcDateTime()
 
 
 class AuditArgs(AuditExportArgs, PageArgs):
@@ -84,7 +84,7 @@ class AuditArgs(AuditExportArgs, PageArgs):
 
 class AuditEntrySchema(Schema):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = UtcDateTime()
     actor = fields.String()
     action = fields.String()
     target_type = fields.String()

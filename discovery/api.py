@@ -38,7 +38,7 @@ class Credentials(MethodView):
         return credential
 
 
-@credentials_blp.route("/<int:credential_id>")
+@credentials_blp.route("/<int(max=2147483647):credential_id>")
 class CredentialById(MethodView):
     @requires(Permission.SCANS_MANAGE)
     @credentials_blp.response(200, CredentialSchema)

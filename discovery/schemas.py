@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from discovery.models import AuthProtocol, PrivProtocol, SnmpVersion
+from inventory.schemas import UtcDateTime
 
 SECRET = validate.Length(min=1, max=128)
 
@@ -16,8 +17,8 @@ class CredentialSchema(Schema):
     has_community = fields.Function(lambda c: c.community_encrypted is not None)
     has_auth_key = fields.Function(lambda c: c.auth_key_encrypted is not None)
     has_priv_key = fields.Function(lambda c: c.priv_key_encrypted is not None)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class CredentialWriteSchema(Schema):

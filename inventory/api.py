@@ -152,7 +152,7 @@ class Devices(MethodView):
         return device
 
 
-@devices_blp.route("/<int:device_id>")
+@devices_blp.route("/<int(max=2147483647):device_id>")
 class DeviceById(MethodView):
     @requires(Permission.INVENTORY_READ)
     @devices_blp.response(200, DeviceSchema)
@@ -175,7 +175,7 @@ class DeviceById(MethodView):
         return device
 
 
-@devices_blp.route("/<int:device_id>/unit")
+@devices_blp.route("/<int(max=2147483647):device_id>/unit")
 class DeviceUnit(MethodView):
     @requires(Permission.INVENTORY_WRITE)
     @devices_blp.arguments(MoveDeviceSchema)
@@ -191,7 +191,7 @@ class DeviceUnit(MethodView):
         return device
 
 
-@devices_blp.route("/<int:device_id>/history")
+@devices_blp.route("/<int(max=2147483647):device_id>/history")
 class DeviceHistory(MethodView):
     @requires(Permission.INVENTORY_READ)
     @devices_blp.arguments(PageArgs, location="query")
@@ -202,7 +202,7 @@ class DeviceHistory(MethodView):
                                       page_size=args["page_size"])
 
 
-@devices_blp.route("/<int:device_id>/links")
+@devices_blp.route("/<int(max=2147483647):device_id>/links")
 class DeviceLinks(MethodView):
     @requires(Permission.INVENTORY_READ)
     @devices_blp.response(200, LinkSchema(many=True))

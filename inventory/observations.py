@@ -14,7 +14,7 @@ from typing import Any
 import netaddr
 
 from inventory.errors import InvalidInput
-from inventory.models import DeviceClass, DeviceStatus
+from inventory.models import Device, DeviceClass, DeviceStatus, Observation
 
 # How much each method is believed, field by field: a value replaces another only when its method
 # ranks at least as high (and, at equal rank, is not older). People correcting a record win;
@@ -38,6 +38,9 @@ PLACEHOLDER_SERIALS = frozenset({
 # aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff (Cisco), aabbccddeeff: what netaddr reads alike.
 _COMMON_MAC = re.compile(r"^(?:[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(?:\1[0-9a-fA-F]{2}){4}"
                          r"|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}|[0-9a-fA-F]{12})$")
+# The columns' own lengths: a longer value would make PostgreSQL refuse the whole batch.
+TEXT_LENGTHS: Mapping[str, int] = {name: Device.__table__.c[name].type.length for name in TEXT_FIELDS}
+SOURCE_LENGTH = Observation.__table__.c["source"].type.length
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$")
 
 
@@ -106,6 +109,7 @@ def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevi
     neighbours = tuple(_normalise_neighbour(nb, f"{where}.neighbours[{n}]")
                        for n, nb in enumerate(observation.neighbours))
     return replace(observation, unit_code=observation.unit_code.strip(), fields=fields,
+                   source=one_line(observation.source, SOURCE_LENGTH),
                    observed_at=_naive_utc(observation.observed_at), specs=_json_safe(dict(observation.specs)),
                    interfaces=interfaces, neighbours=neighbours)
 
@@ -122,8 +126,14 @@ def normalise_mac(value: str, where: str = "mac") -> str:
 
 
 def normalise_serial(value: Any) -> str | None:
-    text = " ".join(str(value).split()).upper()
-    return None if text in PLACEHOLDER_SERIALS else text[:64]
+    text = one_line(str(value).upper(), TEXT_LENGTHS["serial"])
+    return None if text in PLACEHOLDER_SERIALS else text
+
+
+def one_line(value: Any, limit: int) -> str:
+    """Text as one line that fits its column: runs of white space as one space, no NUL (PostgreSQL
+    stores none), cut to `limit` characters without a trailing space, so that it normalises to itself."""
+    return " ".join(str(value).replace("\x00", " ").split())[:limit].rstrip()
 
 
 def normalise_hostname(value: str, where: str = "hostname") -> str | None:
@@ -169,7 +179,7 @@ def _normalise_field(name: str, value: Any, where: str) -> Any:
     if name == "hostname":
         return normalise_hostname(str(value), at)
     if name in TEXT_FIELDS:
-        return " ".join(str(value).split())[:255]
+        return one_line(value, TEXT_LENGTHS[name]) or None
     if name == "device_class":
         return _enum_value(DeviceClass, value, at, name)
     if name == "status":
@@ -226,7 +236,7 @@ def _normalise_interface(interface: ObservedInterface, where: str) -> ObservedIn
     speed = interface.speed_mbps
     if speed is not None and (not isinstance(speed, int) or speed < 0):
         raise InvalidInput(f"{where}.speed_mbps: {speed!r} is not a speed in Mbit/s", field="speed_mbps")
-    name = " ".join(interface.name.split())[:100] if interface.name else None
+    name = one_line(interface.name, 100) or None if interface.name else None
     mac = normalise_mac(interface.mac, f"{where}.mac") if interface.mac else None
     return ObservedInterface(name=name, mac=mac, ips=tuple(dict.fromkeys(ips)), speed_mbps=speed)
 
@@ -239,7 +249,7 @@ def _normalise_neighbour(neighbour: ObservedNeighbour, where: str) -> ObservedNe
     if not (serial or mac or host):
         raise InvalidInput(f"{where}: a neighbour needs a serial, a MAC or a host name", field="neighbours")
     return replace(neighbour, remote_serial=serial, remote_mac=mac, remote_hostname=host,
-                   port=neighbour.port.strip()[:100], remote_port=neighbour.remote_port.strip()[:100])
+                   port=one_line(neighbour.port, 100), remote_port=one_line(neighbour.remote_port, 100))
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:

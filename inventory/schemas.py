@@ -1,4 +1,6 @@
 """What the inventory API accepts and returns."""
+import datetime as dt
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from inventory.devices import SORTABLE
@@ -7,6 +9,21 @@ from inventory.models import DeviceClass, DeviceStatus, UnitKind
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                        error="1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")
 TEXT = validate.Length(min=1, max=200)
+
+
+class UtcDateTime(fields.DateTime):
+    """A time stored naive in UTC (models.utcnow). Sent with its offset, as the document's
+    "format": "date-time" (RFC 3339) requires: 2026-11-02T08:00:00+00:00. Received with any offset
+    (Hanoi's +07:00) and converted; one without an offset is taken as UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 class UnitSchema(Schema):
@@ -81,7 +98,7 @@ class ReorganisationSchema(Schema):
     source_codes = fields.List(fields.String())
     target_codes = fields.List(fields.String())
     note = fields.String()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
 
 
 class InterfaceSchema(Schema):
@@ -90,7 +107,8 @@ class InterfaceSchema(Schema):
     mac = fields.String(allow_none=True, validate=validate.Length(max=32))
     ips = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
                       validate=validate.Length(max=64))
-    speed_mbps = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    # Mbit/s; the bound (a petabit) keeps the number inside the BIGINT column.
+    speed_mbps = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10**9))
 
 
 class DeviceSchema(Schema):
@@ -109,8 +127,8 @@ class DeviceSchema(Schema):
     purchase_date = fields.Date(allow_none=True)
     purchase_price_vnd = fields.Integer(allow_none=True)
     warranty_end = fields.Date(allow_none=True)
-    first_seen = fields.DateTime()
-    last_seen = fields.DateTime()
+    first_seen = UtcDateTime()
+    last_seen = UtcDateTime()
     source = fields.String()
     provenance = fields.Dict()
     interfaces = fields.List(fields.Nested(InterfaceSchema))
@@ -174,7 +192,7 @@ class DevicePageSchema(PageSchema):
 
 class DeviceEventSchema(Schema):
     id = fields.Integer()
-    at = fields.DateTime()
+    at = UtcDateTime()
     kind = fields.String()
     field = fields.String(allow_none=True)
     old_value = fields.Raw(allow_none=True)
@@ -195,8 +213,8 @@ class LinkSchema(Schema):
     remote_device_id = fields.Integer()
     remote_port = fields.String()
     protocol = fields.String()
-    first_seen = fields.DateTime()
-    last_seen = fields.DateTime()
+    first_seen = UtcDateTime()
+    last_seen = UtcDateTime()
 
 
 class ImportArgs(Schema):

@@ -31,6 +31,8 @@ UNIT_EXPORT_COLUMNS = (*UNIT_COLUMNS, "active", "successor_code", "dissolved_on"
 LIST_SEPARATOR = ";"
 # A cell starting with one of these is a formula to a spreadsheet: exports quote it, imports unquote it.
 FORMULA_START = ("=", "+", "-", "@")
+UNIT_NAME_LENGTH = Unit.__table__.c["name"].type.length
+ID_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger number names no device and cannot be queried
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,14 @@ class ImportRejected(InvalidInput):
 
 def read_table(filename: str, content: bytes, *, max_rows: int) -> tuple[list[str], list[dict[str, Any]]]:
     """The header and the rows of a CSV or XLSX file (first sheet), by the file name's extension."""
+    header, numbered = read_numbered_table(filename, content, max_rows=max_rows)
+    return header, [row for _number, row in numbered]
+
+
+def read_numbered_table(filename: str, content: bytes, *,
+                        max_rows: int) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The header and the rows, each with its number as the spreadsheet shows it: blank rows are
+    left out but counted, so that a report's "row 7" is the row the user sees as 7."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix == "csv":
         header, rows = _read_csv(content)
@@ -71,13 +81,13 @@ def read_table(filename: str, content: bytes, *, max_rows: int) -> tuple[list[st
         raise InvalidInput(f"{filename!r}: only .csv and .xlsx files can be imported", field="file")
     if len(rows) > max_rows:
         raise InvalidInput(f"{filename!r} has {len(rows)} rows; at most {max_rows} per import", field="file")
-    return header, [dict(zip(header, _unquote_row(row))) for row in rows]
+    return header, [(number, dict(zip(header, _unquote_row(row)))) for number, row in rows]
 
 
 def import_devices(session: Session, filename: str, content: bytes, *, by: str, max_rows: int,
                    scope: frozenset[int] | None = None, dry_run: bool = False) -> ImportReport:
     """Import device rows; a caller limited to some units may only name those, and only their devices."""
-    header, rows = read_table(filename, content, max_rows=max_rows)
+    header, rows = read_numbered_table(filename, content, max_rows=max_rows)
     problems = _header_problems(header, required=("unit_code",), allowed=DEVICE_COLUMNS, prefix=SPEC_PREFIX)
     observations = [] if problems else _device_observations(session, rows, filename, by, scope, problems)
     if problems:
@@ -89,11 +99,11 @@ def import_devices(session: Session, filename: str, content: bytes, *, by: str, 
 def import_units(session: Session, filename: str, content: bytes, *, max_rows: int,
                  dry_run: bool = False) -> ImportReport:
     """Create units that do not exist and update those that do, parents before children."""
-    header, rows = read_table(filename, content, max_rows=max_rows)
+    header, rows = read_numbered_table(filename, content, max_rows=max_rows)
     problems = _header_problems(header, required=("code", "name", "kind"), allowed=UNIT_COLUMNS)
     if problems:
         raise ImportRejected(problems)
-    parsed = [_unit_row(n, row, problems) for n, row in enumerate(rows, start=2)]
+    parsed = [_unit_row(n, row, problems) for n, row in rows]
     existing = _replace_example(session, {u.code: u for u in session.scalars(select(Unit))})
     _check_unit_rows(parsed, existing, problems)
     if problems:
@@ -158,13 +168,13 @@ def export_units(session: Session, *, fmt: str, scope: frozenset[int] | None = N
     return _write(list(UNIT_EXPORT_COLUMNS), rows, fmt, sheet="units")
 
 
-def _device_observations(session: Session, rows: Sequence[dict[str, Any]], filename: str, by: str,
+def _device_observations(session: Session, rows: Sequence[tuple[int, dict[str, Any]]], filename: str, by: str,
                          scope: frozenset[int] | None, problems: list[RowProblem]) -> list[ObservedDevice]:
     units = {code: active for code, active, unit_id in session.execute(select(Unit.code, Unit.active, Unit.id))
              if scope is None or unit_id in scope}
     now = utcnow()
     observations, rows_of, first_row_of = [], [], {}
-    for n, row in enumerate(rows, start=2):
+    for n, row in rows:
         observation = _device_observation(n, row, units, f"import:{filename} by {by}", now, problems,
                                           scoped=scope is not None)
         if observation is None:
@@ -176,7 +186,7 @@ def _device_observations(session: Session, rows: Sequence[dict[str, Any]], filen
             first_row_of.setdefault(key, n)
         observations.append(observation)
         rows_of.append(n)
-    wanted_ids = {o.device_id for o in observations if o.device_id is not None}
+    wanted_ids = {o.device_id for o in observations if o.device_id is not None and 0 < o.device_id <= ID_MAX}
     known = set(session.scalars(select(Device.id).where(Device.id.in_(wanted_ids)))) if wanted_ids else set()
     for n, o in zip(rows_of, observations):
         if o.device_id is not None and o.device_id not in known:
@@ -251,11 +261,15 @@ def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
 
 
 def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[str, Any]:
-    parsed: dict[str, Any] = {"row": n, "code": _text(row.get("code")), "name": _text(row.get("name")),
+    name = _text(row.get("name")).replace("\x00", "")  # PostgreSQL stores no NUL
+    parsed: dict[str, Any] = {"row": n, "code": _text(row.get("code")), "name": name,
                               "parent_code": _text(row.get("parent_code")) or None, "kind": None, "staff_count": 0}
     for column in ("code", "name"):
         if not parsed[column]:
             problems.append(RowProblem(n, column, "is empty"))
+    if len(parsed["name"]) > UNIT_NAME_LENGTH:
+        problems.append(RowProblem(n, "name", f"is {len(parsed['name'])} characters long; "
+                                              f"at most {UNIT_NAME_LENGTH}"))
     if parsed["code"] and (len(parsed["code"]) > 32 or not parsed["code"].replace("-", "").replace(".", "")
                            .replace("_", "").isalnum()):
         problems.append(RowProblem(n, "code", f"{parsed['code']!r} is not a unit code (1 to 32 letters, digits, "
@@ -337,33 +351,40 @@ def _header_problems(header: Sequence[str], *, required: Sequence[str], allowed:
     return problems
 
 
-def _read_csv(content: bytes) -> tuple[list[str], list[list[Any]]]:
+def _read_csv(content: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidInput(f"the CSV file is not UTF-8 (byte {error.start})", field="file") from None
-    lines = list(csv.reader(io.StringIO(text, newline="")))
-    lines = [line for line in lines if any(cell.strip() for cell in line)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:  # a record is a spreadsheet row, however many lines its quoted cells span
+        lines = [(number, line) for number, line in enumerate(reader, start=1) if any(cell.strip() for cell in line)]
+    except csv.Error as error:  # e.g. a cell past the csv module's 131,072-character limit
+        raise InvalidInput(f"the CSV file cannot be read at line {reader.line_num}: {error}", field="file") from None
     if not lines:
         raise InvalidInput("the file is empty: it needs a header row", field="file")
-    return [c.strip().lower() for c in lines[0]], lines[1:]
+    return [c.strip().lower() for c in lines[0][1]], lines[1:]
 
 
-def _read_xlsx(content: bytes) -> tuple[list[str], list[list[Any]]]:
+def _read_xlsx(content: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    # openpyxl raises many types for a damaged file, on opening or (read-only) on reading a sheet; all mean the same
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a damaged file; all mean the same here
+    except Exception as error:
         raise InvalidInput(f"the file is not a readable XLSX workbook ({type(error).__name__})", field="file") \
             from None
     try:
-        lines = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)
-                 if any(cell not in (None, "") for cell in row)]
+        sheet_rows = enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
+        lines = [(number, list(row)) for number, row in sheet_rows if any(cell not in (None, "") for cell in row)]
+    except Exception as error:
+        raise InvalidInput(f"the file is not a readable XLSX workbook ({type(error).__name__})", field="file") \
+            from None
     finally:
         workbook.close()
     if not lines:
         raise InvalidInput("the file is empty: it needs a header row", field="file")
-    header = [_text(c).lower() for c in lines[0]]
-    return header, [row[:len(header)] for row in lines[1:]]
+    header = [_text(c).lower() for c in lines[0][1]]
+    return header, [(number, row[:len(header)]) for number, row in lines[1:]]
 
 
 def _write(header: list[str], rows: Iterable[list[Any]], fmt: str, *, sheet: str) -> bytes:
