@@ -35,16 +35,24 @@ def sqlite_template(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_engine():
-    engine = make_engine(POSTGRES_URL)
+    """A database of this test run's own on the server (created through the `test` database and dropped
+    at the end), so that two runs at once, a developer's and CI's, never truncate each other's tables."""
+    server = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"readiness_test_{os.getpid()}"
     try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
+        server.dispose()
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} cannot be reached: {str(error.orig).strip()}")
+    engine = make_engine(server.url.set(database=name).render_as_string(hide_password=False))
     migrate(engine)
     yield engine
     engine.dispose()
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
