@@ -41,9 +41,12 @@ class Unavailable(Exception):
 
 @contextlib.contextmanager
 def shared_postgres_database(name: str) -> Iterator[str]:
-    """A new, empty database `name` on the shared server (never `test`, the main suite's); dropped after."""
+    """A new, empty database `name` on the shared server (never `test`, the main suite's); dropped after.
+
+    The process id goes into the name: two runs at once (a developer's and CI's) never drop each other's."""
     if name == "test":
         raise ValueError("the database `test` belongs to the main suite")
+    name = f"{name}_{os.getpid()}"
     try:
         with psycopg.connect(SHARED_SERVER, autocommit=True) as connection:
             # FORCE: a run interrupted mid-way may have left connections to it.
