@@ -220,11 +220,8 @@ class DeviceImport(MethodView):
     @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
     def post(self, args, files):
         """Import devices from a CSV or XLSX file: all rows or none, with every rejected row reported."""
-        upload = files["file"]
-        report = transfer.import_devices(request_session(), upload.filename or "", upload.read(),
-                                         by=current_caller().name, scope=caller_scope(),
-                                         max_rows=current_app.config["IMPORT_MAX_ROWS"], dry_run=args["dry_run"])
-        return _finish_import(report, upload.filename)
+        return _run_import(transfer.import_devices, files["file"], args["dry_run"], by=current_caller().name,
+                           scope=caller_scope())
 
 
 @transfer_blp.route("/imports/units")
@@ -236,18 +233,18 @@ class UnitImport(MethodView):
     @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
     def post(self, args, files):
         """Import units from a CSV or XLSX file: new codes are created, known ones updated."""
-        upload = files["file"]
-        report = transfer.import_units(request_session(), upload.filename or "", upload.read(),
-                                       max_rows=current_app.config["IMPORT_MAX_ROWS"], dry_run=args["dry_run"])
-        return _finish_import(report, upload.filename)
+        return _run_import(transfer.import_units, files["file"], args["dry_run"])
 
 
-def _finish_import(report: transfer.ImportReport, filename: str | None) -> transfer.ImportReport:
+def _run_import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
+    """Import an uploaded file; a dry run reports and rolls back, a real one is audited and committed."""
     session = request_session()
-    if report.dry_run:
+    report = importer(session, upload.filename or "", upload.read(), max_rows=current_app.config["IMPORT_MAX_ROWS"],
+                      dry_run=dry_run, **options)
+    if dry_run:
         session.rollback()
         return report
-    audit(f"import.{report.kind}", "file", filename or "", after=vars(report))
+    audit(f"import.{report.kind}", "file", upload.filename or "", after=vars(report))
     session.commit()
     return report
 
