@@ -1,6 +1,7 @@
 # Two commands: `make run` sets everything up and starts the service; `make test` runs the suite.
 # Each step is skipped when already done, so a second `make run` starts in seconds.
-PYTHON ?= python3
+# Debian's own interpreter when there is one: it has gdbm, which the SNMP simulator's index needs.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 # Debian packages the service and its tests use: nmap for discovery, the net-snmp tools and agent,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from dashboards.i18n import select_locale
+from discovery import commands as discovery_commands
 import accounts.web
 from accounts.encryption import SecretBox, keys_from_config, new_key, rotate_all
 from accounts.audit import record
@@ -88,6 +89,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_public_routes(app)
     _register_commands(app)
     _register_transfer_commands(app)
+    discovery_commands.register(app)
 
     require_declared_permissions(app)
     return app
@@ -213,11 +215,17 @@ def _register_commands(app: Flask) -> None:
     def seed():
         """Load the example organisation into an empty database and create the first administrator."""
         from inventory.examples import load_example_organisation
+        from discovery import lab
         with app.extensions["sessions"]() as session, session.begin():
             loaded = load_example_organisation(session)
             password = create_first_admin(session)
+            lab_scope = loaded and lab.ensure_lab_scope(session, app.extensions["secret_box"],
+                                                        app.config["SCAN_ALLOWLIST"], lab.LAB_UNIT, lab.default_port())
         click.echo(f"example organisation: {loaded} units loaded" if loaded else
                    "example organisation: units already present, nothing loaded")
+        if lab_scope:
+            click.echo(f"scan scope '{lab.LAB_SCOPE}': the lab's devices; poll it with "
+                       f"`flask --app app snmp poll {lab.LAB_SCOPE}`")
         if password:
             click.echo(f"first administrator: user name 'admin', password '{password}' (shown once; change it "
                        "after signing in, or set another with `flask --app app users password admin`)")

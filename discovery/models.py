@@ -1,12 +1,13 @@
-"""SNMP credentials. Communities and keys are stored only encrypted (see accounts.encryption)."""
+"""Discovery's records: SNMP credentials (communities and keys stored only encrypted, see
+accounts.encryption), scan scopes, scan runs and the last poll of each SNMP address."""
 import datetime as dt
 import enum
 
-from sqlalchemy import DateTime, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.db import Base
-from inventory.models import utcnow
+from inventory.models import Unit, utcnow
 
 
 class SnmpVersion(enum.StrEnum):
@@ -48,3 +49,81 @@ class Credential(Base):
     priv_key_encrypted: Mapped[str | None] = mapped_column(Text, info={"encrypted": True})
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScanScope(Base):
+    """What may be scanned for a unit: its networks less the exclusions, with which SNMP credentials
+    (tried in order) and on which port. The server's allowlist bounds every scope."""
+
+    __tablename__ = "scan_scope"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    networks: Mapped[str] = mapped_column(Text)
+    exclusions: Mapped[str] = mapped_column(Text, default="")
+    snmp_port: Mapped[int] = mapped_column(default=161)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    unit: Mapped[Unit] = relationship()
+    credentials: Mapped[list["ScopeCredential"]] = relationship(
+        order_by="ScopeCredential.position", cascade="all, delete-orphan")
+
+
+class ScopeCredential(Base):
+    __tablename__ = "scope_credential"
+    __table_args__ = (UniqueConstraint("scope_id", "credential_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scan_scope.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("snmp_credential.id"))
+    position: Mapped[int]
+    credential: Mapped[Credential] = relationship()
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ScanRun(Base):
+    """One scan or poll of a scope: progress while it runs, then what it found and what went wrong."""
+
+    __tablename__ = "scan_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scan_scope.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # snmp, nmap
+    status: Mapped[RunStatus] = mapped_column(default=RunStatus.RUNNING)
+    mode: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    hosts_total: Mapped[int] = mapped_column(default=0)
+    hosts_done: Mapped[int] = mapped_column(default=0)
+    hosts_answered: Mapped[int] = mapped_column(default=0)
+    requests: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    missing: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)  # [{"address": ..., "reason": ...}]
+
+
+class TargetStatus(enum.StrEnum):
+    OK = "ok"
+    PARTIAL = "partial"  # answered, but a walk had to stop (the reason says which)
+    FAILED = "failed"
+
+
+class SnmpTarget(Base):
+    """The last poll of one address of a scope: the credential that worked (tried first next time),
+    the device it is, and what went wrong if anything."""
+
+    __tablename__ = "snmp_target"
+    __table_args__ = (UniqueConstraint("scope_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scan_scope.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(45))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("snmp_credential.id", ondelete="SET NULL"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    status: Mapped[TargetStatus]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requests: Mapped[int] = mapped_column(default=0)
+    polled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

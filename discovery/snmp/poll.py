@@ -1,0 +1,295 @@
+"""A poll of a scope: every address of it, with the scope's credentials in order (the one that worked
+last time first), then one batch of observations into the inventory.
+
+The network part runs first, with no transaction open; the database part after it, in the
+caller's transaction. A host that does not answer costs its timeout budget per credential tried and
+never holds up the others (bounded concurrency across hosts)."""
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.encryption import SecretBox
+from discovery.allowlist import parse_targets, require_allowed
+from discovery.credentials import reveal
+from discovery.models import RunStatus, ScanRun, ScanScope, SnmpTarget, TargetStatus
+from discovery.snmp import identify as ident
+from discovery.snmp.client import Access, Agent, SnmpFault, gather_bounded, new_engine
+from discovery.snmp.collect import Readings, collect, scalar
+from discovery.snmp.terminals import access_port_sightings, arp_table, neighbours
+from inventory.errors import InvalidInput
+from inventory.ingest import IngestBatch, ingest
+from inventory.models import utcnow
+from inventory.observations import ObservedDevice, ObservedInterface, ObservedNeighbour, normalise_hostname
+
+log = logging.getLogger(__name__)
+
+MAX_SCOPE_ADDRESSES = 65_536
+MANAGEMENT_INTERFACE = "SNMP management address"  # the polled address, where no interface lists it
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    timeout: float = 1.0      # seconds per request
+    retries: int = 1
+    concurrency: int = 32     # hosts polled at once
+    missing_after_scans: int = 3
+
+
+@dataclass
+class HostPoll:
+    """What polling one address gave: readings, or the reason there are none."""
+    address: str
+    credential_id: int | None = None
+    readings: Readings | None = None
+    reason: str = ""
+    problems: list[str] = field(default_factory=list)
+    requests: int = 0
+    silent: bool = False  # no credential got any answer: likely no SNMP agent there at all
+
+    @property
+    def status(self) -> TargetStatus:
+        if self.readings is None:
+            return TargetStatus.FAILED
+        return TargetStatus.PARTIAL if self.problems else TargetStatus.OK
+
+
+def scope_addresses(scope: ScanScope, allowlist: str) -> list[str]:
+    """The scope's addresses, after its exclusions, checked against the allowlist right before use."""
+    targets = parse_targets(scope.networks)
+    if scope.exclusions.strip():
+        targets -= parse_targets(scope.exclusions, field="exclusions")
+    require_allowed(targets, allowlist)
+    if targets.size > MAX_SCOPE_ADDRESSES:
+        raise InvalidInput(f"scope {scope.name} has {targets.size} addresses; at most {MAX_SCOPE_ADDRESSES}",
+                           field="networks")
+    return [str(address) for address in targets]
+
+
+def accesses_of(scope: ScanScope, box: SecretBox) -> list[tuple[int, Access]]:
+    """(credential id, plain credential) in the scope's order; the secrets live only in the returned list."""
+    found = []
+    for link in scope.credentials:
+        credential = link.credential
+        secrets = reveal(credential, box)
+        found.append((credential.id, Access(credential.name, credential.version, secrets.community,
+                                            credential.username, credential.auth_protocol, secrets.auth_key,
+                                            credential.priv_protocol, secrets.priv_key)))
+    return found
+
+
+async def poll_addresses(addresses: Sequence[str], port: int, accesses: Sequence[tuple[int, Access]],
+                         remembered: dict[str, int], settings: PollSettings,
+                         progress: Callable[[int, int], None] = lambda done, total: None) -> list[HostPoll]:
+    engine = new_engine()
+    done = 0
+
+    async def one(address: str) -> HostPoll:
+        nonlocal done
+        result = await poll_host(engine, address, port, _in_order(accesses, remembered.get(address)), settings)
+        done += 1
+        progress(done, len(addresses))
+        return result
+    return await gather_bounded([one(address) for address in addresses], settings.concurrency)
+
+
+def _in_order(accesses: Sequence[tuple[int, Access]], first: int | None) -> list[tuple[int, Access]]:
+    return sorted(accesses, key=lambda pair: pair[0] != first)  # stable: the rest keep the scope's order
+
+
+async def poll_host(engine, address: str, port: int, accesses: Iterable[tuple[int, Access]],
+                    settings: PollSettings) -> HostPoll:
+    """Try each credential until one answers, then read everything."""
+    result = HostPoll(address)
+    reasons, kinds = [], []
+    for credential_id, access in accesses:
+        agent = Agent(engine, address, port, access, timeout=settings.timeout, retries=settings.retries)
+        try:
+            await agent.get("1.3.6.1.2.1.1.2.0")  # sysObjectID: does this credential open the door?
+            result.readings = await collect(agent)
+            result.credential_id, result.problems = credential_id, agent.problems
+            result.requests += agent.requests
+            return result
+        except SnmpFault as fault:
+            result.requests += agent.requests
+            reasons.append(f"{access.name}: {fault.reason}")
+            kinds.append(fault.kind)
+            if result.readings is None and fault.kind == "error":
+                break  # the agent answers, and answers errors: other credentials won't change that
+        except Exception as error:  # an answer pysnmp could not make sense of: this host only
+            result.requests += agent.requests
+            reasons.append(f"{access.name}: unreadable answer ({type(error).__name__}: {error})")
+            kinds.append("garbage")
+            break
+    result.silent = all(kind == "timeout" for kind in kinds)
+    result.reason = "; ".join(reasons) or "no SNMP credential in this scope"
+    return result
+
+
+def observations_of(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
+                    known: Mapping[str, int] = {}) -> list[ObservedDevice]:
+    """One observation per device that answered, and one per terminal found behind their switches.
+    `known`: the device each address was last time, for devices with nothing else to match them by."""
+    answered = [p for p in polls if p.readings is not None]
+    devices = [_with_known_device(_device_observation(p, unit_code, at), known.get(p.address)) for p in answered]
+    own_macs = {i.mac for o in devices for i in o.interfaces if i.mac}
+    ip_by_mac: dict[str, set[str]] = {}
+    for p in answered:
+        for mac, ips in arp_table(p.readings).items():
+            ip_by_mac.setdefault(mac, set()).update(ips)
+    terminals = {}
+    for p, device in zip(answered, devices):
+        for sighting in access_port_sightings(p.address, p.readings, ip_by_mac, own_macs):
+            terminals.setdefault(sighting.mac, _terminal_observation(sighting, device, unit_code, at))
+    return devices + list(terminals.values())
+
+
+def _with_known_device(observation: ObservedDevice, device_id: int | None) -> ObservedDevice:
+    """A device without serial, MAC or valid host name would be new at every poll: the address it
+    answered on last time says which it is."""
+    if device_id is None or observation.serial or observation.macs or observation.hostname:
+        return observation
+    return replace(observation, device_id=device_id)
+
+
+def _device_observation(poll: HostPoll, unit_code: str, at: dt.datetime) -> ObservedDevice:
+    readings = poll.readings
+    findings = ident.identify(readings)
+    fields = {name: finding.value for name, finding in findings.items()}
+    raw: dict[str, Any] = {"address": poll.address, "sources": ident.describe(findings),
+                           "sysObjectID": ".".join(map(str, scalar(readings, "sysObjectID") or ()))}
+    hostname = _valid_hostname(fields.get("hostname"))
+    if fields.get("hostname") and hostname is None:
+        raw["sysName"] = fields["hostname"]  # not a host name (spaces, say): kept as said, not matched on
+    fields["hostname"] = hostname
+    if poll.problems:
+        raw["problems"] = poll.problems
+    specs = ident.specs(readings)
+    raw["sources"] |= {f"specs.{name}": finding.source for name, finding in specs.items()}
+    return ObservedDevice(method="snmp", observed_at=at, unit_code=unit_code, source=f"snmp {poll.address}",
+                          fields={k: v for k, v in fields.items() if v is not None},
+                          specs={name: finding.value for name, finding in specs.items()},
+                          interfaces=_interfaces(readings, poll.address),
+                          neighbours=tuple(_neighbours(readings)), raw=raw)
+
+
+def _interfaces(readings: Readings, address: str) -> tuple[ObservedInterface, ...]:
+    """One interface per MAC (a switch's VLAN interfaces share the chassis MAC), plus the polled
+    address's interface even without a MAC, so the device is found by its address."""
+    names = {index[0]: name for index, name in ((i, ident.text(v)) for i, v in
+                                                 (readings.get("ifName") or readings.get("ifDescr") or {}).items())}
+    ips: dict[int, list[str]] = {}
+    for index, if_index in (readings.get("ipAdEntIfIndex") or {}).items():
+        ips.setdefault(if_index, []).append(".".join(map(str, index)))
+    found: dict[str, ObservedInterface] = {}
+    for index, value in sorted((readings.get("ifPhysAddress") or {}).items()):
+        mac = ident.mac_text(value)
+        if mac and mac not in found:
+            found[mac] = ObservedInterface(name=names.get(index[0]), mac=mac, ips=tuple(ips.get(index[0], ())),
+                                           speed_mbps=_speed(readings, index))
+    if not any(address in i.ips for i in found.values()):
+        # Named, so that the next poll finds this interface again instead of adding another.
+        found[address] = ObservedInterface(name=MANAGEMENT_INTERFACE, mac=None, ips=(address,))
+    return tuple(found.values())
+
+
+def _speed(readings: Readings, index: tuple[int, ...]) -> int | None:
+    high = (readings.get("ifHighSpeed") or {}).get(index)
+    if isinstance(high, int) and high > 0:
+        return high
+    speed = (readings.get("ifSpeed") or {}).get(index)
+    return speed // 1_000_000 if isinstance(speed, int) and speed >= 1_000_000 else None
+
+
+def _neighbours(readings: Readings) -> list[ObservedNeighbour]:
+    found = []
+    for n in neighbours(readings):
+        hostname = _valid_hostname(n.remote_hostname)
+        if hostname or n.remote_mac:
+            found.append(ObservedNeighbour(n.protocol, port=n.port, remote_port=n.remote_port,
+                                           remote_mac=n.remote_mac, remote_hostname=hostname))
+    return found
+
+
+def _terminal_observation(sighting, switch: ObservedDevice, unit_code: str, at: dt.datetime) -> ObservedDevice:
+    fields = {"vendor": sighting.vendor} if sighting.vendor else {}
+    switch_mac = next((i.mac for i in switch.interfaces if i.mac), None)
+    link = ObservedNeighbour("fdb", port="", remote_port=sighting.port, remote_serial=switch.serial,
+                             remote_mac=switch_mac, remote_hostname=switch.hostname)
+    return ObservedDevice(method="fdb", observed_at=at, unit_code=unit_code,
+                          source=f"fdb {sighting.switch_address} {sighting.port}", fields=fields,
+                          interfaces=(ObservedInterface(mac=sighting.mac, ips=sighting.ips),),
+                          neighbours=(link,) if (switch.serial or switch_mac or switch.hostname) else (),
+                          raw={"switch": sighting.switch_address, "port": sighting.port,
+                               "sources": {"vendor": "MAC address prefix (IEEE registry)"} if fields else {}})
+
+
+def _valid_hostname(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalise_hostname(value)
+    except InvalidInput:
+        return None
+
+
+def poll_scope(session: Session, scope: ScanScope, box: SecretBox, allowlist: str,
+               settings: PollSettings = PollSettings(),
+               progress: Callable[[int, int], None] = lambda done, total: None) -> ScanRun:
+    """Poll every address of the scope and ingest what answered, in the caller's transaction."""
+    addresses = scope_addresses(scope, allowlist)
+    run = ScanRun(scope_id=scope.id, kind="snmp", status=RunStatus.RUNNING, hosts_total=len(addresses),
+                  mode=f"SNMP, {len(scope.credentials)} credential(s), port {scope.snmp_port}", errors=[])
+    targets = {t.address: t for t in session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id))}
+    accesses = accesses_of(scope, box)
+    polls = asyncio.run(poll_addresses(addresses, scope.snmp_port, accesses,
+                                       {a: t.credential_id for a, t in targets.items() if t.credential_id},
+                                       settings, progress))
+    at = utcnow()
+    known = {address: t.device_id for address, t in targets.items() if t.device_id is not None}
+    batch = IngestBatch(observations_of(polls, scope.unit.code, at, known), scope_key=f"snmp:{scope.id}",
+                        complete_scan=True)
+    result = ingest(session, batch, missing_after_scans=settings.missing_after_scans)
+    answered = [p for p in polls if p.readings is not None]
+    _record_targets(session, scope, polls, targets, result.device_ids[:len(answered)], at)
+    run.hosts_done, run.hosts_answered = len(polls), len(answered)
+    run.requests = sum(p.requests for p in polls)
+    run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
+        result.missing
+    run.errors = [{"address": p.address, "reason": p.reason or "; ".join(p.problems)}
+                  for p in polls if _is_news(p, targets)]
+    run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _is_news(poll: HostPoll, targets: dict[str, SnmpTarget]) -> bool:
+    """A silent address that never answered is just not an SNMP device; a device that answered
+    before and not now, an agent refusing credentials or a walk cut short is news."""
+    if poll.readings is not None:
+        return bool(poll.problems)
+    return not poll.silent or poll.address in targets
+
+
+def _record_targets(session: Session, scope: ScanScope, polls: Sequence[HostPoll], targets: dict[str, SnmpTarget],
+                    device_ids: Sequence[int], at: dt.datetime) -> None:
+    ids = iter(device_ids)
+    for poll in polls:
+        target = targets.get(poll.address)
+        device_id = next(ids) if poll.readings is not None else None
+        if target is None:
+            if poll.silent:
+                continue  # nothing there, and nothing ever was: no record of every silent address
+            target = SnmpTarget(scope_id=scope.id, address=poll.address)
+            session.add(target)
+        target.status, target.polled_at, target.requests = poll.status, at, poll.requests
+        target.reason = poll.reason if poll.readings is None else "; ".join(poll.problems)
+        if poll.readings is not None:
+            target.credential_id, target.device_id = poll.credential_id, device_id
+    session.flush()
