@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from inventory.errors import InvalidInput
@@ -32,6 +33,7 @@ INGEST_LOCK_KEY = 0x1A9E57  # PostgreSQL advisory lock taken by every ingestion 
 DEVICE = Device.__table__
 INTERFACE = Interface.__table__
 LINK = Link.__table__
+OBSERVATION = Observation.__table__
 
 
 @dataclass(frozen=True)
@@ -214,18 +216,19 @@ def _event(row: dict[str, Any], kind: str, **values: Any) -> dict[str, Any]:
 
 
 def _store_observations(session: Session, observations: Sequence[ObservedDevice], device_ids: Sequence[int]) -> int:
+    """Store each observation not stored yet; how many it stored."""
     rows = {}
     for o, device_id in zip(observations, device_ids):
         evidence = evidence_of(o)
         print_ = fingerprint(o, evidence)
         rows.setdefault(print_, {"device_id": device_id, "method": o.method, "source": o.source,
                                  "observed_at": o.observed_at, "evidence": evidence, "fingerprint": print_})
-    for chunk in chunks(rows):
-        for known in session.scalars(select(Observation.fingerprint).where(Observation.fingerprint.in_(chunk))):
-            del rows[known]
-    if rows:
-        session.execute(insert(Observation.__table__), list(rows.values()))
-    return len(rows)
+    if not rows:
+        return 0
+    # The unique fingerprint refuses a known observation: one statement instead of a SELECT, then an INSERT.
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(OBSERVATION).on_conflict_do_nothing(index_elements=[OBSERVATION.c.fingerprint])
+    return session.execute(statement, list(rows.values()), execution_options={"preserve_rowcount": True}).rowcount
 
 
 def _store_links(session: Session, merger: Merger, observations: Sequence[ObservedDevice],

@@ -3,7 +3,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.db import Base
@@ -11,6 +11,35 @@ from inventory.db import Base
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # stored naive, always UTC
+
+
+class Provenance(TypeDecorator):
+    """Who said each field's value: {"model": {"method": "snmp", "source": "scan 7", "at": "..."}}.
+
+    Stored grouped by who said it, `[["snmp", "scan 7", "...", ["model", "vendor"]], ...]`: one observation
+    says many fields, and repeating its method, source and time for each made provenance three quarters
+    of a device row (1 KB of 1.4), rewritten and read again with every ingestion of the device."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, dict[str, str]] | None, dialect) -> list[list[Any]] | None:
+        return None if value is None else grouped_provenance(value)
+
+    def process_result_value(self, value: list[list[Any]] | None, dialect) -> dict[str, dict[str, str]] | None:
+        return None if value is None else provenance_by_field(value)
+
+
+def grouped_provenance(by_field: dict[str, dict[str, str]]) -> list[list[Any]]:
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for name, said in by_field.items():
+        groups.setdefault((said["method"], said["source"], said["at"]), []).append(name)
+    return [[*said, names] for said, names in groups.items()]
+
+
+def provenance_by_field(groups: list[list[Any]]) -> dict[str, dict[str, str]]:
+    return {name: {"method": method, "source": source, "at": at}
+            for method, source, at, names in groups for name in names}
 
 
 class UnitKind(enum.StrEnum):
@@ -113,7 +142,7 @@ class Device(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     source: Mapped[str] = mapped_column(String(32))  # the method that last described it
     # For each field, who said its current value: {"model": {"method": "snmp", "source": "...", "at": "..."}}.
-    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provenance: Mapped[dict[str, Any]] = mapped_column(Provenance, default=dict)
     # The scan scope that last saw it and how many complete scans of that scope since have not.
     scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
     missed_scans: Mapped[int] = mapped_column(default=0)
