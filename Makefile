@@ -11,12 +11,16 @@ SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client i
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test setup system-packages bench clean
+.PHONY: run test setup system-packages bench clean lab
 
 run: setup
 	$(PY) -m flask --app app db upgrade
 	$(PY) -m flask --app app seed
+	$(PY) -m flask --app app lab start
 	$(PY) app.py
+
+lab: setup
+	$(PY) -m flask --app app lab start
 
 test: setup
 	$(PY) -m pytest

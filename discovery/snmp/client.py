@@ -31,12 +31,12 @@ PRIV_PROTOCOLS = {
 }
 # What pysnmp reports for a v3 agent refusing us, said the way an administrator fixes it.
 AUTH_FAILURES = {
-    "unknownUserName": "SNMPv3 user unknown to the agent",
-    "wrongDigest": "SNMPv3 authentication failed (wrong auth key or protocol)",
-    "unsupportedSecLevel": "SNMPv3 security level not supported by the agent for this user",
-    "decryptionError": "SNMPv3 decryption failed (wrong priv key or protocol)",
-    "notInTimeWindow": "SNMPv3 engine time out of window",
-    "unknownEngineID": "SNMPv3 engine ID unknown",
+    "unknown usm user": "SNMPv3 user unknown to the agent",
+    "wrong snmp pdu digest": "SNMPv3 authentication failed (wrong auth key or protocol)",
+    "unsupported security level": "SNMPv3 security level not supported by the agent for this user",
+    "decryption error": "SNMPv3 decryption failed (wrong priv key or protocol)",
+    "not in time window": "SNMPv3 engine time out of window",
+    "unknown snmp engine id": "SNMPv3 engine ID unknown",
 }
 MAX_VARBINDS = 60       # per response: snmpsim answers at most 64, small agents fewer
 MAX_WALK_ROWS = 50_000  # a walk past this is a loop in disguise, not a table
@@ -173,7 +173,7 @@ def _fault(indication: str, agent: Agent) -> SnmpFault:
         return SnmpFault(f"no SNMP answer within {budget:g} s (host down, filtered, or wrong {what})",
                          kind="timeout")
     for key, reason in AUTH_FAILURES.items():
-        if key.lower() in indication.replace(" ", "").lower():
+        if key in indication.lower():
             return SnmpFault(reason, kind="auth")
     return SnmpFault(f"SNMP failure: {indication}", kind="garbage")
 

@@ -1,0 +1,61 @@
+"""The test lab: the project's lab recordings on their own loopback addresses (127.0.5.N, apart from
+a lab `make run` may be serving on 127.0.1.N), plus fault-injecting copies and net-snmp's snmpd."""
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from discovery import lab
+
+PORT = 161 if os.geteuid() == 0 else 16162
+BASE = "127.0.5."
+
+
+def test_devices() -> list[lab.LabDevice]:
+    return [lab.LabDevice(d.name, d.recording, d.address.replace("127.0.1.", BASE)) for d in lab.lab_devices()]
+
+
+# Fault agents: a real recording (the Clavister firewall's) with one record changed through snmpsim's
+# own variation modules, so the agent really answers an error or answers late.
+FAULTS = {
+    "answers-errors": (f"{BASE}201", r"\g<oid>|6:error|op=any,status=genError"),
+    "answers-late": (f"{BASE}202", r"\g<oid>|6:delay|value=\g<value>,wait=4000"),
+}
+FAULT_SOURCE = "network/firewall/clavister-amaranten.snmprec"
+
+
+def fault_devices(lab_dir: Path) -> list[lab.LabDevice]:
+    devices = []
+    for name, (address, replacement) in FAULTS.items():
+        device = lab.LabDevice(name, FAULT_SOURCE, address)
+        recording = lab.prepare(device, lab_dir) / f"{lab.COMMUNITY}.snmprec"
+        text = recording.read_text(encoding="latin-1")
+        text = re.sub(r"^(?P<oid>1\.3\.6\.1\.2\.1\.1\.2\.0)\|6\|(?P<value>[\d.]+)$", replacement, text, flags=re.M)
+        recording.write_text(text, encoding="latin-1")
+        devices.append(device)
+    return devices
+
+
+SNMPD_ADDRESS = f"{BASE}210"
+V3_USER, V3_AUTH, V3_PRIV = "poller", "auth-pass-123", "priv-pass-456"
+
+
+def start_snmpd(work: Path) -> subprocess.Popen | None:
+    """net-snmp's agent with an SNMPv3 authPriv user (SHA, AES), or None where snmpd is missing."""
+    snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
+    if not Path(snmpd).exists():
+        return None
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "snmpd.conf").write_text(
+        f"agentAddress udp:{SNMPD_ADDRESS}:{PORT}\n"
+        f"createUser {V3_USER} SHA {V3_AUTH} AES {V3_PRIV}\n"
+        f"rouser {V3_USER} priv\n"
+        "sysName v3-agent\nsysLocation test rack\nsysServices 72\n")
+    process = subprocess.Popen([snmpd, "-f", "-Lo", "-C", "-c", str(work / "snmpd.conf"),
+                                f"-Dnone", "-p", str(work / "snmpd.pid"), "--persistentDir=" + str(work)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=os.environ | {"SNMP_PERSISTENT_DIR": str(work), "MIBS": ""})
+    time.sleep(0.5)
+    return process

@@ -1,0 +1,168 @@
+"""SNMP polling against real agents: snmpsim serving recordings of real devices, and net-snmp's snmpd
+for SNMPv3. Values asserted are those the recordings hold."""
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from accounts.encryption import SecretBox
+from discovery.credentials import save_credential
+from discovery.models import AuthProtocol, PrivProtocol, SnmpTarget, SnmpVersion, TargetStatus
+from discovery.scopes import create_scope
+from discovery.snmp.client import Access, new_engine
+from discovery.snmp.identify import identify, specs
+from discovery.snmp.poll import PollSettings, poll_host, poll_scope
+from inventory.models import Device, Link
+from tests.conftest import SECRETS_KEY
+from tests.discovery import snmp_lab
+
+PUBLIC = Access("lab", SnmpVersion.V2C, community="public")
+FAST = PollSettings(timeout=0.5, retries=0)
+
+# What each recording says, field by field, as a person reading the walk would find it.
+EXPECTED = {
+    "cisco-c3560": {"vendor": "Cisco", "model": "WS-C3560G-48TS-E", "serial": "FOC1408Z61U",
+                    "firmware": "12.2(55)SE3", "device_class": "switch", "os": "IOS", "hostname": "DUMSYS-04"},
+    "cisco-c3750": {"vendor": "Cisco", "model": "WS-C3750G-12S-S", "serial": "FDO1622Y10H",
+                    "firmware": "12.2(50)SE5", "device_class": "switch"},
+    "dlink-des3200": {"vendor": "D-Link", "model": "DES-3200-18", "device_class": "switch"},
+    "hpe-procurve": {"vendor": "HP", "model": "516733-B21", "serial": "3C421900TX", "firmware": "Z.14.31",
+                     "device_class": "switch"},
+    "brocade-icx6430": {"vendor": "Brocade", "model": "ICX6430-24", "firmware": "08.0.30tT311",
+                        "device_class": "switch"},
+    "h3c-e528": {"vendor": "H3C", "serial": "210235A0GKC158000929", "firmware": "5.20 Release 1513P62",
+                 "device_class": "switch"},
+    "ruijie-s5750": {"vendor": "Ruijie Networks", "model": "RG-S5750-24GT/12SFP", "serial": "9017EHC410215",
+                     "device_class": "switch"},
+    "huawei-s5720": {"vendor": "Huawei", "model": "S5720-36C-EI-AC", "serial": "210235956210F7000410",
+                     "os": "VRP"},
+    "vyatta": {"vendor": "Vyatta", "device_class": "router"},
+    "paloalto-pa5000": {"vendor": "Palo Alto Networks", "model": "PA-5050", "serial": "0009C100761",
+                        "firmware": "8.0.1", "device_class": "firewall"},
+    "clavister": {"vendor": "Clavister", "firmware": "8.90.07.01-11595", "device_class": "firewall"},
+    "topsec-ngfw": {"vendor": "Topsec", "model": "NGFW4000-UF", "device_class": "firewall"},
+    "aruba-7010": {"vendor": "Aruba Networks", "model": "Aruba7010", "firmware": "8.3.0.0",
+                   "device_class": "wireless"},
+    "apc-8932": {"vendor": "APC", "model": "AP8932", "serial": "3F503A169043", "firmware": "v6.7.2"},
+    "eaton-93e": {"vendor": "Eaton", "model": "EATON 93E 80", "device_class": "ups"},
+    "phoenixtec-ups": {"vendor": "Phoenixtec", "device_class": "ups"},
+    "windows-xp": {"device_class": "workstation", "os": "Windows 5.1", "hostname": "CRAY"},
+    "windows-2003": {"device_class": "server", "os": "Windows 5.2"},
+    "isilon-nas": {"vendor": "Dell EMC Isilon", "firmware": "7.2.1.0", "device_class": "nas", "os": "OneFS"},
+    "netapp-nas": {"vendor": "NetApp", "model": "FAS3270", "serial": "940001051000", "device_class": "nas"},
+    "samsung-camera": {"vendor": "Samsung Techwin", "device_class": "camera"},
+}
+
+
+def poll(address: str, accesses, settings=FAST):
+    async def one():
+        return await poll_host(new_engine(), address, snmp_lab.PORT, list(enumerate(accesses)), settings)
+    return asyncio.run(one())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_identifies_each_recorded_device(snmp_lab_devices, name):
+    result = poll(snmp_lab_devices[name].address, [PUBLIC])
+    assert result.reason == "" and result.problems == []
+    found = identify(result.readings)
+    assert {field: found[field].value for field in EXPECTED[name] if field in found} == EXPECTED[name]
+    assert all(found[field].source for field in EXPECTED[name])  # every value says where it came from
+
+
+def test_unknown_stays_unknown(snmp_lab_devices):
+    """A Linux box that says nothing of its hardware gets no class and no model."""
+    found = identify(poll(snmp_lab_devices["linux-ibm-x3550"].address, [PUBLIC]).readings)
+    assert "device_class" not in found and "model" not in found
+    assert found["os"].value == "Linux 2.6.16.46-353"
+
+
+def test_host_resources_specs(snmp_lab_devices):
+    readings = poll(snmp_lab_devices["windows-2003"].address, [PUBLIC]).readings
+    assert {name: f.value for name, f in specs(readings).items()} == {"cpu_count": 4, "memory_mb": 2047,
+                                                                      "disk_gb": 54}
+    ups = poll(snmp_lab_devices["eaton-93e"].address, [PUBLIC]).readings
+    assert specs(ups)["battery_status"].value == "normal"
+
+
+def test_a_switch_costs_few_requests(snmp_lab_devices):
+    """The 3560's interfaces, entities, ARP and CDP tables (about 1,200 values) in a few dozen requests."""
+    result = poll(snmp_lab_devices["cisco-c3560"].address, [PUBLIC])
+    values = sum(len(column) for column in result.readings.values())
+    assert values > 1000 and result.requests <= 30
+
+
+def test_snmpv1_walks_without_getbulk(snmp_lab_devices):
+    result = poll(snmp_lab_devices["eaton-93e"].address, [Access("v1", SnmpVersion.V1, community="public")])
+    assert identify(result.readings)["model"].value == "EATON 93E 80"
+
+
+def test_wrong_community_then_right_one(snmp_lab_devices):
+    wrong = Access("guess", SnmpVersion.V2C, community="not-this-one")
+    result = poll(snmp_lab_devices["clavister"].address, [wrong, PUBLIC])
+    assert result.credential_id == 1 and result.readings is not None
+    failed = poll(snmp_lab_devices["clavister"].address, [wrong])
+    assert failed.readings is None and failed.silent
+    assert failed.reason == "guess: no SNMP answer within 0.5 s (host down, filtered, or wrong community)"
+
+
+def test_agent_answering_errors_is_marked_with_the_reason(snmp_lab_devices):
+    result = poll(snmp_lab_devices["answers-errors"].address, [PUBLIC])
+    assert result.readings is None and result.status is TargetStatus.FAILED
+    assert result.reason == "lab: agent answered error genErr"
+
+
+def test_slow_agent_costs_its_timeout_and_no_more(snmp_lab_devices):
+    """The agent answers after 4 s; with a 0.5 s timeout and one retry the poll gives up after 1 s."""
+    import time
+    started = time.monotonic()
+    result = poll(snmp_lab_devices["answers-late"].address, [PUBLIC], PollSettings(timeout=0.5, retries=1))
+    assert time.monotonic() - started < 2.5
+    assert result.reason == "lab: no SNMP answer within 1 s (host down, filtered, or wrong community)"
+
+
+def test_snmpv3_auth_priv_and_its_failures(snmpd_v3):
+    good = Access("v3", SnmpVersion.V3, username=snmp_lab.V3_USER, auth_protocol=AuthProtocol.SHA,
+                  auth_key=snmp_lab.V3_AUTH, priv_protocol=PrivProtocol.AES128, priv_key=snmp_lab.V3_PRIV)
+    result = poll(snmpd_v3, [good], PollSettings(timeout=1, retries=1))
+    assert result.reason == "" and identify(result.readings)["hostname"].value == "v3-agent"
+    bad_auth = Access("v3 wrong key", SnmpVersion.V3, username=snmp_lab.V3_USER, auth_protocol=AuthProtocol.SHA,
+                      auth_key="not-the-key-1", priv_protocol=PrivProtocol.AES128, priv_key=snmp_lab.V3_PRIV)
+    failed = poll(snmpd_v3, [bad_auth], PollSettings(timeout=1, retries=0))
+    assert failed.reason == "v3 wrong key: SNMPv3 authentication failed (wrong auth key or protocol)"
+    unknown = Access("v3 stranger", SnmpVersion.V3, username="stranger", auth_protocol=AuthProtocol.SHA,
+                     auth_key=snmp_lab.V3_AUTH, priv_protocol=PrivProtocol.AES128, priv_key=snmp_lab.V3_PRIV)
+    assert poll(snmpd_v3, [unknown], PollSettings(timeout=1, retries=0)).reason == \
+        "v3 stranger: SNMPv3 user unknown to the agent"
+    assert "auth-pass" not in repr(good)
+
+
+LAB_RANGE = f"{snmp_lab.BASE}1-{snmp_lab.BASE}26"
+
+
+def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
+    caplog.set_level(logging.DEBUG)
+    box = SecretBox([SECRETS_KEY])
+    with org() as session, session.begin():
+        wrong = save_credential(session, box, {"name": "old", "version": SnmpVersion.V2C, "community": "old-secret"})
+        right = save_credential(session, box, {"name": "lab", "version": SnmpVersion.V2C, "community": "public"})
+        scope = create_scope(session, unit_code="W1", name="lab", networks=LAB_RANGE, allowlist="127.0.0.0/8",
+                             snmp_port=snmp_lab.PORT, credential_ids=[wrong.id, right.id])
+        first = poll_scope(session, scope, box, "127.0.0.0/8", PollSettings(timeout=1, retries=2))
+        assert (first.hosts_total, first.hosts_answered, first.errors) == (26, 26, [])
+        switch = session.scalars(select(Device).where(Device.serial == "FOC1408Z61U")).one()
+        assert (switch.model, switch.firmware, switch.hostname) == ("WS-C3560G-48TS-E", "12.2(55)SE3", "dumsys-04")
+        assert switch.provenance["model"]["method"] == "snmp"
+        terminals = session.scalars(select(Device).where(Device.source == "fdb")).all()
+        assert terminals, "no terminal found behind the lab's switches"
+        hanging = session.scalars(select(Link).where(Link.protocol == "fdb")).all()
+        assert {link.device_id for link in hanging} <= {t.id for t in terminals}
+        targets = session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id)).all()
+        assert {t.credential_id for t in targets} == {right.id}
+        devices = session.scalar(select(func.count()).select_from(Device))
+    with org() as session, session.begin():
+        second = poll_scope(session, scope, box, "127.0.0.0/8", PollSettings(timeout=1, retries=2))
+        assert (second.created, second.changed) == (0, 0)
+        assert second.requests < first.requests  # the remembered credential goes first: no time-outs
+        assert session.scalar(select(func.count()).select_from(Device)) == devices
+    assert "old-secret" not in caplog.text and "public" not in caplog.text
