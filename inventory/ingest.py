@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Table, bindparam, insert, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from inventory.errors import InvalidInput
@@ -34,6 +34,8 @@ DEVICE = Device.__table__
 INTERFACE = Interface.__table__
 LINK = Link.__table__
 OBSERVATION = Observation.__table__
+UNIT = Unit.__table__
+EVENT = DeviceEvent.__table__
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
     _one_batch_at_a_time(session)
     session.flush()  # the caller's pending changes, before the Core reads below
-    unit_ids = {code: unit.id for code, unit in _units_by_code(session, observations).items()}
+    unit_ids = _unit_ids_by_code(session, observations)
     merger = Merger(unit_ids, _load_candidates(session, observations))
     # In time order: at equal rank, the later observation's value wins.
     records_by_position = {n: merger.apply(observations[n])
@@ -92,24 +94,30 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
 def _one_batch_at_a_time(session: Session) -> None:
     """Two overlapping batches would each miss the devices the other is creating and make duplicates
     of them (a MAC has no unique constraint to stop that), so batches take turns, until commit."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
     else:
         # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
         session.execute(text("UPDATE unit SET id = id WHERE 1 = 0"))
 
 
-def _units_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, Unit]:
-    codes = {o.unit_code for o in observations}
-    units = {u.code: u for chunk in chunks(codes) for u in session.scalars(select(Unit).where(Unit.code.in_(chunk)))}
+def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, int]:
+    """The id of each unit the observations name; InvalidInput for one that does not exist or is inactive.
+
+    Core rows, not Unit objects: loading those cost more than the rest of the lookup."""
+    successor = UNIT.alias("successor")
+    query = (select(UNIT.c.code, UNIT.c.id, UNIT.c.active, successor.c.code.label("successor_code"))
+             .outerjoin(successor, UNIT.c.successor_id == successor.c.id))
+    units = {row.code: row for chunk in chunks({o.unit_code for o in observations})
+             for row in session.execute(query.where(UNIT.c.code.in_(chunk)))}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
             raise InvalidInput(f"observations[{n}]: unit {o.unit_code!r} does not exist", field="unit_code")
         if not unit.active:
-            successor = f", merged into {unit.successor.code}" if unit.successor else ""
-            raise InvalidInput(f"observations[{n}]: unit {unit.code} is inactive{successor}", field="unit_code")
-    return units
+            successor_note = f", merged into {unit.successor_code}" if unit.successor_code else ""
+            raise InvalidInput(f"observations[{n}]: unit {unit.code} is inactive{successor_note}", field="unit_code")
+    return {code: unit.id for code, unit in units.items()}
 
 
 def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -> list[DeviceRecord]:
@@ -164,20 +172,85 @@ def _write_devices(session: Session, merger: Merger) -> dict[type, list[int]]:
     changed_interfaces = [columns for r in merger.touched for columns in r.changed_interfaces()]
     _update_by_id(session, INTERFACE, changed_interfaces)
     new_interfaces = [_without_id(i) | {"device_id": r.id} for r in merger.touched for i in r.new_interfaces()]
-    if new_interfaces:
-        session.execute(insert(INTERFACE), new_interfaces)
+    _insert_rows(session, INTERFACE, new_interfaces)
     return {Device: [row["id"] for row in changed], Interface: [row["id"] for row in changed_interfaces]}
 
 
 def _update_by_id(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     """UPDATE the columns each row names where its "id" is, in id order (as the ORM's flush), with one
-    executemany per set of columns: a round of scans changes the same few columns of most devices."""
+    statement per set of columns: a round of scans changes the same few columns of most devices."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(rows, key=itemgetter("id")):
-        # The id goes by another name: Core takes the SET clause from the parameters' names.
-        by_columns[tuple(row)].append(_without_id(row) | {"b_id": row["id"]})
-    for parameters in by_columns.values():
-        session.execute(update(table).where(table.c.id == bindparam("b_id")), parameters)
+        by_columns[tuple(row)].append(row)
+    for same_columns in by_columns.values():
+        if _on_postgresql(session):
+            _update_from_arrays(session, table, same_columns)
+        else:
+            # The id goes by another name: Core takes the SET clause from the parameters' names.
+            session.execute(update(table).where(table.c.id == bindparam("b_id")),
+                            [_without_id(row) | {"b_id": row["id"]} for row in same_columns])
+
+
+def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+                 unless_known: Column | None = None) -> int:
+    """INSERT the rows, which all name the same columns; with `unless_known`, a unique column, only
+    the rows whose value of it is not stored yet. How many rows it stored."""
+    if not rows:
+        return 0
+    if _on_postgresql(session):
+        return _insert_from_arrays(session, table, rows, unless_known)
+    statement = insert(table)
+    if unless_known is not None:
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unless_known])
+    return session.execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# PostgreSQL: one statement per batch and table, the values as one array per column, instead of an
+# executemany. psycopg sends an executemany as one Bind/Execute per row, and each costs the client and
+# the server more than the row itself (a batch of 100 events: ~10 ms, ~6 ms as arrays). The text of
+# the statement does not depend on the number of rows, so psycopg prepares it once per connection.
+
+def _insert_from_arrays(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+                        unless_known: Column | None) -> int:
+    names = list(rows[0])
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    skip_known = f" ON CONFLICT ({quote(unless_known.name)}) DO NOTHING" if unless_known is not None else ""
+    statement = text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+                     f"SELECT * FROM {_unnest(session, table, names)}{skip_known}")
+    return session.execute(statement, _column_arrays(session, table, names, rows),
+                           execution_options={"preserve_rowcount": True}).rowcount
+
+
+def _update_from_arrays(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    names = list(rows[0])  # "id" among them
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names if name != "id")
+    session.execute(text(f"UPDATE {quote(table.name)} SET {assignments} FROM {_unnest(session, table, names)} "
+                         f"WHERE {quote(table.name)}.id = v.id"), _column_arrays(session, table, names, rows))
+
+
+def _unnest(session: Session, table: Table, names: Sequence[str]) -> str:
+    """unnest(CAST(:a AS type[]), ...) AS v(a, ...): the arrays of `_column_arrays` as rows."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names)
+    return f"unnest({arrays}) AS v({', '.join(map(quote, names))})"
+
+
+def _column_arrays(session: Session, table: Table, names: Sequence[str],
+                   rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Each column's values as a list, as the column's type binds them (JSON as its text, an enum as
+    its value): the types' own conversions, which a Core executemany would have applied row by row."""
+    arrays = {}
+    for name in names:
+        process = table.c[name].type.bind_processor(session.get_bind().dialect)
+        values = [row[name] for row in rows]
+        arrays[name] = [process(value) for value in values] if process else values
+    return arrays
 
 
 def _without_id(row: dict[str, Any]) -> dict[str, Any]:
@@ -206,8 +279,7 @@ def _write_history(session: Session, merger: Merger, result: IngestResult) -> No
             result.unchanged += 1
         if record.stored_row["status"] is DeviceStatus.MISSING and row["status"] is DeviceStatus.IN_USE:
             result.reappeared += 1
-    if events:
-        session.execute(insert(DeviceEvent.__table__), events)
+    _insert_rows(session, EVENT, events)
 
 
 def _event(row: dict[str, Any], kind: str, **values: Any) -> dict[str, Any]:
@@ -223,12 +295,8 @@ def _store_observations(session: Session, observations: Sequence[ObservedDevice]
         print_ = fingerprint(o, evidence)
         rows.setdefault(print_, {"device_id": device_id, "method": o.method, "source": o.source,
                                  "observed_at": o.observed_at, "evidence": evidence, "fingerprint": print_})
-    if not rows:
-        return 0
     # The unique fingerprint refuses a known observation: one statement instead of a SELECT, then an INSERT.
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(OBSERVATION).on_conflict_do_nothing(index_elements=[OBSERVATION.c.fingerprint])
-    return session.execute(statement, list(rows.values()), execution_options={"preserve_rowcount": True}).rowcount
+    return _insert_rows(session, OBSERVATION, list(rows.values()), unless_known=OBSERVATION.c.fingerprint)
 
 
 def _store_links(session: Session, merger: Merger, observations: Sequence[ObservedDevice],
@@ -257,8 +325,7 @@ def _store_links(session: Session, merger: Merger, observations: Sequence[Observ
         elif seen > link.last_seen:
             seen_again.append({"id": link.id, "last_seen": seen})
     _update_by_id(session, LINK, seen_again)
-    if new:
-        session.execute(insert(LINK), new)
+    _insert_rows(session, LINK, new)
     return [row["id"] for row in seen_again]
 
 
@@ -289,8 +356,7 @@ def _mark_unseen(session: Session, scope_key: str, seen: set[int], missing_after
                            "method": "scan", "source": scope_key,
                            "detail": f"not seen in {missed} complete scans of {scope_key}"})
         updates.append({"id": device.id, "missed_scans": missed, "status": status})
-    if events:
-        session.execute(insert(DeviceEvent.__table__), events)
+    _insert_rows(session, EVENT, events)
     _update_by_id(session, DEVICE, updates)
     return len(events), [row["id"] for row in updates]
 
