@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # Debian packages the service and its tests use: nmap for discovery, the net-snmp tools and agent,
 # venv and gdbm for the interpreters that build the environments, PostgreSQL's client for the checks,
 # Chromium for the browser tests.
-SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium
+SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium fusioninventory-agent-task-network
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
