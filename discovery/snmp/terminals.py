@@ -12,6 +12,9 @@ from discovery.snmp.collect import Readings
 from discovery.snmp.identify import mac_text, mac_vendor, text
 
 UPLINK_MIN_MACS = 4  # an access port serves one PC, or a phone with a PC behind it; more is a trunk
+# IANAifType of physical Ethernet ports: ethernetCsmacd, fastEther, fastEtherFX, gigabitEthernet. A MAC
+# "learned" on a VLAN interface or a port channel says nothing about where the terminal plugs in.
+ETHERNET_PORT_TYPES = frozenset({6, 62, 69, 117})
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,21 @@ def interface_names(readings: Readings) -> dict[int, str]:
     return {index: name for index, name in names.items() if name}
 
 
+def port_names(readings: Readings) -> dict[int, str]:
+    """Bridge port number → interface name (BRIDGE-MIB dot1dBasePortIfIndex, then IF-MIB)."""
+    names = interface_names(readings)
+    return {index[0]: names.get(if_index, f"port {index[0]}")
+            for index, if_index in (readings.get("dot1dBasePortIfIndex") or {}).items()}
+
+
+def _physical(readings: Readings, port: int) -> bool:
+    if_index = (readings.get("dot1dBasePortIfIndex") or {}).get((port,), port)
+    kind = (readings.get("ifType") or {}).get((if_index,))
+    return kind is None or kind in ETHERNET_PORT_TYPES
+
+
 def learned_macs(readings: Readings) -> dict[str, set[str]]:
-    """port name → MACs the forwarding tables (BRIDGE-MIB and Q-BRIDGE-MIB) learned there."""
+    """Physical port name → MACs the forwarding tables (BRIDGE-MIB and Q-BRIDGE-MIB) learned there."""
     names = interface_names(readings)
     if_index = {index[0]: value for index, value in (readings.get("dot1dBasePortIfIndex") or {}).items()}
     status = readings.get("dot1dTpFdbStatus") or {}
@@ -51,7 +67,7 @@ def learned_macs(readings: Readings) -> dict[str, set[str]]:
                if status.get(index, 3) == 3]  # learned, not the switch's own (self = 4) or static
     entries += [(index[1:], port) for index, port in (readings.get("dot1qTpFdbPort") or {}).items()]  # (vlan, mac)
     for index, port in entries:
-        if len(index) != 6 or not port:
+        if len(index) != 6 or not port or not _physical(readings, port):
             continue
         mac = mac_text(bytes(index))
         interface = if_index.get(port, port)
@@ -73,13 +89,16 @@ def arp_table(readings: Readings) -> dict[str, set[str]]:
 def neighbours(readings: Readings) -> list[Neighbour]:
     """LLDP and CDP neighbours, with this device's port name."""
     found = []
+    # LLDP numbers local ports as the bridge does; the port's name is the interface's, as the
+    # forwarding table has it, else whatever LLDP calls it.
+    bridge_ports = port_names(readings)
     local_ports = {index[0]: text(value) for index, value in (readings.get("lldpLocPortDesc") or {}).items()}
     local_ids = {index[0]: text(value) for index, value in (readings.get("lldpLocPortId") or {}).items()}
     for index, chassis in (readings.get("lldpRemChassisId") or {}).items():
         local = index[1] if len(index) >= 3 else 0
         subtype = (readings.get("lldpRemChassisIdSubtype") or {}).get(index)
         found.append(Neighbour(
-            "lldp", local_ports.get(local) or local_ids.get(local) or f"port {local}",
+            "lldp", bridge_ports.get(local) or local_ports.get(local) or local_ids.get(local) or f"port {local}",
             text((readings.get("lldpRemPortDesc") or {}).get(index)) or
             text((readings.get("lldpRemPortId") or {}).get(index)) or "",
             text((readings.get("lldpRemSysName") or {}).get(index)),

@@ -17,23 +17,45 @@ def test_devices() -> list[lab.LabDevice]:
     return [lab.LabDevice(d.name, d.recording, d.address.replace("127.0.1.", BASE)) for d in lab.lab_devices()]
 
 
-# Fault agents: a real recording (the Clavister firewall's) with one record changed through snmpsim's
-# own variation modules, so the agent really answers an error or answers late.
+SYS_OBJECT_ID = re.compile(r"^(?P<oid>1\.3\.6\.1\.2\.1\.1\.2\.0)\|6\|(?P<value>[\d.]+)$", re.M)
+
+
+def _answer_error(text: str) -> str:
+    """sysObjectID through snmpsim's `error` variation module: every request for it gets genErr."""
+    return SYS_OBJECT_ID.sub(r"\g<oid>|6:error|op=any,status=genError", text)
+
+
+def _answer_late(text: str) -> str:
+    """sysObjectID through the `delay` module: answered after 4 s."""
+    return SYS_OBJECT_ID.sub(r"\g<oid>|6:delay|value=\g<value>,wait=4000", text)
+
+
+def _answer_in_a_loop(text: str) -> str:
+    """ifDescr.1 moved after ifDescr.5, as in a recording taken out of order: the agent answers
+    ifDescr.5, then ifDescr.1 again, then 2... a walk that would never end."""
+    lines = text.splitlines(keepends=True)
+    first = next(n for n, line in enumerate(lines) if line.startswith("1.3.6.1.2.1.2.2.1.2.1|"))
+    fifth = next(n for n, line in enumerate(lines) if line.startswith("1.3.6.1.2.1.2.2.1.2.5|"))
+    lines.insert(fifth, lines.pop(first))
+    return "".join(lines)
+
+
+# Fault agents: a real recording (the Clavister firewall's) with a record changed, through snmpsim's
+# own variation modules or the order of its lines, so the agent really misbehaves.
 FAULTS = {
-    "answers-errors": (f"{BASE}201", r"\g<oid>|6:error|op=any,status=genError"),
-    "answers-late": (f"{BASE}202", r"\g<oid>|6:delay|value=\g<value>,wait=4000"),
+    "answers-errors": (f"{BASE}201", _answer_error),
+    "answers-late": (f"{BASE}202", _answer_late),
+    "answers-in-a-loop": (f"{BASE}203", _answer_in_a_loop),
 }
 FAULT_SOURCE = "network/firewall/clavister-amaranten.snmprec"
 
 
 def fault_devices(lab_dir: Path) -> list[lab.LabDevice]:
     devices = []
-    for name, (address, replacement) in FAULTS.items():
+    for name, (address, change) in FAULTS.items():
         device = lab.LabDevice(name, FAULT_SOURCE, address)
         recording = lab.prepare(device, lab_dir) / f"{lab.COMMUNITY}.snmprec"
-        text = recording.read_text(encoding="latin-1")
-        text = re.sub(r"^(?P<oid>1\.3\.6\.1\.2\.1\.1\.2\.0)\|6\|(?P<value>[\d.]+)$", replacement, text, flags=re.M)
-        recording.write_text(text, encoding="latin-1")
+        recording.write_text(change(recording.read_text(encoding="latin-1")), encoding="latin-1")
         devices.append(device)
     return devices
 

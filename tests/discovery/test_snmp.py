@@ -13,7 +13,7 @@ from discovery.scopes import create_scope
 from discovery.snmp.client import Access, new_engine
 from discovery.snmp.identify import identify, specs
 from discovery.snmp.poll import PollSettings, poll_host, poll_scope
-from inventory.models import Device, Link
+from inventory.models import Device, Interface, Link
 from tests.conftest import SECRETS_KEY
 from tests.discovery import snmp_lab
 
@@ -114,6 +114,15 @@ def test_agent_answering_errors_is_marked_with_the_reason(snmp_lab_devices):
     assert result.reason == "lab: agent answered error genErr"
 
 
+def test_walk_that_would_never_end_stops_with_the_reason(snmp_lab_devices):
+    result = poll(snmp_lab_devices["answers-in-a-loop"].address, [PUBLIC])
+    assert result.status is TargetStatus.PARTIAL
+    assert result.problems == ["walk of 1.3.6.1.2.1.2.2.1.2 stopped: the agent answered 1.3.6.1.2.1.2.2.1.2.1 "
+                               "after 1.3.6.1.2.1.2.2.1.2.5 (OIDs not increasing)"]
+    assert sorted(result.readings["ifDescr"]) == [(2,), (3,), (4,), (5,)]  # ifDescr.1 now sits after .5
+    assert identify(result.readings)["device_class"].value == "firewall"  # the rest of the walk still counts
+
+
 def test_slow_agent_costs_its_timeout_and_no_more(snmp_lab_devices):
     """The agent answers after 4 s; with a 0.5 s timeout and one retry the poll gives up after 1 s."""
     import time
@@ -157,8 +166,14 @@ def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
         assert switch.provenance["model"]["method"] == "snmp"
         terminals = session.scalars(select(Device).where(Device.source == "fdb")).all()
         assert terminals, "no terminal found behind the lab's switches"
-        hanging = session.scalars(select(Link).where(Link.protocol == "fdb")).all()
-        assert {link.device_id for link in hanging} <= {t.id for t in terminals}
+        # A camera on an access port of the Huawei S5720, its address from the same device's ARP cache.
+        camera = session.scalars(select(Device).join(Device.interfaces)
+                                 .where(Interface.mac == "c4:2f:90:20:5f:d9")).one()
+        assert (camera.vendor, camera.source) == ("Hangzhou Hikvision Digital Technology Co.,Ltd.", "fdb")
+        assert [i.ips for i in camera.interfaces] == [["10.120.30.78"]]
+        huawei = session.scalars(select(Device).where(Device.serial == "210235956210F7000410")).one()
+        assert [(l.remote_device_id, l.remote_port) for l in session.scalars(
+            select(Link).where(Link.device_id == camera.id))] == [(huawei.id, "GigabitEthernet0/0/5")]
         targets = session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id)).all()
         assert {t.credential_id for t in targets} == {right.id}
         devices = session.scalar(select(func.count()).select_from(Device))
