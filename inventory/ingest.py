@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, any_, bindparam, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, Table, bindparam, insert, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from inventory.errors import InvalidInput
@@ -63,7 +63,6 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
         raise InvalidInput("a complete scan must name its scope", field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
     _one_batch_at_a_time(session)
-    _plan_for_these_values(session)
     session.flush()  # the caller's pending changes, before the Core reads below
     unit_ids = _unit_ids_by_code(session, observations)
     merger = Merger(unit_ids, _load_candidates(session, observations))
@@ -102,14 +101,6 @@ def _one_batch_at_a_time(session: Session) -> None:
         session.execute(text("UPDATE unit SET id = id WHERE 1 = 0"))
 
 
-def _plan_for_these_values(session: Session) -> None:
-    """PostgreSQL plans a prepared statement once for any values after five runs. Ingestion's tables grow
-    by thousands of rows between two ANALYZEs (autovacuum may be off), so that plan can be a scan of the
-    whole table where an index finds the batch's hundred rows: plan each run for its own values."""
-    if _on_postgresql(session):
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
 def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, int]:
     """The id of each unit the observations name; InvalidInput for one that does not exist or is inactive.
 
@@ -118,7 +109,7 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
     query = (select(UNIT.c.code, UNIT.c.id, UNIT.c.active, successor.c.code.label("successor_code"))
              .outerjoin(successor, UNIT.c.successor_id == successor.c.id))
     units = {row.code: row for chunk in chunks({o.unit_code for o in observations})
-             for row in session.execute(query.where(_among(session, UNIT.c.code, chunk)))}
+             for row in session.execute(query.where(UNIT.c.code.in_(chunk)))}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
@@ -133,13 +124,13 @@ def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -
     """Every stored device that any observation of the batch could be, with its interfaces, as rows."""
     ids = _candidate_ids(session, observations)
     rows = {row["id"]: row for chunk in chunks(ids)
-            for row in _rows(session, DEVICE, DEVICE_COLUMNS, _among(session, DEVICE.c.id, chunk))}
+            for row in _rows(session, DEVICE, DEVICE_COLUMNS, DEVICE.c.id.in_(chunk))}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
             raise InvalidInput(f"observations[{n}]: device {o.device_id} does not exist", field="device_id")
     interfaces: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in rows}
     for chunk in chunks(rows):
-        for row in _rows(session, INTERFACE, INTERFACE_COLUMNS, _among(session, INTERFACE.c.device_id, chunk)):
+        for row in _rows(session, INTERFACE, INTERFACE_COLUMNS, INTERFACE.c.device_id.in_(chunk)):
             interfaces[row["device_id"]].append(row)
     return [DeviceRecord(row, interfaces[device_id], stored=True) for device_id, row in rows.items()]
 
@@ -159,11 +150,11 @@ def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> 
     hostnames |= {nb.remote_hostname for o in observations for nb in o.neighbours if nb.remote_hostname}
     ids: set[int] = {o.device_id for o in observations if o.device_id is not None}
     for chunk in chunks(serials):
-        ids.update(session.scalars(select(DEVICE.c.id).where(_among(session, DEVICE.c.serial, chunk))))
+        ids.update(session.scalars(select(DEVICE.c.id).where(DEVICE.c.serial.in_(chunk))))
     for chunk in chunks(macs):
-        ids.update(session.scalars(select(INTERFACE.c.device_id).where(_among(session, INTERFACE.c.mac, chunk))))
+        ids.update(session.scalars(select(INTERFACE.c.device_id).where(INTERFACE.c.mac.in_(chunk))))
     for chunk in chunks(hostnames):
-        ids.update(session.scalars(select(DEVICE.c.id).where(_among(session, DEVICE.c.hostname, chunk))))
+        ids.update(session.scalars(select(DEVICE.c.id).where(DEVICE.c.hostname.in_(chunk))))
     return ids
 
 
@@ -212,14 +203,6 @@ def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]],
     if unless_known is not None:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unless_known])
     return session.execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
-
-
-def _among(session: Session, column: Column, values: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL `column = ANY(array)`: the same statement text for any number
-    of values, which psycopg then prepares once, where each IN list was a new text to parse and plan."""
-    if _on_postgresql(session):
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -332,7 +315,7 @@ def _store_links(session: Session, merger: Merger, observations: Sequence[Observ
     existing = {(l.device_id, l.port, l.remote_device_id, l.remote_port): l for chunk in chunks({k[0] for k in wanted})
                 for l in session.execute(select(LINK.c.id, LINK.c.device_id, LINK.c.port, LINK.c.remote_device_id,
                                                 LINK.c.remote_port, LINK.c.last_seen)
-                                         .where(_among(session, LINK.c.device_id, chunk)).order_by(LINK.c.id))}
+                                         .where(LINK.c.device_id.in_(chunk)).order_by(LINK.c.id))}
     new, seen_again = [], []
     for key, (protocol, seen) in wanted.items():
         link = existing.get(key)
