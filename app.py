@@ -38,6 +38,13 @@ DEFAULTS: dict[str, Any] = {
     # Networks a scan may touch. Loopback only unless the operator widens it on purpose.
     "SCAN_ALLOWLIST": "127.0.0.0/8,::1/128",
     "MISSING_AFTER_SCANS": 3,
+    "SCAN_MAX_ADDRESSES": 65_536,  # the largest scope a scan may cover
+    # DNS servers for the reverse names of hosts a sweep finds, comma-separated, inside the allowlist;
+    # empty: no lookups (the system's resolver may sit outside the allowlist).
+    "SCAN_DNS_SERVERS": "",
+    "SCAN_UNPRIVILEGED": False,  # sweep as an unprivileged user would even as root (no ARP, no UDP, no OS guess)
+    "SNMP_TIMEOUT": 1.0,  # seconds per SNMP request
+    "SNMP_RETRIES": 1,
     "PORT": 5000,  # python app.py listens on 127.0.0.1 only
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
     "IMPORT_MAX_ROWS": 100_000,
@@ -59,9 +66,14 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
 }
 # Configuration read from the environment, by name; nothing else in the code reads os.environ.
+def _flag(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes"}
+
+
 ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SECRETS_KEYS": str, "SCAN_ALLOWLIST": str,
-               "MISSING_AFTER_SCANS": int,
-               "PORT": int, "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes"}}
+               "MISSING_AFTER_SCANS": int, "SCAN_MAX_ADDRESSES": int, "SCAN_DNS_SERVERS": str,
+               "SCAN_UNPRIVILEGED": _flag, "SNMP_TIMEOUT": float, "SNMP_RETRIES": int,
+               "PORT": int, "SESSION_COOKIE_SECURE": _flag}
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

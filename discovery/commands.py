@@ -1,5 +1,5 @@
-"""Command line of discovery: the lab (`flask lab start|stop|status`) and SNMP polls
-(`flask snmp poll SCOPE`)."""
+"""Command line of discovery: the lab (`flask lab start|stop|status`), scans (`flask scan run SCOPE
+[--kind nmap|snmp]`) and SNMP polls (`flask snmp poll SCOPE`), with a progress bar."""
 import time
 from pathlib import Path
 
@@ -7,9 +7,9 @@ import click
 from flask import Flask
 
 from accounts.audit import record
-from discovery import lab
+from discovery import lab, scans
+from discovery.models import RunStatus
 from discovery.scopes import find_scope
-from discovery.snmp.poll import PollSettings, poll_scope
 from inventory.errors import DomainError
 
 
@@ -41,33 +41,47 @@ def register(app: Flask) -> None:
         running = lab.running_pids(lab_dir)
         click.echo(f"lab: {len(running)} of {len(lab.lab_devices())} simulators running")
 
+    scan = click.Group("scan", help="Scans of a scope: nmap sweeps and SNMP polls.")
+    app.cli.add_command(scan)
+
+    @scan.command("run")
+    @click.argument("scope_name")
+    @click.option("--kind", type=click.Choice(scans.KINDS), default="nmap", show_default=True)
+    def scan_run(scope_name: str, kind: str):
+        """Scan SCOPE_NAME now (nmap sweep or SNMP poll) and store what it finds."""
+        _run_scan(app, scope_name, kind)
+
     snmp = click.Group("snmp", help="SNMP polling.")
     app.cli.add_command(snmp)
 
     @snmp.command("poll")
     @click.argument("scope_name")
-    @click.option("--timeout", type=float, default=1.0, show_default=True, help="Seconds per request.")
-    @click.option("--retries", type=int, default=1, show_default=True)
-    def snmp_poll(scope_name: str, timeout: float, retries: int):
-        """Poll every address of SCOPE_NAME over SNMP and store what answered."""
-        settings = PollSettings(timeout=timeout, retries=retries,
-                                missing_after_scans=app.config["MISSING_AFTER_SCANS"])
-        started = time.monotonic()
-        try:
-            with app.extensions["sessions"]() as session, session.begin():
-                scope = find_scope(session, scope_name)
-                with click.progressbar(length=1, label=f"polling {scope.name}") as bar:
-                    def progress(done: int, total: int) -> None:
-                        bar.length = total
-                        bar.update(done - bar.pos)
-                    run = poll_scope(session, scope, app.extensions["secret_box"], app.config["SCAN_ALLOWLIST"],
-                                     settings, progress)
-                record(session, "command line", "scan.snmp", "scan_run", run.id,
-                       detail=f"scope {scope.name}: {run.hosts_answered} of {run.hosts_total} answered")
-        except DomainError as error:
-            raise click.ClickException(error.reason) from None
-        click.echo(f"{run.hosts_answered} of {run.hosts_total} addresses answered in "
-                   f"{time.monotonic() - started:.1f} s ({run.requests} requests): {run.created} devices new, "
-                   f"{run.changed} changed, {run.unchanged} unchanged, {run.missing} now missing")
-        for error in run.errors:
-            click.echo(f"  {error['address']}: {error['reason']}")
+    def snmp_poll(scope_name: str):
+        """Poll every address of SCOPE_NAME over SNMP and store what answered (as scan run --kind snmp)."""
+        _run_scan(app, scope_name, "snmp")
+
+
+def _run_scan(app: Flask, scope_name: str, kind: str) -> None:
+    settings = scans.settings_from_config(app.config)
+    sessions = app.extensions["sessions"]
+    started = time.monotonic()
+    try:
+        with sessions() as session, session.begin():
+            scope = find_scope(session, scope_name)
+            run = scans.start_run(session, scope, kind, settings)
+            record(session, "command line", f"scan.{kind}", "scan_run", run.id, detail=f"scope {scope.name}")
+            run_id, total, mode = run.id, run.hosts_total, run.mode
+    except DomainError as error:
+        raise click.ClickException(error.reason) from None
+    click.echo(f"run {run_id}: {kind} of {scope_name}, {total} addresses ({mode})")
+    with click.progressbar(length=total, label="scanning") as bar:
+        run = scans.execute_run(sessions, run_id, app.extensions["secret_box"], settings,
+                                lambda done, _total: bar.update(done - bar.pos))
+    if run.status is not RunStatus.FINISHED:
+        raise click.ClickException(f"run {run.id} failed: {run.errors[0]['reason']}")
+    click.echo(f"{run.hosts_answered} of {run.hosts_total} addresses answered in {time.monotonic() - started:.1f} s"
+               + (f" ({run.requests} requests)" if kind == "snmp" else "")
+               + f": {run.created} devices new, {run.changed} changed, {run.unchanged} unchanged, "
+               f"{run.missing} now missing")
+    for error in run.errors:
+        click.echo(f"  {error['address']}: {error['reason']}")

@@ -62,6 +62,8 @@ class ScanScope(Base):
     networks: Mapped[str] = mapped_column(Text)
     exclusions: Mapped[str] = mapped_column(Text, default="")
     snmp_port: Mapped[int] = mapped_column(default=161)
+    methods: Mapped[str] = mapped_column(String(32), default="nmap,snmp")  # comma-separated: nmap, snmp
+    schedule: Mapped[str | None] = mapped_column(String(100))  # cron expression, for the scheduler
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     unit: Mapped[Unit] = relationship()
     credentials: Mapped[list["ScopeCredential"]] = relationship(
@@ -127,3 +129,16 @@ class SnmpTarget(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     requests: Mapped[int] = mapped_column(default=0)
     polled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScanHost(Base):
+    """A host a sweep of the scope found at an address: the device it is, so that a host with no MAC
+    and no name (a loopback service, a host behind a router) is the same device at the next sweep."""
+
+    __tablename__ = "scan_host"
+    __table_args__ = (UniqueConstraint("scope_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scan_scope.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(45))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,7 +1,9 @@
 """Scan scopes: a unit's networks less exclusions, with SNMP credentials in the order to try them.
 Every scope is checked against the allowlist when it is written and again when it is scanned."""
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import netaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,22 +21,74 @@ def find_scope(session: Session, name: str) -> ScanScope:
     return scope
 
 
+def get_scope(session: Session, scope_id: int) -> ScanScope:
+    scope = session.get(ScanScope, scope_id)
+    if scope is None:
+        raise NotFound(f"scan scope {scope_id} does not exist", field="scope_id")
+    return scope
+
+
 def create_scope(session: Session, *, unit_code: str, name: str, networks: str, allowlist: str,
-                 exclusions: str = "", snmp_port: int = 161, credential_ids: Sequence[int] = ()) -> ScanScope:
-    unit = get_unit(session, unit_code)
-    if session.scalars(select(ScanScope.id).where(ScanScope.name == name)).first() is not None:
+                 exclusions: str = "", snmp_port: int = 161, credential_ids: Sequence[int] = (),
+                 methods: str = "nmap,snmp", schedule: str | None = None) -> ScanScope:
+    return save_scope(session, None, allowlist, {
+        "unit_code": unit_code, "name": name, "networks": networks, "exclusions": exclusions, "snmp_port": snmp_port,
+        "credential_ids": list(credential_ids), "methods": methods, "schedule": schedule})
+
+
+def save_scope(session: Session, scope_id: int | None, allowlist: str, values: Mapping[str, Any]) -> ScanScope:
+    """Create a scope (scope_id None) or change the values given, after checking the whole adds up."""
+    scope = get_scope(session, scope_id) if scope_id is not None else ScanScope(exclusions="", snmp_port=161,
+                                                                                   methods="nmap,snmp")
+    if "unit_code" in values:
+        scope.unit_id = get_unit(session, values["unit_code"]).id
+    name = values.get("name", scope.name)
+    clash = session.scalars(select(ScanScope.id).where(ScanScope.name == name, ScanScope.id != scope.id)).first()
+    if clash is not None:
         raise Conflict(f"scan scope {name!r} already exists", field="name")
-    targets = parse_targets(networks)
-    if exclusions.strip() and not targets - parse_targets(exclusions, field="exclusions"):
-        raise InvalidInput("the exclusions leave nothing of the networks to scan", field="exclusions")
-    require_allowed(targets, allowlist)
-    if not 1 <= snmp_port <= 65535:
-        raise InvalidInput(f"{snmp_port} is not a UDP port (1 to 65535)", field="snmp_port")
-    if len(set(credential_ids)) != len(credential_ids):
-        raise InvalidInput("a credential is listed twice", field="credential_ids")
-    scope = ScanScope(unit_id=unit.id, name=name, networks=networks, exclusions=exclusions, snmp_port=snmp_port)
-    scope.credentials = [ScopeCredential(credential=get_credential(session, credential_id), position=position)
-                         for position, credential_id in enumerate(credential_ids)]
+    for key in ("name", "networks", "exclusions", "snmp_port", "methods", "schedule"):
+        if key in values:
+            setattr(scope, key, values[key])
+    _check(session, scope, allowlist)
+    if "credential_ids" in values:
+        _set_credentials(session, scope, values["credential_ids"])
     session.add(scope)
     session.flush()
     return scope
+
+
+def _check(session: Session, scope: ScanScope, allowlist: str) -> None:
+    targets = parse_targets(scope.networks)
+    if scope.exclusions.strip() and not targets - parse_targets(scope.exclusions, field="exclusions"):
+        raise InvalidInput("the exclusions leave nothing of the networks to scan", field="exclusions")
+    require_allowed(targets, allowlist)
+    if not 1 <= scope.snmp_port <= 65535:
+        raise InvalidInput(f"{scope.snmp_port} is not a UDP port (1 to 65535)", field="snmp_port")
+    methods = [m for m in scope.methods.split(",") if m]
+    unknown = sorted(set(methods) - {"nmap", "snmp"})
+    if unknown or not methods:
+        raise InvalidInput(f"methods must be nmap, snmp or both, comma-separated; not {scope.methods!r}",
+                           field="methods")
+    check_no_overlap(session, scope.networks, scope.exclusions, scope.id)
+
+
+def _set_credentials(session: Session, scope: ScanScope, credential_ids: Sequence[int]) -> None:
+    if len(set(credential_ids)) != len(credential_ids):
+        raise InvalidInput("a credential is listed twice", field="credential_ids")
+    credentials = [get_credential(session, credential_id) for credential_id in credential_ids]
+    scope.credentials.clear()
+    session.flush()  # the old positions go before the new ones take their places
+    scope.credentials.extend(ScopeCredential(credential=c, position=n) for n, c in enumerate(credentials))
+
+
+def check_no_overlap(session: Session, networks: str, exclusions: str, scope_id: int | None = None) -> None:
+    """Two scopes covering the same address would scan it twice and count it missing in both."""
+    mine = parse_targets(networks) - (parse_targets(exclusions, field="exclusions") if exclusions.strip()
+                                      else netaddr.IPSet())
+    for other in session.scalars(select(ScanScope).where(ScanScope.id != (scope_id or 0))):
+        theirs = parse_targets(other.networks) - (parse_targets(other.exclusions) if other.exclusions.strip()
+                                                  else netaddr.IPSet())
+        shared = mine & theirs
+        if shared:
+            first = next(iter(shared.iter_cidrs()))
+            raise Conflict(f"{first} is already in scope {other.name}", field="networks")

@@ -8,16 +8,16 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.encryption import SecretBox
-from discovery.allowlist import parse_targets, require_allowed
+from discovery.bindings import Binding, address_bindings, bind
 from discovery.credentials import reveal
-from discovery.models import RunStatus, ScanRun, ScanScope, SnmpTarget, TargetStatus
+from discovery.models import ScanRun, ScanScope, SnmpTarget, TargetStatus
 from discovery.snmp import identify as ident
 from discovery.snmp.client import Access, Agent, SnmpFault, gather_bounded, new_engine
 from discovery.snmp.collect import Readings, collect, scalar
@@ -29,7 +29,6 @@ from inventory.observations import ObservedDevice, ObservedInterface, ObservedNe
 
 log = logging.getLogger(__name__)
 
-MAX_SCOPE_ADDRESSES = 65_536
 MANAGEMENT_INTERFACE = "SNMP management address"  # the polled address, where no interface lists it
 
 
@@ -57,18 +56,6 @@ class HostPoll:
         if self.readings is None:
             return TargetStatus.FAILED
         return TargetStatus.PARTIAL if self.problems else TargetStatus.OK
-
-
-def scope_addresses(scope: ScanScope, allowlist: str) -> list[str]:
-    """The scope's addresses, after its exclusions, checked against the allowlist right before use."""
-    targets = parse_targets(scope.networks)
-    if scope.exclusions.strip():
-        targets -= parse_targets(scope.exclusions, field="exclusions")
-    require_allowed(targets, allowlist)
-    if targets.size > MAX_SCOPE_ADDRESSES:
-        raise InvalidInput(f"scope {scope.name} has {targets.size} addresses; at most {MAX_SCOPE_ADDRESSES}",
-                           field="networks")
-    return [str(address) for address in targets]
 
 
 def accesses_of(scope: ScanScope, box: SecretBox) -> list[tuple[int, Access]]:
@@ -132,11 +119,11 @@ async def poll_host(engine, address: str, port: int, accesses: Iterable[tuple[in
 
 
 def observations_of(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
-                    known: Mapping[str, int] = {}) -> list[ObservedDevice]:
+                    bindings: Mapping[str, Binding] = {}) -> list[ObservedDevice]:
     """One observation per device that answered, and one per terminal found behind their switches.
-    `known`: the device each address was last time, for devices with nothing else to match them by."""
+    `bindings`: the device each address was, for devices with nothing else to match them by."""
     answered = [p for p in polls if p.readings is not None]
-    devices = [_with_known_device(_device_observation(p, unit_code, at), known.get(p.address)) for p in answered]
+    devices = [bind(_device_observation(p, unit_code, at), bindings.get(p.address)) for p in answered]
     own_macs = {i.mac for o in devices for i in o.interfaces if i.mac}
     ip_by_mac: dict[str, set[str]] = {}
     for p in answered:
@@ -149,21 +136,13 @@ def observations_of(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
     return devices + list(terminals.values())
 
 
-def _with_known_device(observation: ObservedDevice, device_id: int | None) -> ObservedDevice:
-    """A device without serial, MAC or valid host name would be new at every poll: the address it
-    answered on last time says which it is."""
-    if device_id is None or observation.serial or observation.macs or observation.hostname:
-        return observation
-    return replace(observation, device_id=device_id)
-
-
 def _device_observation(poll: HostPoll, unit_code: str, at: dt.datetime) -> ObservedDevice:
     readings = poll.readings
     findings = ident.identify(readings)
     fields = {name: finding.value for name, finding in findings.items()}
     raw: dict[str, Any] = {"address": poll.address, "sources": ident.describe(findings),
                            "sysObjectID": ".".join(map(str, scalar(readings, "sysObjectID") or ()))}
-    hostname = _valid_hostname(fields.get("hostname"))
+    hostname = valid_hostname(fields.get("hostname"))
     if fields.get("hostname") and hostname is None:
         raw["sysName"] = fields["hostname"]  # not a host name (spaces, say): kept as said, not matched on
     fields["hostname"] = hostname
@@ -209,7 +188,7 @@ def _speed(readings: Readings, index: tuple[int, ...]) -> int | None:
 def _neighbours(readings: Readings) -> list[ObservedNeighbour]:
     found = []
     for n in neighbours(readings):
-        hostname = _valid_hostname(n.remote_hostname)
+        hostname = valid_hostname(n.remote_hostname)
         if hostname or n.remote_mac:
             found.append(ObservedNeighbour(n.protocol, port=n.port, remote_port=n.remote_port,
                                            remote_mac=n.remote_mac, remote_hostname=hostname))
@@ -229,7 +208,7 @@ def _terminal_observation(sighting, switch: ObservedDevice, unit_code: str, at: 
                                "sources": {"vendor": "MAC address prefix (IEEE registry)"} if fields else {}})
 
 
-def _valid_hostname(value: str | None) -> str | None:
+def valid_hostname(value: str | None) -> str | None:
     if not value:
         return None
     try:
@@ -238,23 +217,16 @@ def _valid_hostname(value: str | None) -> str | None:
         return None
 
 
-def poll_scope(session: Session, scope: ScanScope, box: SecretBox, allowlist: str,
-               settings: PollSettings = PollSettings(),
-               progress: Callable[[int, int], None] = lambda done, total: None) -> ScanRun:
-    """Poll every address of the scope and ingest what answered, in the caller's transaction."""
-    addresses = scope_addresses(scope, allowlist)
-    run = ScanRun(scope_id=scope.id, kind="snmp", status=RunStatus.RUNNING, hosts_total=len(addresses),
-                  mode=f"SNMP, {len(scope.credentials)} credential(s), port {scope.snmp_port}", errors=[])
+def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequence[HostPoll],
+                missing_after_scans: int) -> None:
+    """Ingest what answered as one complete scan of the scope, remember each address's credential and
+    device, and fill the run's counts; in the caller's transaction."""
     targets = {t.address: t for t in session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id))}
-    accesses = accesses_of(scope, box)
-    polls = asyncio.run(poll_addresses(addresses, scope.snmp_port, accesses,
-                                       {a: t.credential_id for a, t in targets.items() if t.credential_id},
-                                       settings, progress))
     at = utcnow()
-    known = {address: t.device_id for address, t in targets.items() if t.device_id is not None}
-    batch = IngestBatch(observations_of(polls, scope.unit.code, at, known), scope_key=f"snmp:{scope.id}",
+    batch = IngestBatch(observations_of(polls, scope.unit.code, at, address_bindings(session, scope)),
+                        scope_key=f"snmp:{scope.id}",
                         complete_scan=True)
-    result = ingest(session, batch, missing_after_scans=settings.missing_after_scans)
+    result = ingest(session, batch, missing_after_scans=missing_after_scans)
     answered = [p for p in polls if p.readings is not None]
     _record_targets(session, scope, polls, targets, result.device_ids[:len(answered)], at)
     run.hosts_done, run.hosts_answered = len(polls), len(answered)
@@ -263,10 +235,11 @@ def poll_scope(session: Session, scope: ScanScope, box: SecretBox, allowlist: st
         result.missing
     run.errors = [{"address": p.address, "reason": p.reason or "; ".join(p.problems)}
                   for p in polls if _is_news(p, targets)]
-    run.status, run.finished_at = RunStatus.FINISHED, utcnow()
-    session.add(run)
-    session.flush()
-    return run
+
+
+def remembered_credentials(session: Session, scope: ScanScope) -> dict[str, int]:
+    return {t.address: t.credential_id for t in session.scalars(select(SnmpTarget).where(
+        SnmpTarget.scope_id == scope.id, SnmpTarget.credential_id.is_not(None)))}
 
 
 def _is_news(poll: HostPoll, targets: dict[str, SnmpTarget]) -> bool:

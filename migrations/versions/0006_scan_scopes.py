@@ -1,4 +1,4 @@
-"""scan scopes, their credentials, scan runs and SNMP targets
+"""scan scopes, their credentials, scan runs, SNMP targets and hosts found by sweeps
 
 Revision ID: 0006
 Revises: 0005
@@ -22,6 +22,8 @@ def upgrade() -> None:
     sa.Column('networks', sa.Text(), nullable=False),
     sa.Column('exclusions', sa.Text(), nullable=False),
     sa.Column('snmp_port', sa.Integer(), nullable=False),
+    sa.Column('methods', sa.String(length=32), nullable=False),
+    sa.Column('schedule', sa.String(length=100), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_scan_scope_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_scope')),
@@ -85,9 +87,24 @@ def upgrade() -> None:
     sa.UniqueConstraint('scope_id', 'address', name=op.f('uq_snmp_target_scope_id'))
     )
     op.create_index(op.f('ix_snmp_target_scope_id'), 'snmp_target', ['scope_id'], unique=False)
+    op.create_table('scan_host',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scope_id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=45), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=True),
+    sa.Column('last_seen', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_scan_host_device_id_device'),
+                            ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['scope_id'], ['scan_scope.id'], name=op.f('fk_scan_host_scope_id_scan_scope'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_host')),
+    sa.UniqueConstraint('scope_id', 'address', name=op.f('uq_scan_host_scope_id'))
+    )
+    op.create_index(op.f('ix_scan_host_scope_id'), 'scan_host', ['scope_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('scan_host')
     op.drop_table('snmp_target')
     op.drop_table('scan_run')
     op.drop_table('scope_credential')

@@ -2,6 +2,7 @@
 for SNMPv3. Values asserted are those the recordings hold."""
 import asyncio
 import logging
+import os
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,10 @@ from discovery.models import AuthProtocol, PrivProtocol, SnmpTarget, SnmpVersion
 from discovery.scopes import create_scope
 from discovery.snmp.client import Access, new_engine
 from discovery.snmp.identify import identify, specs
-from discovery.snmp.poll import PollSettings, poll_host, poll_scope
+from discovery.models import ScanScope
+from discovery.scans import ScanSettings, execute_run, start_run
+from discovery.snmp.poll import PollSettings, poll_host
+from discovery.sweep import SweepSettings
 from inventory.models import Device, Interface, Link
 from tests.conftest import SECRETS_KEY
 from tests.discovery import snmp_lab
@@ -151,21 +155,27 @@ def test_snmpv3_auth_priv_and_its_failures(snmpd_v3):
 LAB_RANGE = f"{snmp_lab.BASE}1-{snmp_lab.BASE}26"
 
 
+def scan(sessions, scope_id: int, kind: str, settings: ScanSettings):
+    with sessions() as session, session.begin():
+        run_id = start_run(session, session.get(ScanScope, scope_id), kind, settings).id
+    return execute_run(sessions, run_id, SecretBox([SECRETS_KEY]), settings)
+
+
 def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
     caplog.set_level(logging.DEBUG)
     box = SecretBox([SECRETS_KEY])
+    settings = ScanSettings(allowlist="127.0.0.0/8", poll=PollSettings(timeout=1, retries=2))
     with org() as session, session.begin():
         wrong = save_credential(session, box, {"name": "old", "version": SnmpVersion.V2C, "community": "old-secret"})
         right = save_credential(session, box, {"name": "lab", "version": SnmpVersion.V2C, "community": "public"})
-        scope = create_scope(session, unit_code="W1", name="lab", networks=LAB_RANGE, allowlist="127.0.0.0/8",
-                             snmp_port=snmp_lab.PORT, credential_ids=[wrong.id, right.id])
-        first = poll_scope(session, scope, box, "127.0.0.0/8", PollSettings(timeout=1, retries=2))
-        assert (first.hosts_total, first.hosts_answered, first.errors) == (26, 26, [])
+        scope_id = create_scope(session, unit_code="W1", name="lab", networks=LAB_RANGE, allowlist="127.0.0.0/8",
+                                snmp_port=snmp_lab.PORT, credential_ids=[wrong.id, right.id]).id
+    first = scan(org, scope_id, "snmp", settings)
+    assert (first.status, first.hosts_total, first.hosts_answered, first.errors) == ("finished", 26, 26, [])
+    with org() as session:
         switch = session.scalars(select(Device).where(Device.serial == "FOC1408Z61U")).one()
         assert (switch.model, switch.firmware, switch.hostname) == ("WS-C3560G-48TS-E", "12.2(55)SE3", "dumsys-04")
         assert switch.provenance["model"]["method"] == "snmp"
-        terminals = session.scalars(select(Device).where(Device.source == "fdb")).all()
-        assert terminals, "no terminal found behind the lab's switches"
         # A camera on an access port of the Huawei S5720, its address from the same device's ARP cache.
         camera = session.scalars(select(Device).join(Device.interfaces)
                                  .where(Interface.mac == "c4:2f:90:20:5f:d9")).one()
@@ -174,12 +184,35 @@ def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
         huawei = session.scalars(select(Device).where(Device.serial == "210235956210F7000410")).one()
         assert [(l.remote_device_id, l.remote_port) for l in session.scalars(
             select(Link).where(Link.device_id == camera.id))] == [(huawei.id, "GigabitEthernet0/0/5")]
-        targets = session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id)).all()
+        targets = session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope_id)).all()
         assert {t.credential_id for t in targets} == {right.id}
         devices = session.scalar(select(func.count()).select_from(Device))
-    with org() as session, session.begin():
-        second = poll_scope(session, scope, box, "127.0.0.0/8", PollSettings(timeout=1, retries=2))
-        assert (second.created, second.changed) == (0, 0)
-        assert second.requests < first.requests  # the remembered credential goes first: no time-outs
+    second = scan(org, scope_id, "snmp", settings)
+    assert (second.status, second.created, second.changed) == ("finished", 0, 0)
+    assert second.requests < first.requests  # the remembered credential goes first: no time-outs
+    with org() as session:
         assert session.scalar(select(func.count()).select_from(Device)) == devices
     assert "old-secret" not in caplog.text and "public" not in caplog.text
+
+
+def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
+    """nmap finds the lab's agents by their address only; SNMP then describes the same devices."""
+    box = SecretBox([SECRETS_KEY])
+    settings = ScanSettings(allowlist="127.0.0.0/8", poll=PollSettings(timeout=1, retries=2),
+                            sweep=SweepSettings(tcp_ports=(), udp_ports=(snmp_lab.PORT,), os_detection=False))
+    if snmp_lab.PORT != 161 or os.geteuid() != 0:
+        pytest.skip("a UDP sweep needs root")
+    with org() as session, session.begin():
+        right = save_credential(session, box, {"name": "lab", "version": SnmpVersion.V2C, "community": "public"})
+        scope_id = create_scope(session, unit_code="W1", name="lab", networks=LAB_RANGE, allowlist="127.0.0.0/8",
+                                snmp_port=snmp_lab.PORT, credential_ids=[right.id]).id
+    swept = scan(org, scope_id, "nmap", settings)
+    assert (swept.status, swept.hosts_answered, swept.created) == ("finished", 26, 26)
+    polled = scan(org, scope_id, "snmp", settings)
+    assert (polled.status, polled.changed) == ("finished", 26)  # the same 26 devices, now described
+    with org() as session:
+        pa = session.scalars(select(Device).where(Device.serial == "0009C100761")).one()
+        assert [i.ips for i in pa.interfaces if "127.0.5.11" in i.ips]
+        assert session.scalar(select(func.count()).select_from(Device).where(Device.source != "fdb")) == 26
+    again = scan(org, scope_id, "nmap", settings)
+    assert (again.created, again.changed) == (0, 0)

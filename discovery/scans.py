@@ -1,0 +1,189 @@
+"""Scan runs of a scope, nmap sweeps and SNMP polls alike: started, followed, finished or failed.
+
+A run is committed as `running` first, so that its progress can be followed; the network part then
+runs with no transaction open; what it found is stored through ingestion in one transaction at the
+end, with the run's counts. A run that fails (nmap missing or killed, the allowlist refusing)
+says why and stores nothing."""
+import asyncio
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts.encryption import SecretBox
+from discovery import sweep as sweeps
+from discovery.allowlist import parse_targets, require_allowed
+from discovery.bindings import address_bindings, bind
+from discovery.hints import confident_class
+from discovery.models import RunStatus, ScanHost, ScanRun, ScanScope
+from discovery.snmp import poll as polls
+from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
+from inventory.ingest import IngestBatch, ingest
+from inventory.models import utcnow
+from inventory.observations import ObservedDevice, ObservedInterface
+
+log = logging.getLogger(__name__)
+
+KINDS = ("nmap", "snmp")
+PROGRESS_EVERY_S = 1.0  # progress is written at most this often: a commit per host would cost more than the scan
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    allowlist: str
+    max_addresses: int = 65_536
+    missing_after_scans: int = 3
+    poll: polls.PollSettings = field(default_factory=polls.PollSettings)
+    sweep: sweeps.SweepSettings = field(default_factory=sweeps.SweepSettings)
+
+
+def settings_from_config(config) -> ScanSettings:
+    dns = tuple(server.strip() for server in config["SCAN_DNS_SERVERS"].split(",") if server.strip())
+    return ScanSettings(
+        allowlist=config["SCAN_ALLOWLIST"], max_addresses=config["SCAN_MAX_ADDRESSES"],
+        missing_after_scans=config["MISSING_AFTER_SCANS"],
+        poll=polls.PollSettings(timeout=config["SNMP_TIMEOUT"], retries=config["SNMP_RETRIES"]),
+        sweep=sweeps.SweepSettings(privileged=False if config["SCAN_UNPRIVILEGED"] else None, dns_servers=dns))
+
+
+def scope_addresses(scope: ScanScope, settings: ScanSettings) -> list[str]:
+    """The scope's addresses, after its exclusions, checked against the allowlist and the size limit."""
+    targets = parse_targets(scope.networks)
+    if scope.exclusions.strip():
+        targets -= parse_targets(scope.exclusions, field="exclusions")
+    require_allowed(targets, settings.allowlist)
+    if targets.size > settings.max_addresses:
+        raise InvalidInput(f"scope {scope.name} has {targets.size} addresses, more than the {settings.max_addresses} "
+                           f"a scan may cover (SCAN_MAX_ADDRESSES)", field="networks")
+    return [str(address) for address in targets]
+
+
+def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSettings) -> ScanRun:
+    """A new run of `kind`, refused if the scope does not allow it, is outside the allowlist, or
+    already has a run in progress. The caller commits."""
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown scan kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+    if kind not in scope.methods.split(","):
+        raise InvalidInput(f"scope {scope.name} does not allow {kind} (its methods: {scope.methods})", field="kind")
+    addresses = scope_addresses(scope, settings)
+    busy = session.scalars(select(ScanRun.id).where(ScanRun.scope_id == scope.id,
+                                                    ScanRun.status == RunStatus.RUNNING)).first()
+    if busy is not None:
+        raise Conflict(f"scope {scope.name} is being scanned already (run {busy})", field="scope")
+    mode = sweeps.describe_mode(settings.sweep) if kind == "nmap" else \
+        f"SNMP, {len(scope.credentials)} credential(s), port {scope.snmp_port}"
+    run = ScanRun(scope_id=scope.id, kind=kind, status=RunStatus.RUNNING, mode=mode, hosts_total=len(addresses),
+                  errors=[])
+    session.add(run)
+    session.flush()
+    return run
+
+
+def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: ScanSettings,
+                progress: Callable[[int, int], None] = lambda done, total: None) -> ScanRun:
+    """Carry a started run through; returns it finished or failed (never raises a DomainError)."""
+    report = _ProgressWriter(sessions, run_id, progress)
+    try:
+        with sessions() as session:
+            run = _run(session, run_id)
+            scope = session.get(ScanScope, run.scope_id)
+            addresses = scope_addresses(scope, settings)
+            if run.kind == "nmap":
+                found = sweeps.sweep(addresses, settings.allowlist, settings.sweep, report)
+            else:
+                found = asyncio.run(polls.poll_addresses(
+                    addresses, scope.snmp_port, polls.accesses_of(scope, box),
+                    polls.remembered_credentials(session, scope), settings.poll, report))
+        with sessions() as session, session.begin():
+            run = _run(session, run_id)
+            scope = session.get(ScanScope, run.scope_id)
+            if run.kind == "nmap":
+                store_sweep(session, scope, run, found, settings.missing_after_scans)
+            else:
+                polls.store_polls(session, scope, run, found, settings.missing_after_scans)
+            run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+    except DomainError as error:
+        log.warning("scan run %s failed: %s", run_id, error.reason)
+        _fail(sessions, run_id, error.reason)
+    except Exception as error:  # anything else: the run must not stay "running" for ever
+        log.exception("scan run %s failed", run_id)
+        _fail(sessions, run_id, f"internal error: {type(error).__name__}")
+    with sessions() as session:
+        run = _run(session, run_id)
+        session.expunge(run)
+        return run
+
+
+def execute_in_background(sessions: sessionmaker, run_id: int, box: SecretBox, settings: ScanSettings) -> None:
+    threading.Thread(target=execute_run, args=(sessions, run_id, box, settings), name=f"scan-run-{run_id}",
+                     daemon=True).start()
+
+
+def _run(session: Session, run_id: int) -> ScanRun:
+    run = session.get(ScanRun, run_id)
+    if run is None:
+        raise NotFound(f"scan run {run_id} does not exist", field="run_id")
+    return run
+
+
+def _fail(sessions: sessionmaker, run_id: int, reason: str) -> None:
+    with sessions() as session, session.begin():
+        run = _run(session, run_id)
+        run.status, run.finished_at = RunStatus.FAILED, utcnow()
+        run.errors = [{"address": None, "reason": reason}]
+
+
+class _ProgressWriter:
+    """Hosts done, written to the run for those following it (throttled) and told to `also`."""
+
+    def __init__(self, sessions: sessionmaker, run_id: int, also: Callable[[int, int], None]):
+        self.sessions, self.run_id, self.also = sessions, run_id, also
+        self.written_at = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.also(done, total)
+        now = time.monotonic()
+        if now - self.written_at >= PROGRESS_EVERY_S or done == total:
+            self.written_at = now
+            with self.sessions() as session, session.begin():
+                session.get(ScanRun, self.run_id).hosts_done = done
+
+
+def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sweeps.FoundHost],
+                missing_after_scans: int) -> None:
+    """Ingest the hosts found as one complete scan of the scope; remember which device each address is."""
+    known = {h.address: h for h in session.scalars(select(ScanHost).where(ScanHost.scope_id == scope.id))}
+    at = utcnow()
+    bindings = address_bindings(session, scope)
+    observations = [bind(_observation(host, scope.unit.code, at), bindings.get(host.address)) for host in hosts]
+    result = ingest(session, IngestBatch(observations, scope_key=f"nmap:{scope.id}", complete_scan=True),
+                    missing_after_scans=missing_after_scans)
+    for host, device_id in zip(hosts, result.device_ids):
+        record = known.get(host.address) or ScanHost(scope_id=scope.id, address=host.address)
+        record.device_id, record.last_seen = device_id, at
+        session.add(record)
+    run.hosts_done, run.hosts_answered = run.hosts_total, len(hosts)
+    run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
+        result.missing
+    session.flush()
+
+
+def _observation(host: sweeps.FoundHost, unit_code: str, at: dt.datetime) -> ObservedDevice:
+    fields = {"hostname": polls.valid_hostname(host.hostname), "vendor": host.mac_vendor, "os": host.os_guess,
+              "device_class": confident_class(list(host.hints))}
+    fields = {name: value for name, value in fields.items() if value}
+    return ObservedDevice(
+        method="nmap", observed_at=at, unit_code=unit_code, source=f"nmap {host.address}", fields=fields,
+        interfaces=(ObservedInterface(name=None if host.mac else NMAP_INTERFACE, mac=host.mac, ips=(host.address,)),),
+        raw={"address": host.address, "open_ports": [f"{proto}/{port} {service}".strip()
+                                                     for proto, port, service in host.open_ports],
+             "hints": [{"class": h.device_class, "confidence": h.confidence, "evidence": list(h.evidence)}
+                       for h in host.hints]})
+
+
+NMAP_INTERFACE = "scanned address"  # the interface of a host seen without its MAC (behind a router)
