@@ -9,6 +9,7 @@ caller's transaction and never commits: a batch is stored whole or not at all.
 Rows are read and written through Core, not the ORM (a batch of 100 observations spent most of its
 time in attribute instrumentation and the unit of work); the merge itself is `inventory.merge`."""
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, insert, select, text, update
+from sqlalchemy import Column, Insert, Select, Table, Update, bindparam, insert, select, text, update
+from sqlalchemy.sql.elements import BinaryExpression
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,29 @@ LINK = Link.__table__
 OBSERVATION = Observation.__table__
 UNIT = Unit.__table__
 EVENT = DeviceEvent.__table__
+
+
+def _among(column: Column) -> BinaryExpression:
+    """`column IN (:values)`, the values given when the statement runs."""
+    return column.in_(bindparam("values", expanding=True))
+
+
+# Statements built once: building and hashing one again for each batch cost about what running it did.
+# SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
+LOCK_ON_SQLITE = text("UPDATE unit SET id = id WHERE 1 = 0")
+LOCK_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key)")
+SUCCESSOR = UNIT.alias("successor")
+UNITS_BY_CODE = (select(UNIT.c.code, UNIT.c.id, UNIT.c.active, SUCCESSOR.c.code.label("successor_code"))
+                 .outerjoin(SUCCESSOR, UNIT.c.successor_id == SUCCESSOR.c.id).where(_among(UNIT.c.code)))
+IDS_BY_SERIAL = select(DEVICE.c.id).where(_among(DEVICE.c.serial))
+IDS_BY_MAC = select(INTERFACE.c.device_id).where(_among(INTERFACE.c.mac))
+IDS_BY_HOSTNAME = select(DEVICE.c.id).where(_among(DEVICE.c.hostname))
+DEVICES_BY_ID = (select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(_among(DEVICE.c.id))
+                 .order_by(DEVICE.c.id))
+INTERFACES_BY_DEVICE_ID = (select(*(INTERFACE.c[name] for name in INTERFACE_COLUMNS))
+                           .where(_among(INTERFACE.c.device_id)).order_by(INTERFACE.c.id))
+# sort_by_parameter_order: the ids come back in the order of the rows, whatever the batching.
+INSERT_DEVICES = insert(DEVICE).returning(DEVICE.c.id, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -95,21 +120,17 @@ def _one_batch_at_a_time(session: Session) -> None:
     """Two overlapping batches would each miss the devices the other is creating and make duplicates
     of them (a MAC has no unique constraint to stop that), so batches take turns, until commit."""
     if _on_postgresql(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
+        session.execute(LOCK_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})
     else:
-        # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
-        session.execute(text("UPDATE unit SET id = id WHERE 1 = 0"))
+        session.execute(LOCK_ON_SQLITE)
 
 
 def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, int]:
     """The id of each unit the observations name; InvalidInput for one that does not exist or is inactive.
 
     Core rows, not Unit objects: loading those cost more than the rest of the lookup."""
-    successor = UNIT.alias("successor")
-    query = (select(UNIT.c.code, UNIT.c.id, UNIT.c.active, successor.c.code.label("successor_code"))
-             .outerjoin(successor, UNIT.c.successor_id == successor.c.id))
     units = {row.code: row for chunk in chunks({o.unit_code for o in observations})
-             for row in session.execute(query.where(UNIT.c.code.in_(chunk)))}
+             for row in session.execute(UNITS_BY_CODE, {"values": chunk})}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
@@ -123,22 +144,20 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
 def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -> list[DeviceRecord]:
     """Every stored device that any observation of the batch could be, with its interfaces, as rows."""
     ids = _candidate_ids(session, observations)
-    rows = {row["id"]: row for chunk in chunks(ids)
-            for row in _rows(session, DEVICE, DEVICE_COLUMNS, DEVICE.c.id.in_(chunk))}
+    rows = {row["id"]: row for chunk in chunks(ids) for row in _rows(session, DEVICES_BY_ID, DEVICE_COLUMNS, chunk)}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
             raise InvalidInput(f"observations[{n}]: device {o.device_id} does not exist", field="device_id")
     interfaces: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in rows}
     for chunk in chunks(rows):
-        for row in _rows(session, INTERFACE, INTERFACE_COLUMNS, INTERFACE.c.device_id.in_(chunk)):
+        for row in _rows(session, INTERFACES_BY_DEVICE_ID, INTERFACE_COLUMNS, chunk):
             interfaces[row["device_id"]].append(row)
     return [DeviceRecord(row, interfaces[device_id], stored=True) for device_id, row in rows.items()]
 
 
-def _rows(session: Session, table: Table, columns: Sequence[str], where) -> list[dict[str, Any]]:
-    """The rows where `where` holds, in id order, as dicts of `columns`."""
-    query = select(*(table.c[name] for name in columns)).where(where).order_by(table.c.id)
-    return [dict(zip(columns, row)) for row in session.execute(query)]
+def _rows(session: Session, query: Select, columns: Sequence[str], values: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows `query` selects for `values`, as dicts of `columns`."""
+    return [dict(zip(columns, row)) for row in session.execute(query, {"values": values})]
 
 
 def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> set[int]:
@@ -149,12 +168,9 @@ def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> 
     hostnames = {o.hostname for o in observations if o.hostname}
     hostnames |= {nb.remote_hostname for o in observations for nb in o.neighbours if nb.remote_hostname}
     ids: set[int] = {o.device_id for o in observations if o.device_id is not None}
-    for chunk in chunks(serials):
-        ids.update(session.scalars(select(DEVICE.c.id).where(DEVICE.c.serial.in_(chunk))))
-    for chunk in chunks(macs):
-        ids.update(session.scalars(select(INTERFACE.c.device_id).where(INTERFACE.c.mac.in_(chunk))))
-    for chunk in chunks(hostnames):
-        ids.update(session.scalars(select(DEVICE.c.id).where(DEVICE.c.hostname.in_(chunk))))
+    for query, values in ((IDS_BY_SERIAL, serials), (IDS_BY_MAC, macs), (IDS_BY_HOSTNAME, hostnames)):
+        for chunk in chunks(values):
+            ids.update(session.scalars(query, {"values": chunk}))
     return ids
 
 
@@ -164,9 +180,7 @@ def _write_devices(session: Session, merger: Merger) -> dict[type, list[int]]:
     changed = [columns for columns in (r.changed_columns() for r in merger.touched) if columns]
     _update_by_id(session, DEVICE, changed)
     if merger.new:
-        # sort_by_parameter_order: the ids come back in the order of the rows, whatever the batching.
-        new_ids = session.scalars(insert(DEVICE).returning(DEVICE.c.id, sort_by_parameter_order=True),
-                                  [_without_id(r.row) for r in merger.new]).all()
+        new_ids = session.scalars(INSERT_DEVICES, [_without_id(r.row) for r in merger.new]).all()
         for record, device_id in zip(merger.new, new_ids):
             record.row["id"] = device_id
     changed_interfaces = [columns for r in merger.touched for columns in r.changed_interfaces()]
@@ -187,8 +201,7 @@ def _update_by_id(session: Session, table: Table, rows: Iterable[dict[str, Any]]
             _update_from_arrays(session, table, same_columns)
         else:
             # The id goes by another name: Core takes the SET clause from the parameters' names.
-            session.execute(update(table).where(table.c.id == bindparam("b_id")),
-                            [_without_id(row) | {"b_id": row["id"]} for row in same_columns])
+            session.execute(_update_by_b_id(table), [_without_id(row) | {"b_id": row["id"]} for row in same_columns])
 
 
 def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
@@ -199,10 +212,20 @@ def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]],
         return 0
     if _on_postgresql(session):
         return _insert_from_arrays(session, table, rows, unless_known)
-    statement = insert(table)
+    statement = _insert(table)
     if unless_known is not None:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unless_known])
     return session.execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
+
+
+@functools.cache
+def _update_by_b_id(table: Table) -> Update:
+    return update(table).where(table.c.id == bindparam("b_id"))
+
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    return insert(table)
 
 
 def _on_postgresql(session: Session) -> bool:
