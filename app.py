@@ -130,10 +130,10 @@ def _kept_key(path: Path, make) -> str:
 def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from dashboards.views import blp as dashboards_blp
-    from discovery.api import credentials_blp
+    from discovery.api import credentials_blp, scopes_blp
     from inventory.api import devices_blp, transfer_blp, units_blp
     for blueprint in (units_blp, devices_blp, transfer_blp, session_blp, users_blp, tokens_blp, audit_blp,
-                      credentials_blp):
+                      credentials_blp, scopes_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(dashboards_blp)  # pages stay out of the API document
 

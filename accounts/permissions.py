@@ -20,13 +20,14 @@ class Permission(enum.StrEnum):
     ACCOUNTS_MANAGE = "accounts:manage"  # accounts and their roles and units
     AUDIT_READ = "audit:read"            # the audit log
     SCANS_MANAGE = "scans:manage"        # SNMP credentials, scan scopes and schedules
+    SCANS_RUN = "scans:run"              # see scopes and runs, start a scan (within the caller's units)
 
 
 # What each role may do. A unit officer's reads and writes are further limited to their units.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "unit_officer": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
-                               Permission.INVENTORY_WRITE}),
+                               Permission.INVENTORY_WRITE, Permission.SCANS_RUN}),
     "finance": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ}),
     "auditor": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
                           Permission.AUDIT_READ}),

@@ -11,6 +11,7 @@ from accounts.errors import TooManyAttempts, Unauthenticated
 from accounts.permissions import Permission, requires
 from accounts.web import caller_scope, csrf, current_caller, end_session, start_session
 from dashboards.i18n import LANGUAGES
+from discovery.scopes import list_scopes
 from inventory.db import request_session
 from inventory.devices import device_counts_by_unit
 from inventory.units import list_units
@@ -32,7 +33,9 @@ def home():
     session = request_session()
     units = list_units(session, include_inactive=False, scope=caller_scope())
     counts = device_counts_by_unit(session, scope=caller_scope())
-    page = render_template("home.html", units=units, counts=counts, device_total=sum(counts.values()),
+    may_scan = current_caller().may(Permission.SCANS_RUN)
+    scopes = list_scopes(session, caller_scope())[:3] if may_scan else []
+    page = render_template("home.html", units=units, counts=counts, device_total=sum(counts.values()), scopes=scopes,
                            example=any(u.is_example for u in units), kind_names=UNIT_KIND_NAMES,
                            may_manage_units=current_caller().may(Permission.UNITS_MANAGE))
     response = make_response(page)

@@ -1,14 +1,17 @@
-"""HTTP API of discovery: SNMP credentials (secrets are accepted, never returned)."""
+"""HTTP API of discovery: SNMP credentials (secrets are accepted, never returned), scan scopes and
+scan runs. Scopes and runs are seen only by callers whose units include the scope's unit."""
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from accounts.encryption import SecretBox
 from accounts.permissions import Permission, requires
-from accounts.web import audit
-from discovery import credentials
-from discovery.schemas import CredentialCreateSchema, CredentialSchema, CredentialWriteSchema
+from accounts.web import audit, caller_scope
+from discovery import credentials, scans, scopes
+from discovery.schemas import (CredentialCreateSchema, CredentialSchema, CredentialWriteSchema, RunSchema,
+                               RunStartSchema, ScopeCreateSchema, ScopeSchema, ScopeWriteSchema)
 from inventory.db import request_session
+from inventory.units import unit_in_scope
 
 credentials_blp = Blueprint("credentials", __name__, url_prefix="/api/credentials",
                             description="SNMP credentials, stored encrypted")
@@ -59,3 +62,89 @@ class CredentialById(MethodView):
               after=CredentialSchema().dump(credential), detail=f"secrets replaced: {', '.join(changed)}" if changed else "")
         session.commit()
         return credential
+
+
+scopes_blp = Blueprint("scopes", __name__, url_prefix="/api", description="Scan scopes and their runs")
+
+
+def scan_settings() -> scans.ScanSettings:
+    return scans.settings_from_config(current_app.config)
+
+
+@scopes_blp.route("/scopes")
+class Scopes(MethodView):
+    @requires(Permission.SCANS_RUN)
+    @scopes_blp.response(200, ScopeSchema(many=True))
+    def get(self):
+        """The scan scopes of the caller's units."""
+        return scopes.list_scopes(request_session(), caller_scope())
+
+    @requires(Permission.SCANS_MANAGE)
+    @scopes_blp.arguments(ScopeCreateSchema)
+    @scopes_blp.response(201, ScopeSchema)
+    def post(self, args):
+        """A scope: a unit's networks less exclusions, inside the allowlist, overlapping no other scope."""
+        session = request_session()
+        unit_in_scope(session, args["unit_code"], caller_scope())
+        scope = scopes.save_scope(session, None, scan_settings().allowlist, args)
+        audit("scope.create", "scan_scope", scope.id, after=ScopeSchema().dump(scope))
+        session.commit()
+        return scope
+
+
+@scopes_blp.route("/scopes/<int(max=2147483647):scope_id>")
+class ScopeById(MethodView):
+    @requires(Permission.SCANS_RUN)
+    @scopes_blp.response(200, ScopeSchema)
+    def get(self, scope_id):
+        return scopes.scope_in_reach(request_session(), scope_id, caller_scope())
+
+    @requires(Permission.SCANS_MANAGE)
+    @scopes_blp.arguments(ScopeWriteSchema)
+    @scopes_blp.response(200, ScopeSchema)
+    def patch(self, args, scope_id):
+        """Change a scope; what is not given stays."""
+        session = request_session()
+        before = ScopeSchema().dump(scopes.scope_in_reach(session, scope_id, caller_scope()))
+        if "unit_code" in args:
+            unit_in_scope(session, args["unit_code"], caller_scope())
+        scope = scopes.save_scope(session, scope_id, scan_settings().allowlist, args)
+        audit("scope.update", "scan_scope", scope.id, before=before, after=ScopeSchema().dump(scope))
+        session.commit()
+        return scope
+
+
+@scopes_blp.route("/scopes/<int(max=2147483647):scope_id>/runs")
+class ScopeRuns(MethodView):
+    @requires(Permission.SCANS_RUN)
+    @scopes_blp.response(200, RunSchema(many=True))
+    def get(self, scope_id):
+        """The scope's latest runs, newest first."""
+        session = request_session()
+        return scopes.list_runs(session, scopes.scope_in_reach(session, scope_id, caller_scope()))
+
+    @requires(Permission.SCANS_RUN)
+    @scopes_blp.arguments(RunStartSchema)
+    @scopes_blp.response(202, RunSchema)
+    def post(self, args, scope_id):
+        """Start a scan (nmap) or a poll (snmp) of the scope; follow it at /api/scan-runs/{id}."""
+        session = request_session()
+        settings = scan_settings()
+        scope = scopes.scope_in_reach(session, scope_id, caller_scope())
+        run = scans.start_run(session, scope, args["kind"], settings)
+        audit(f"scan.{args['kind']}", "scan_run", run.id, detail=f"scope {scope.name}")
+        session.commit()
+        thread = scans.execute_in_background(current_app.extensions["sessions"], run.id,
+                                             current_app.extensions["secret_box"], settings)
+        running = current_app.extensions.setdefault("scan_threads", [])
+        running[:] = [*(t for t in running if t.is_alive()), thread]  # kept so that shutdown can wait for them
+        return run
+
+
+@scopes_blp.route("/scan-runs/<int(max=2147483647):run_id>")
+class RunById(MethodView):
+    @requires(Permission.SCANS_RUN)
+    @scopes_blp.response(200, RunSchema)
+    def get(self, run_id):
+        """A run: its progress while it runs, then its counts and errors."""
+        return scopes.run_in_reach(request_session(), run_id, caller_scope())

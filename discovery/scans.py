@@ -119,9 +119,12 @@ def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: S
         return run
 
 
-def execute_in_background(sessions: sessionmaker, run_id: int, box: SecretBox, settings: ScanSettings) -> None:
-    threading.Thread(target=execute_run, args=(sessions, run_id, box, settings), name=f"scan-run-{run_id}",
-                     daemon=True).start()
+def execute_in_background(sessions: sessionmaker, run_id: int, box: SecretBox,
+                          settings: ScanSettings) -> threading.Thread:
+    thread = threading.Thread(target=execute_run, args=(sessions, run_id, box, settings), name=f"scan-run-{run_id}",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 def _run(session: Session, run_id: int) -> ScanRun:

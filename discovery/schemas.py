@@ -1,7 +1,8 @@
-"""What the discovery API accepts and returns. Secrets go in; only whether they are set comes out."""
+"""What the discovery API accepts and returns: credentials (secrets go in; only whether they are set
+comes out), scan scopes and scan runs."""
 from marshmallow import Schema, fields, validate
 
-from discovery.models import AuthProtocol, PrivProtocol, SnmpVersion
+from discovery.models import AuthProtocol, PrivProtocol, RunStatus, SnmpVersion
 from inventory.schemas import UtcDateTime
 
 SECRET = validate.Length(min=1, max=128)
@@ -35,3 +36,60 @@ class CredentialWriteSchema(Schema):
 class CredentialCreateSchema(CredentialWriteSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     version = fields.Enum(SnmpVersion, by_value=True, required=True)
+
+
+class ScopeSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    unit_code = fields.Function(lambda s: s.unit.code)
+    networks = fields.String()
+    exclusions = fields.String()
+    snmp_port = fields.Integer()
+    methods = fields.String()
+    schedule = fields.String(allow_none=True)
+    credential_ids = fields.Function(lambda s: [link.credential_id for link in s.credentials])
+    created_at = UtcDateTime()
+
+
+class ScopeWriteSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    unit_code = fields.String(validate=validate.Length(min=1, max=32))
+    networks = fields.String(validate=validate.Length(min=1, max=4000))
+    exclusions = fields.String(validate=validate.Length(max=4000))
+    snmp_port = fields.Integer(validate=validate.Range(min=1, max=65535))
+    methods = fields.String(validate=validate.Regexp(r"^(nmap|snmp)(,(nmap|snmp))?$",
+                                                     error="nmap, snmp or nmap,snmp"))
+    schedule = fields.String(allow_none=True, validate=validate.Length(max=100))
+    credential_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+                                 validate=validate.Length(max=20))
+
+
+class ScopeCreateSchema(ScopeWriteSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    unit_code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    networks = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class RunStartSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["nmap", "snmp"]))
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    scope_id = fields.Integer()
+    kind = fields.String()
+    status = fields.Enum(RunStatus, by_value=True)
+    mode = fields.String()
+    started_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
+    duration_s = fields.Function(lambda r: round((r.finished_at - r.started_at).total_seconds(), 1)
+                                 if r.finished_at else None)
+    hosts_total = fields.Integer()
+    hosts_done = fields.Integer()
+    hosts_answered = fields.Integer()
+    requests = fields.Integer()
+    created = fields.Integer()
+    changed = fields.Integer()
+    unchanged = fields.Integer()
+    missing = fields.Integer()
+    errors = fields.List(fields.Dict())

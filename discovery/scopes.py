@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.credentials import get_credential
-from discovery.models import ScanScope, ScopeCredential
+from discovery.models import ScanRun, ScanScope, ScopeCredential
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.units import get_unit
 
@@ -92,3 +92,31 @@ def check_no_overlap(session: Session, networks: str, exclusions: str, scope_id:
         if shared:
             first = next(iter(shared.iter_cidrs()))
             raise Conflict(f"{first} is already in scope {other.name}", field="networks")
+
+
+def list_scopes(session: Session, unit_ids: frozenset[int] | None) -> list[ScanScope]:
+    query = select(ScanScope).order_by(ScanScope.name)
+    if unit_ids is not None:
+        query = query.where(ScanScope.unit_id.in_(unit_ids))
+    return list(session.scalars(query))
+
+
+def scope_in_reach(session: Session, scope_id: int, unit_ids: frozenset[int] | None) -> ScanScope:
+    """The scope, if the caller's units include its unit; otherwise, as for one that is not there, 404."""
+    scope = session.get(ScanScope, scope_id)
+    if scope is None or (unit_ids is not None and scope.unit_id not in unit_ids):
+        raise NotFound(f"scan scope {scope_id} does not exist", field="scope_id")
+    return scope
+
+
+def list_runs(session: Session, scope: ScanScope, limit: int = 50) -> list[ScanRun]:
+    return list(session.scalars(select(ScanRun).where(ScanRun.scope_id == scope.id)
+                                .order_by(ScanRun.id.desc()).limit(limit)))
+
+
+def run_in_reach(session: Session, run_id: int, unit_ids: frozenset[int] | None) -> ScanRun:
+    run = session.get(ScanRun, run_id)
+    if run is None:
+        raise NotFound(f"scan run {run_id} does not exist", field="run_id")
+    scope_in_reach(session, run.scope_id, unit_ids)  # someone else's run is as absent as their scope
+    return run

@@ -38,6 +38,7 @@ class SweepSettings:
     dns_servers: tuple[str, ...] = ()
     chunk: int = 256              # addresses per nmap command: the run's progress moves per chunk
     host_timeout_s: int = 120
+    nmap_path: str = "nmap"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def port_list(settings: SweepSettings) -> str:
 def sweep(addresses: Sequence[str], allowlist: str, settings: SweepSettings = SweepSettings(),
           progress: Callable[[int, int], None] = lambda done, total: None) -> list[FoundHost]:
     """The hosts present among `addresses`, chunk by chunk; SweepFailed if nmap is missing or dies."""
-    scanner = _scanner()
+    scanner = None
     found: list[FoundHost] = []
     done = 0
     for chunk in _chunks(addresses, settings.chunk):
@@ -98,6 +99,7 @@ def sweep(addresses: Sequence[str], allowlist: str, settings: SweepSettings = Sw
         if settings.dns_servers:
             require_allowed(netaddr.IPSet(settings.dns_servers), allowlist, field="dns_servers")
         ipv6 = netaddr.IPAddress(chunk[0]).version == 6
+        scanner = scanner or _scanner(settings.nmap_path)
         try:
             result = scanner.scan(hosts=" ".join(chunk), ports=port_list(settings),
                                   arguments=nmap_arguments(settings, ipv6))
@@ -110,11 +112,11 @@ def sweep(addresses: Sequence[str], allowlist: str, settings: SweepSettings = Sw
     return sorted(found, key=lambda h: netaddr.IPAddress(h.address))
 
 
-def _scanner() -> nmap.PortScanner:
+def _scanner(path: str) -> nmap.PortScanner:
     try:
-        return nmap.PortScanner()
+        return nmap.PortScanner(nmap_search_path=(path,))
     except nmap.PortScannerError:
-        raise SweepFailed("nmap is not installed or not on the PATH (Debian package nmap)") from None
+        raise SweepFailed(f"nmap is not installed at {path} (Debian package nmap)") from None
 
 
 def _chunks(addresses: Sequence[str], size: int) -> list[list[str]]:

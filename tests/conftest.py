@@ -81,6 +81,8 @@ def app(engine):
     app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "test",
                       "SECRETS_KEYS": SECRETS_KEY, "TESTING": True})
     yield app
+    for run in app.extensions.get("scan_threads", []):  # scans the test started end before its database goes
+        run.join(timeout=60)
     app.extensions["engine"].dispose()
 
 

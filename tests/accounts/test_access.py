@@ -45,12 +45,17 @@ def routes(app):
 
 @pytest.fixture
 def walk(app, client, token_for):
-    """Sample ids: a device in W2 (outside the officer's W1), the admin's account, a spare token, a credential."""
+    """Sample ids: a device in W2 (outside the officer's W1), the admin's account, a spare token, a credential,
+    a scan scope of W2 and a (failed) run of it."""
     device = client.post("/api/devices", json={"unit_code": "W2", "serial": "WALK1"}).json["id"]
     spare = client.post("/api/tokens", json={"name": "spare", "permissions": ["inventory:read"]}).json["id"]
     admin = client.get("/api/session").json["user"]["id"]
     credential = client.post("/api/credentials", json={"name": "walk", "version": "v2c", "community": "c"}).json["id"]
-    return {"device_id": device, "user_id": admin, "token_id": spare, "credential_id": credential}
+    scope = client.post("/api/scopes", json={"name": "walk", "unit_code": "W2", "networks": "127.0.9.9",
+                                             "methods": "snmp"}).json["id"]
+    run = client.post(f"/api/scopes/{scope}/runs", json={"kind": "snmp"}).json["id"]
+    return {"device_id": device, "user_id": admin, "token_id": spare, "credential_id": credential,
+            "scope_id": scope, "run_id": run}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")

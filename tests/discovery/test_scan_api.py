@@ -1,0 +1,169 @@
+"""Scan scopes and runs through the API and the command line: roles, unit scope, the allowlist,
+bad input, and faults of nmap itself."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from accounts.encryption import SecretBox
+from accounts.models import Role
+from discovery.errors import OutsideAllowlist
+from discovery.models import RunStatus, ScanScope
+from discovery.scans import ScanSettings, execute_run, start_run
+from discovery.scopes import create_scope
+from discovery.sweep import SweepSettings, sweep
+from tests.conftest import SECRETS_KEY, client_as, table_contents
+
+ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK_SCOPE = {"name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29"}
+
+
+def wait_for(client, run_id: int, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/scan-runs/{run_id}").json
+        if run["status"] != "running":
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} still running after {seconds} s")
+
+
+def test_create_scope_and_follow_a_scan_run(client):
+    created = client.post("/api/scopes", json=LOOPBACK_SCOPE | {"exclusions": "127.0.9.7"})
+    assert created.status_code == 201, created.json
+    scope = created.json
+    assert scope | {"id": 0, "created_at": 0} == {
+        "id": 0, "created_at": 0, "name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29",
+        "exclusions": "127.0.9.7", "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": []}
+    started = client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "nmap"})
+    assert started.status_code == 202
+    assert (started.json["status"], started.json["hosts_total"]) == ("running", 7)
+    run = wait_for(client, started.json["id"])
+    # Nothing listens on these loopback addresses' scanned ports: no host, nothing stored.
+    assert (run["status"], run["hosts_done"], run["hosts_answered"], run["created"]) == ("finished", 7, 0, 0)
+    assert [r["id"] for r in client.get(f"/api/scopes/{scope['id']}/runs").json] == [run["id"]]
+
+
+def test_scope_outside_the_allowlist_is_refused_and_nothing_stored(client, engine):
+    before = table_contents(engine)
+    refused = client.post("/api/scopes", json=LOOPBACK_SCOPE | {"networks": "10.0.0.0/24"})
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"json": {"networks": ["10.0.0.0/24 is outside the scan allowlist (127.0.0.0/8, ::1/128)"]}}
+    assert table_contents(engine) == before
+
+
+def test_bad_scopes_get_a_reason_each(client, engine):
+    before = table_contents(engine)
+    cases = {
+        "networks": (LOOPBACK_SCOPE | {"networks": "127.0.9.300/24"},
+                     "'127.0.9.300/24' is not an address, a network (a.b.c.d/nn) or a range (a.b.c.d-a.b.c.e)"),
+        "exclusions": (LOOPBACK_SCOPE | {"exclusions": "127.0.9.0/29"}, "the exclusions leave nothing of the networks to scan"),
+        "unit_code": (LOOPBACK_SCOPE | {"unit_code": "NOPE"}, "unit 'NOPE' does not exist"),
+        "credential_ids": (LOOPBACK_SCOPE | {"credential_ids": [4242]}, "credential 4242 does not exist"),
+    }
+    for field, (body, reason) in cases.items():
+        response = client.post("/api/scopes", json=body)
+        assert response.status_code in (404, 422), (field, response.json)
+        assert reason in str(response.json), (field, response.json)
+    assert table_contents(engine) == before
+
+
+def test_overlapping_scopes_conflict(client):
+    assert client.post("/api/scopes", json=LOOPBACK_SCOPE).status_code == 201
+    clash = client.post("/api/scopes", json=LOOPBACK_SCOPE | {"name": "other", "networks": "127.0.9.4/30"})
+    assert (clash.status_code, clash.json["errors"]) == (409, {"json": {"networks": ["127.0.9.4/30 is already in scope ward one"]}})
+
+
+def test_roles_and_units(app, org, token_for, client):
+    scope = client.post("/api/scopes", json=LOOPBACK_SCOPE).json
+    officer = client_as(app, token_for(Role.UNIT_OFFICER))           # W1's officer
+    finance = client_as(app, token_for(Role.FINANCE))
+    assert officer.post("/api/scopes", json=LOOPBACK_SCOPE | {"name": "x", "networks": "127.0.8.1"}).status_code == 403
+    assert [s["name"] for s in officer.get("/api/scopes").json] == ["ward one"]
+    assert finance.get("/api/scopes").status_code == 403
+    other = client.post("/api/scopes", json={"name": "ward two", "unit_code": "W2", "networks": "127.0.8.1"}).json
+    assert officer.get(f"/api/scopes/{other['id']}").status_code == 404  # another unit's scope is not there
+    assert officer.post(f"/api/scopes/{other['id']}/runs", json={"kind": "nmap"}).status_code == 404
+    started = officer.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "nmap"})
+    assert started.status_code == 202
+    wait_for(officer, started.json["id"])
+
+
+def test_allowlist_checked_again_right_before_nmap(org):
+    """The scope was valid when written; the allowlist then shrank. start_run refuses, and so does the
+    sweep itself, before any nmap process starts."""
+    with org() as session, session.begin():
+        scope_id = create_scope(session, unit_code="W1", name="lab", networks="127.0.9.1",
+                                allowlist="127.0.0.0/8").id
+    narrow = ScanSettings(allowlist="127.0.10.0/24")
+    with org() as session, pytest.raises(OutsideAllowlist) as refused:
+        start_run(session, session.get(ScanScope, scope_id), "nmap", narrow)
+    assert refused.value.reason == "127.0.9.1/32 is outside the scan allowlist (127.0.10.0/24)"
+    # The allowlist speaks first: nmap is not even looked for (this path has none).
+    with pytest.raises(OutsideAllowlist):
+        sweep(["127.0.9.1"], "127.0.10.0/24", SweepSettings(nmap_path="/nonexistent/nmap"))
+
+
+def test_nmap_missing_fails_the_run_with_the_reason(org, engine):
+    settings = ScanSettings(allowlist="127.0.0.0/8", sweep=SweepSettings(nmap_path="/nonexistent/nmap"))
+    with org() as session, session.begin():
+        scope_id = create_scope(session, unit_code="W1", name="lab", networks="127.0.9.1", allowlist="127.0.0.0/8").id
+        run_id = start_run(session, session.get(ScanScope, scope_id), "nmap", settings).id
+    before = table_contents(engine)
+    run = execute_run(org, run_id, SecretBox([SECRETS_KEY]), settings)
+    assert (run.status, run.errors) == (RunStatus.FAILED, [
+        {"address": None, "reason": "nmap is not installed at /nonexistent/nmap (Debian package nmap)"}])
+    after = table_contents(engine)
+    assert {t: rows for t, rows in after.items() if t != "scan_run"} == \
+        {t: rows for t, rows in before.items() if t != "scan_run"}
+
+
+def test_nmap_killed_mid_run_fails_the_run(org):
+    settings = ScanSettings(allowlist="127.0.0.0/8",
+                            sweep=SweepSettings(privileged=False, tcp_ports=tuple(range(1, 1001))))
+    with org() as session, session.begin():
+        scope_id = create_scope(session, unit_code="W1", name="big", networks="127.0.12.0/22",
+                                allowlist="127.0.0.0/8").id
+        run_id = start_run(session, session.get(ScanScope, scope_id), "nmap", settings).id
+    killer = threading.Thread(target=_kill_my_nmap_soon)
+    killer.start()
+    run = execute_run(org, run_id, SecretBox([SECRETS_KEY]), settings)
+    killer.join()
+    assert run.status is RunStatus.FAILED
+    assert run.errors[0]["reason"].startswith("nmap ended before finishing")
+
+
+def _kill_my_nmap_soon() -> None:
+    """SIGKILL the nmap this process started, once it runs."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    stat = (proc / "stat").read_text().split()
+                except OSError:
+                    continue
+                if stat[1] == "(nmap)" and int(stat[3]) == os.getpid():
+                    time.sleep(0.3)
+                    os.kill(int(proc.name), signal.SIGKILL)
+                    return
+        time.sleep(0.02)
+
+
+def test_cli_refuses_a_scope_outside_the_allowlist(tmp_path):
+    environment = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "SECRET_KEY": "x",
+                                "SCAN_ALLOWLIST": "127.0.0.0/8"}
+
+    def flask(*args, **extra):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                              env=environment | extra, capture_output=True, text=True, timeout=120)
+    flask("db", "upgrade")
+    flask("seed")
+    refused = flask("scan", "run", "lab", SCAN_ALLOWLIST="127.0.9.0/24")
+    assert refused.returncode == 1
+    assert "Error: 127.0.1.1/32 is outside the scan allowlist (127.0.9.0/24)" in refused.stderr
