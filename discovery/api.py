@@ -9,7 +9,7 @@ from accounts.permissions import Permission, requires
 from accounts.web import audit, caller_scope
 from discovery import credentials, scans, scopes
 from discovery.schemas import (CredentialCreateSchema, CredentialSchema, CredentialWriteSchema, RunSchema,
-                               RunStartSchema, ScopeCreateSchema, ScopeSchema, ScopeWriteSchema)
+                               RunStartSchema, ScopeCreateSchema, ScopeSchema, ScopeWriteSchema, TargetSchema)
 from inventory.db import request_session
 from inventory.units import unit_in_scope
 
@@ -139,6 +139,17 @@ class ScopeRuns(MethodView):
         running = current_app.extensions.setdefault("scan_threads", [])
         running[:] = [*(t for t in running if t.is_alive()), thread]  # kept so that shutdown can wait for them
         return run
+
+
+@scopes_blp.route("/scopes/<int(max=2147483647):scope_id>/snmp-targets")
+class ScopeTargets(MethodView):
+    @requires(Permission.SCANS_RUN)
+    @scopes_blp.response(200, TargetSchema(many=True))
+    def get(self, scope_id):
+        """Each address that answered SNMP once: the device, the credential that worked, and what went
+        wrong at the last poll, if anything."""
+        session = request_session()
+        return scopes.list_targets(session, scopes.scope_in_reach(session, scope_id, caller_scope()))
 
 
 @scopes_blp.route("/scan-runs/<int(max=2147483647):run_id>")

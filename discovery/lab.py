@@ -5,6 +5,7 @@ One simulator process per device: snmpsim 1.2's way of choosing a recording by t
 does not work with pysnmp 7 (its handler hooks were renamed), and a process serving one recording
 as community `public` is the plainest setup. The processes outlive the command that starts them;
 `stop` ends them through the pid file."""
+import asyncio
 import bz2
 import csv
 import os
@@ -18,6 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import snmpsim_data
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.encryption import SecretBox
+
+from discovery.credentials import save_credential
+from discovery.models import Credential, ScanScope, SnmpVersion
+from discovery.scopes import create_scope
+from discovery.snmp.client import Access, Agent, SnmpFault, new_engine
 
 DATA = Path(__file__).resolve().parent / "data"
 RECORDINGS = Path(snmpsim_data.__file__).resolve().parent / "data"
@@ -138,11 +148,6 @@ def remove(lab_dir: Path) -> None:
 def wait_ready(devices: Sequence[LabDevice], port: int, timeout: float = 60) -> int:
     """Wait until every device answers SNMP (a large recording takes seconds to index the first
     time); how many do."""
-    import asyncio
-
-    from discovery.models import SnmpVersion
-    from discovery.snmp.client import Access, Agent, SnmpFault, new_engine
-
     async def answers(engine, device: LabDevice) -> bool:
         agent = Agent(engine, device.address, port, Access("lab", SnmpVersion.V2C, community=COMMUNITY),
                       timeout=0.5, retries=0)
@@ -162,13 +167,8 @@ def wait_ready(devices: Sequence[LabDevice], port: int, timeout: float = 60) -> 
     return asyncio.run(poll_until_ready())
 
 
-def ensure_lab_scope(session, box, allowlist: str, unit_code: str, port: int) -> bool:
+def ensure_lab_scope(session: Session, box: SecretBox, allowlist: str, unit_code: str, port: int) -> bool:
     """The lab as a scan scope of `unit_code` with the community it answers, unless already there."""
-    from sqlalchemy import select
-
-    from discovery.credentials import save_credential
-    from discovery.models import Credential, ScanScope, SnmpVersion
-    from discovery.scopes import create_scope
     if session.scalars(select(ScanScope.id).where(ScanScope.name == LAB_SCOPE)).first() is not None:
         return False
     credential = session.scalars(select(Credential).where(Credential.name == LAB_CREDENTIAL)).first() or \

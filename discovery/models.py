@@ -129,6 +129,7 @@ class SnmpTarget(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     requests: Mapped[int] = mapped_column(default=0)
     polled_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    credential: Mapped[Credential | None] = relationship()
 
 
 class ScanHost(Base):

@@ -2,7 +2,7 @@
 comes out), scan scopes and scan runs."""
 from marshmallow import Schema, fields, validate
 
-from discovery.models import AuthProtocol, PrivProtocol, RunStatus, SnmpVersion
+from discovery.models import AuthProtocol, PrivProtocol, RunStatus, SnmpVersion, TargetStatus
 from inventory.schemas import UtcDateTime
 
 SECRET = validate.Length(min=1, max=128)
@@ -93,3 +93,14 @@ class RunSchema(Schema):
     unchanged = fields.Integer()
     missing = fields.Integer()
     errors = fields.List(fields.Dict())
+
+
+class TargetSchema(Schema):
+    """The last poll of one address: never the credential's secrets, only its name."""
+    address = fields.String()
+    device_id = fields.Integer(allow_none=True)
+    credential = fields.Function(lambda t: t.credential.name if t.credential else None)
+    status = fields.Enum(TargetStatus, by_value=True)
+    reason = fields.String()
+    requests = fields.Integer()
+    polled_at = UtcDateTime()

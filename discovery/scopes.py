@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.credentials import get_credential
-from discovery.models import ScanRun, ScanScope, ScopeCredential
+from discovery.models import ScanRun, ScanScope, ScopeCredential, SnmpTarget
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.units import get_unit
 
@@ -112,6 +112,11 @@ def scope_in_reach(session: Session, scope_id: int, unit_ids: frozenset[int] | N
 def list_runs(session: Session, scope: ScanScope, limit: int = 50) -> list[ScanRun]:
     return list(session.scalars(select(ScanRun).where(ScanRun.scope_id == scope.id)
                                 .order_by(ScanRun.id.desc()).limit(limit)))
+
+
+def list_targets(session: Session, scope: ScanScope) -> list[SnmpTarget]:
+    return list(session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id)
+                                .order_by(SnmpTarget.address)))
 
 
 def run_in_reach(session: Session, run_id: int, unit_ids: frozenset[int] | None) -> ScanRun:

@@ -3,6 +3,7 @@ for SNMPv3. Values asserted are those the recordings hold."""
 import asyncio
 import logging
 import os
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -193,6 +194,27 @@ def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
     with org() as session:
         assert session.scalar(select(func.count()).select_from(Device)) == devices
     assert "old-secret" not in caplog.text and "public" not in caplog.text
+
+
+def test_targets_say_which_credential_worked_and_what_went_wrong(snmp_lab_devices, client):
+    credential = client.post("/api/credentials", json={"name": "lab", "version": "v2c", "community": "public"}).json
+    faulty = snmp_lab_devices["answers-in-a-loop"].address
+    scope = client.post("/api/scopes", json={"name": "loop", "unit_code": "W1", "networks": faulty,
+                                             "snmp_port": snmp_lab.PORT, "credential_ids": [credential["id"]]}).json
+    run = client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "snmp"}).json
+    deadline = time.monotonic() + 30
+    while run["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        run = client.get(f"/api/scan-runs/{run['id']}").json
+    reason = ("walk of 1.3.6.1.2.1.2.2.1.2 stopped: the agent answered 1.3.6.1.2.1.2.2.1.2.1 after "
+              "1.3.6.1.2.1.2.2.1.2.5 (OIDs not increasing)")
+    assert (run["status"], run["hosts_answered"], run["errors"]) == ("finished", 1, [{"address": faulty,
+                                                                                      "reason": reason}])
+    [target] = client.get(f"/api/scopes/{scope['id']}/snmp-targets").json
+    assert target | {"polled_at": 0, "device_id": 0} == {"address": faulty, "credential": "lab", "status": "partial",
+                                                         "reason": reason, "requests": target["requests"],
+                                                         "polled_at": 0, "device_id": 0}
+    assert "public" not in str(target)
 
 
 def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
