@@ -70,6 +70,8 @@ def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSetti
         raise InvalidInput(f"unknown scan kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
     if kind not in scope.methods.split(","):
         raise InvalidInput(f"scope {scope.name} does not allow {kind} (its methods: {scope.methods})", field="kind")
+    if kind == "snmp" and not scope.credentials:
+        raise InvalidInput(f"scope {scope.name} has no SNMP credential to poll with", field="credential_ids")
     addresses = scope_addresses(scope, settings)
     busy = session.scalars(select(ScanRun.id).where(ScanRun.scope_id == scope.id,
                                                     ScanRun.status == RunStatus.RUNNING)).first()

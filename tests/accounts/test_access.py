@@ -52,7 +52,7 @@ def walk(app, client, token_for):
     admin = client.get("/api/session").json["user"]["id"]
     credential = client.post("/api/credentials", json={"name": "walk", "version": "v2c", "community": "c"}).json["id"]
     scope = client.post("/api/scopes", json={"name": "walk", "unit_code": "W2", "networks": "127.0.9.9",
-                                             "methods": "snmp"}).json["id"]
+                                             "methods": "snmp", "credential_ids": [credential]}).json["id"]
     run = client.post(f"/api/scopes/{scope}/runs", json={"kind": "snmp"}).json["id"]
     return {"device_id": device, "user_id": admin, "token_id": spare, "credential_id": credential,
             "scope_id": scope, "run_id": run}

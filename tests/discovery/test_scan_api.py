@@ -73,6 +73,21 @@ def test_bad_scopes_get_a_reason_each(client, engine):
     assert table_contents(engine) == before
 
 
+def test_runs_refused_with_the_reason(client):
+    scope = client.post("/api/scopes", json=LOOPBACK_SCOPE | {"methods": "nmap"}).json
+    cases = [({"kind": "snmp"}, 422, "scope ward one does not allow snmp (its methods: nmap)"),
+             ({"kind": "ping"}, 422, "Must be one of: nmap, snmp.")]
+    for body, status, reason in cases:
+        response = client.post(f"/api/scopes/{scope['id']}/runs", json=body)
+        assert (response.status_code, reason in str(response.json)) == (status, True), response.json
+    both = client.patch(f"/api/scopes/{scope['id']}", json={"methods": "nmap,snmp"})
+    assert both.status_code == 200
+    no_credential = client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "snmp"})
+    assert no_credential.json["errors"] == {"json": {"credential_ids": [
+        "scope ward one has no SNMP credential to poll with"]}}
+    assert client.get(f"/api/scopes/{scope['id']}/runs").json == []
+
+
 def test_overlapping_scopes_conflict(client):
     assert client.post("/api/scopes", json=LOOPBACK_SCOPE).status_code == 201
     clash = client.post("/api/scopes", json=LOOPBACK_SCOPE | {"name": "other", "networks": "127.0.9.4/30"})
