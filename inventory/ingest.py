@@ -49,6 +49,7 @@ def _among(column: Column) -> BinaryExpression:
 # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
 LOCK_ON_SQLITE = text("UPDATE unit SET id = id WHERE 1 = 0")
 LOCK_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key)")
+SEQUENTIAL_SCANS_LAST = text("SET LOCAL enable_seqscan = off")  # until the end of the transaction
 SUCCESSOR = UNIT.alias("successor")
 UNITS_BY_CODE = (select(UNIT.c.code, UNIT.c.id, UNIT.c.active, SUCCESSOR.c.code.label("successor_code"))
                  .outerjoin(SUCCESSOR, UNIT.c.successor_id == SUCCESSOR.c.id).where(_among(UNIT.c.code)))
@@ -88,6 +89,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
         raise InvalidInput("a complete scan must name its scope", field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
     _one_batch_at_a_time(session)
+    _look_up_through_indexes(session)
     session.flush()  # the caller's pending changes, before the Core reads below
     unit_ids = _unit_ids_by_code(session, observations)
     merger = Merger(unit_ids, _load_candidates(session, observations))
@@ -123,6 +125,14 @@ def _one_batch_at_a_time(session: Session) -> None:
         session.execute(LOCK_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})
     else:
         session.execute(LOCK_ON_SQLITE)
+
+
+def _look_up_through_indexes(session: Session) -> None:
+    """Every lookup of a batch finds its hundred rows through an index. Without planner statistics (a new
+    or fast-growing table, autovacuum off) PostgreSQL guesses that an IN list of a hundred values matches
+    a tenth of the table and reads all of it instead: 2 to 8 ms a lookup at 20,000 devices, not 0.3."""
+    if _on_postgresql(session):
+        session.execute(SEQUENTIAL_SCANS_LAST)
 
 
 def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, int]:
