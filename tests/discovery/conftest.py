@@ -25,3 +25,16 @@ def snmpd_v3(tmp_path_factory):
     yield snmp_lab.SNMPD_ADDRESS
     process.terminate()
     process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def test_network(tmp_path_factory):
+    """Five hosts in network namespaces behind the bridge rdtbr0 (tests/discovery/netns.py), for the
+    whole run; skipped, with the reason, where they cannot be built or 10.213.7.0/24 is routed already."""
+    from tests.discovery import netns
+    try:
+        network = netns.start(tmp_path_factory.mktemp("netns"))
+    except netns.Unavailable as error:
+        pytest.skip(error.reason)
+    yield network
+    network.stop()
