@@ -33,10 +33,14 @@ def address_bindings(session: Session, scope: ScanScope) -> dict[str, Binding]:
     return {address: Binding(device_id, device_id in address_only) for address, device_id in found.items()}
 
 
-def bind(observation: ObservedDevice, binding: Binding | None) -> ObservedDevice:
-    """The observation, naming the device its address was, where nothing else would match it to it."""
+def bind(observation: ObservedDevice, address: str, binding: Binding | None) -> ObservedDevice:
+    """The observation, naming the device its address was, where nothing else would match it to it.
+
+    The device already has an interface with that address (it was found there): a MAC-less interface
+    holding only the address would be a second one, so it goes."""
     if binding is None:
         return observation
     if binding.address_only or not (observation.serial or observation.macs or observation.hostname):
-        return replace(observation, device_id=binding.device_id)
+        interfaces = tuple(i for i in observation.interfaces if i.mac or i.ips != (address,))
+        return replace(observation, device_id=binding.device_id, interfaces=interfaces)
     return observation

@@ -165,7 +165,7 @@ def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sw
     known = {h.address: h for h in session.scalars(select(ScanHost).where(ScanHost.scope_id == scope.id))}
     at = utcnow()
     bindings = address_bindings(session, scope)
-    observations = [bind(_observation(host, scope.unit.code, at), bindings.get(host.address)) for host in hosts]
+    observations = [bind(_observation(host, scope.unit.code, at), host.address, bindings.get(host.address)) for host in hosts]
     result = ingest(session, IngestBatch(observations, scope_key=f"nmap:{scope.id}", complete_scan=True),
                     missing_after_scans=missing_after_scans)
     for host, device_id in zip(hosts, result.device_ids):

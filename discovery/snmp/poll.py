@@ -123,7 +123,7 @@ def observations_of(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
     """One observation per device that answered, and one per terminal found behind their switches.
     `bindings`: the device each address was, for devices with nothing else to match them by."""
     answered = [p for p in polls if p.readings is not None]
-    devices = [bind(_device_observation(p, unit_code, at), bindings.get(p.address)) for p in answered]
+    devices = [bind(_device_observation(p, unit_code, at), p.address, bindings.get(p.address)) for p in answered]
     own_macs = {i.mac for o in devices for i in o.interfaces if i.mac}
     ip_by_mac: dict[str, set[str]] = {}
     for p in answered:

@@ -236,9 +236,6 @@ def test_snmp_of_the_same_scope_describes_the_device_nmap_found(test_network, or
     assert (again.created, again.changed, again.unchanged) == (0, 0, 5)
 
 
-@pytest.mark.xfail(strict=True, reason="discovery/scans.py:187 gives a host seen without its MAC a 'scanned address' "
-                   "interface, and the address binding (discovery/bindings.py:40) adds it next to the MAC "
-                   "interface that already has the address: two interfaces with one address, in either order")
 def test_privileged_then_unprivileged_sweep_keeps_one_interface_per_address(test_network, org):
     scope_id = make_scope(org)
     for privileged in (None, False):
