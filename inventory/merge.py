@@ -87,7 +87,8 @@ class Merger:
         said += [f"specs.{key}" for key, value in observation.specs.items()
                  if _merge_spec(row, key, value, observation)]
         if said:
-            row["provenance"] = {**row["provenance"], **{name: _said_by(observation) for name in said}}
+            said_by = _said_by(observation)  # one dict for all: provenance entries are replaced, never changed
+            row["provenance"] = {**row["provenance"], **dict.fromkeys(said, said_by)}
         for interface in observation.interfaces:
             _merge_interface(record, interface)
         if observation.observed_at > row["last_seen"]:

@@ -27,6 +27,7 @@ METHOD_RANK: Mapping[str, int] = {
 TEXT_FIELDS = ("vendor", "model", "serial", "hostname", "firmware", "os", "location")
 DATE_FIELDS = ("purchase_date", "warranty_end")
 DEVICE_FIELDS = (*TEXT_FIELDS, "device_class", "status", *DATE_FIELDS, "purchase_price_vnd")
+_DEVICE_FIELD_SET = frozenset(DEVICE_FIELDS)
 
 # Values that firmware and spreadsheets put where a serial is unknown: trusting them would merge
 # every device that carries one into a single record.
@@ -41,6 +42,8 @@ _COMMON_MAC = re.compile(r"^(?:[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(?:\1[0-9a-fA-F
 # The columns' own lengths: a longer value would make PostgreSQL refuse the whole batch.
 TEXT_LENGTHS: Mapping[str, int] = {name: Device.__table__.c[name].type.length for name in TEXT_FIELDS}
 SOURCE_LENGTH = Observation.__table__.c["source"].type.length
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$")
 
 
@@ -98,7 +101,7 @@ def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevi
                            f"one of {', '.join(sorted(METHOD_RANK))}", field="method")
     if not isinstance(observation.observed_at, dt.datetime):
         raise InvalidInput(f"{where}: observed_at must be a date and time", field="observed_at")
-    unknown = sorted(set(observation.fields) - set(DEVICE_FIELDS))
+    unknown = sorted(observation.fields.keys() - _DEVICE_FIELD_SET)
     if unknown:
         raise InvalidInput(f"{where}: unknown field {unknown[0]!r}", field=unknown[0])
     fields = {name: _normalise_field(name, value, where) for name, value in observation.fields.items()}
@@ -229,8 +232,12 @@ def _price(value: Any, at: str) -> int:
 def _normalise_interface(interface: ObservedInterface, where: str) -> ObservedInterface:
     ips = []
     for ip in interface.ips:
+        text = str(ip).strip()
+        if _CANONICAL_IPV4.match(text):  # already as netaddr writes it, without netaddr's cost
+            ips.append(text)
+            continue
         try:
-            ips.append(str(netaddr.IPAddress(str(ip).strip())))
+            ips.append(str(netaddr.IPAddress(text)))
         except (netaddr.AddrFormatError, ValueError):
             raise InvalidInput(f"{where}.ips: {ip!r} is not an IP address", field="ips") from None
     speed = interface.speed_mbps
