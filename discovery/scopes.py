@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import netaddr
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,12 @@ def _check(session: Session, scope: ScanScope, allowlist: str) -> None:
     if unknown or not methods:
         raise InvalidInput(f"methods must be nmap, snmp or both, comma-separated; not {scope.methods!r}",
                            field="methods")
+    if scope.schedule:
+        try:
+            CronTrigger.from_crontab(scope.schedule)
+        except ValueError as error:
+            raise InvalidInput(f"{scope.schedule!r} is not a cron schedule (minute hour day month weekday): {error}",
+                               field="schedule") from None
     check_no_overlap(session, scope.networks, scope.exclusions, scope.id)
 
 

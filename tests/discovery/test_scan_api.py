@@ -13,6 +13,7 @@ import pytest
 from accounts.encryption import SecretBox
 from accounts.models import Role
 from discovery.errors import OutsideAllowlist
+from inventory.errors import InvalidInput
 from discovery.models import RunStatus, ScanScope
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.scopes import create_scope
@@ -65,6 +66,11 @@ def test_bad_scopes_get_a_reason_each(client, engine):
         "exclusions": (LOOPBACK_SCOPE | {"exclusions": "127.0.9.0/29"}, "the exclusions leave nothing of the networks to scan"),
         "unit_code": (LOOPBACK_SCOPE | {"unit_code": "NOPE"}, "unit 'NOPE' does not exist"),
         "credential_ids": (LOOPBACK_SCOPE | {"credential_ids": [4242]}, "credential 4242 does not exist"),
+        "schedule": (LOOPBACK_SCOPE | {"schedule": "99 * * * *"},
+                     "'99 * * * *' is not a cron schedule (minute hour day month weekday): Error validating "
+                     "expression '99': the last value (99) is higher than the maximum value (59)"),
+        "methods": (LOOPBACK_SCOPE | {"methods": "ping"}, "nmap, snmp or nmap,snmp"),
+        "snmp_port": (LOOPBACK_SCOPE | {"snmp_port": 70000}, "Must be greater than or equal to 1 and less than or equal to 65535."),
     }
     for field, (body, reason) in cases.items():
         response = client.post("/api/scopes", json=body)
@@ -182,3 +188,13 @@ def test_cli_refuses_a_scope_outside_the_allowlist(tmp_path):
     refused = flask("scan", "run", "lab", SCAN_ALLOWLIST="127.0.9.0/24")
     assert refused.returncode == 1
     assert "Error: 127.0.1.1/32 is outside the scan allowlist (127.0.9.0/24)" in refused.stderr
+
+
+def test_scope_larger_than_the_maximum_is_refused_at_the_run(org):
+    with org() as session, session.begin():
+        scope_id = create_scope(session, unit_code="W1", name="wide", networks="127.0.9.0/29",
+                                allowlist="127.0.0.0/8", schedule="0 2 * * 1-5").id
+    with org() as session, pytest.raises(InvalidInput) as refused:
+        start_run(session, session.get(ScanScope, scope_id), "nmap", ScanSettings(allowlist="127.0.0.0/8",
+                                                                                   max_addresses=4))
+    assert refused.value.reason == "scope wide has 8 addresses, more than the 4 a scan may cover (SCAN_MAX_ADDRESSES)"
