@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import (JSON, Column, Insert, Select, Table, TypeDecorator, Update, bindparam, insert, select,
                         text, update)
-from sqlalchemy.sql.elements import BinaryExpression
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BinaryExpression
 
 from inventory.errors import InvalidInput
 from inventory.merge import DEVICE_COLUMNS, INTERFACE_COLUMNS, DeviceRecord, Merger, changes, snapshot
@@ -187,8 +187,8 @@ def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> 
 
 
 def _write_devices(session: Session, merger: Merger) -> dict[type, list[int]]:
-    """Write the merged records, one executemany per table and statement; the ids of the stored rows
-    it updated, by model. Updates come before inserts, as in the ORM's flush."""
+    """Write the merged records, one statement (an executemany on SQLite) per table and set of columns;
+    the ids of the stored rows it updated, by model. Updates come before inserts, as in the ORM's flush."""
     changed = [columns for columns in (r.changed_columns() for r in merger.touched) if columns]
     _update_by_id(session, DEVICE, changed)
     if merger.new:
