@@ -97,6 +97,7 @@ class ScopeById(MethodView):
     @requires(Permission.SCANS_RUN)
     @scopes_blp.response(200, ScopeSchema)
     def get(self, scope_id):
+        """One scope, if it belongs to one of the caller's units."""
         return scopes.scope_in_reach(request_session(), scope_id, caller_scope())
 
     @requires(Permission.SCANS_MANAGE)
