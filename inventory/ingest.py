@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 900  # bound parameters per IN (...): well inside SQLite's and PostgreSQL's limits
 INGEST_LOCK_KEY = 0x1A9E57  # PostgreSQL advisory lock taken by every ingestion transaction
+SEARCH_SEPARATOR = "\x1f"  # between the parts of device.search_text (inventory.devices reads it)
 
 DEVICE = Device.__table__
 INTERFACE = Interface.__table__
@@ -188,18 +189,67 @@ def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> 
 
 def _write_devices(session: Session, merger: Merger) -> dict[type, list[int]]:
     """Write the merged records, one statement (an executemany on SQLite) per table and set of columns;
-    the ids of the stored rows it updated, by model. Updates come before inserts, as in the ORM's flush."""
-    changed = [columns for columns in (r.changed_columns() for r in merger.touched) if columns]
-    _update_by_id(session, DEVICE, changed)
-    if merger.new:
-        new_ids = session.scalars(INSERT_DEVICES, [_without_id(r.row) for r in merger.new]).all()
-        for record, device_id in zip(merger.new, new_ids):
-            record.row["id"] = device_id
+    the ids of the stored rows it updated, by model.
+
+    A stored device's interfaces are written before the device, a new device's after it (they need its
+    id). On PostgreSQL each device row carries its search text as it must be (migration 0007), so that no
+    trigger writes the row a second time: a new device's value, interfaces included, is checked at
+    commit; a stored device whose interfaces changed is written with NULL, which the trigger recomputes
+    from the interfaces already written."""
+    on_postgresql = _on_postgresql(session)
     changed_interfaces = [columns for r in merger.touched for columns in r.changed_interfaces()]
     _update_by_id(session, INTERFACE, changed_interfaces)
-    new_interfaces = [_without_id(i) | {"device_id": r.id} for r in merger.touched for i in r.new_interfaces()]
-    _insert_rows(session, INTERFACE, new_interfaces)
+    stored = [r for r in merger.touched if r.stored_row is not None]
+    _insert_rows(session, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in stored for i in r.new_interfaces()])
+    changed = []
+    for record in stored:
+        columns = record.changed_columns()
+        if on_postgresql and _searched_interfaces_changed(record):
+            columns = {"id": record.id} | columns | {"search_text": None}
+        if columns:
+            changed.append(columns)
+    _update_by_id(session, DEVICE, changed)
+    if merger.new:
+        rows = [_without_id(r.row) for r in merger.new]
+        if on_postgresql:
+            rows = [row | {"search_text": search_text(row, r.interfaces)} for row, r in zip(rows, merger.new)]
+        for record, device_id in zip(merger.new, _insert_returning_ids(session, DEVICE, rows)):
+            record.row["id"] = device_id
+        _insert_rows(session, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in merger.new
+                                          for i in r.interfaces])
     return {Device: [row["id"] for row in changed], Interface: [row["id"] for row in changed_interfaces]}
+
+
+def _searched_interfaces_changed(record: DeviceRecord) -> bool:
+    """Whether the batch added an interface to a stored device or changed a MAC or addresses of one."""
+    return bool(record.new_interfaces()) or any(
+        "mac" in columns or "ips" in columns or "device_id" in columns for columns in record.changed_interfaces())
+
+
+def search_text(row: dict[str, Any], interfaces: Sequence[dict[str, Any]]) -> str:
+    """`device.search_text` as PostgreSQL's trigger computes it (migration 0004): concat_ws skips NULLs;
+    the addresses as the JSON text the interface row stores (json keeps the text it was given)."""
+    parts = [row["serial"], row["model"], row["vendor"], row["hostname"], row["location"]]
+    if interfaces:
+        parts.append(SEARCH_SEPARATOR.join(
+            SEARCH_SEPARATOR.join(value for value in (i["mac"], json.dumps(i["ips"])) if value is not None)
+            for i in interfaces))
+    return SEARCH_SEPARATOR.join(part for part in parts if part is not None)
+
+
+def _insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """INSERT the rows (which all name the same columns) and return their ids in the order of the rows."""
+    if not _on_postgresql(session):
+        return session.scalars(INSERT_DEVICES, rows).all()
+    # One text whatever the number of rows (SQLAlchemy's VALUES lists changed with it: a new statement to
+    # parse and plan for each batch). The ids come from the sequence in the order the rows are inserted,
+    # ORDER BY their position, as SQLAlchemy's own sort_by_parameter_order assumes.
+    names = list(rows[0])
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    statement = text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+                     f"SELECT {', '.join(_read_values(session, table, names))} "
+                     f"FROM {_json_rows(session, table, names, ordered=True)} ORDER BY v.position RETURNING id")
+    return sorted(session.scalars(statement, {"rows": _rows_as_json(table, rows)}))
 
 
 def _update_by_id(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
@@ -270,12 +320,16 @@ def _update_from_json(session: Session, table: Table, rows: Sequence[dict[str, A
                          f"WHERE {quote(table.name)}.id = v.id"), {"rows": _rows_as_json(table, rows)})
 
 
-def _json_rows(session: Session, table: Table, names: Sequence[str]) -> str:
+def _json_rows(session: Session, table: Table, names: Sequence[str], *, ordered: bool = False) -> str:
     """json_to_recordset(:rows) AS v(a type, ...): the document of `_rows_as_json` as rows, each value
-    read as its column's type (a text too long for its column is refused, as in an INSERT)."""
+    read as its column's type (a text too long for its column is refused, as in an INSERT); `ordered`
+    adds each row's position in the document as v.position."""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in names)
+    if ordered:
+        return (f"ROWS FROM (json_to_recordset(CAST(:rows AS JSON)) AS ({columns})) WITH ORDINALITY "
+                f"AS v({', '.join(map(quote, names))}, position)")
     return f"json_to_recordset(CAST(:rows AS JSON)) AS v({columns})"
 
 

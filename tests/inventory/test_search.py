@@ -1,5 +1,6 @@
 """The free-text search (`q`): a case-insensitive substring of serial, model, vendor, host name,
 location, a MAC or an address, found through `device.search_text`, which the database keeps."""
+import datetime as dt
 import io
 
 import pytest
@@ -139,3 +140,39 @@ def test_search_text_holds_every_searched_field(fleet, engine):
         text = connection.scalar(select(Device.__table__.c.search_text).where(Device.__table__.c.id == fleet[1]))
     assert text.split("\x1f") == ["CN0001", "LaserJet M404", "HP", "prn-w1", "PHÒNG KẾ TOÁN",
                                   "00:1b:00:00:00:02", '["10.1.0.3", "10.1.0.20"]']
+
+
+def test_a_device_inserted_with_a_wrong_search_text_gets_the_right_one(fleet, client, engine):
+    """PostgreSQL keeps the search text a new row carries (ingestion computes it, migration 0007) and
+    checks it at commit; on SQLite the trigger computes it. Either way a wrong one does not stay."""
+    devices, interfaces = Device.__table__, Interface.__table__
+    with engine.begin() as connection:
+        unit_id = connection.scalar(select(devices.c.unit_id).where(devices.c.id == fleet[0]))
+        forged = connection.execute(insert(devices).values(
+            unit_id=unit_id, serial="NEW0001", hostname="new-w1", first_seen=dt.datetime(2026, 1, 1),
+            last_seen=dt.datetime(2026, 1, 1), source="manual", search_text="NEW0001\x1fnew-w1\x1fbogus-w1"
+        ).returning(devices.c.id)).scalar_one()
+        with_interface = connection.execute(insert(devices).values(
+            unit_id=unit_id, serial="NEW0002", first_seen=dt.datetime(2026, 1, 1),
+            last_seen=dt.datetime(2026, 1, 1), source="manual", search_text="NEW0002\x1f00:1b:00:00:00:99"
+        ).returning(devices.c.id)).scalar_one()
+        connection.execute(insert(interfaces).values(device_id=with_interface, mac="00:1b:00:00:00:98",
+                                                     ips=["10.9.0.8"]))
+    with engine.connect() as connection:
+        texts = dict(connection.execute(select(devices.c.id, devices.c.search_text)
+                                        .where(devices.c.id.in_([forged, with_interface]))).all())
+    assert texts[forged].split("\x1f") in (["NEW0001", "new-w1"], ["NEW0001", "", "", "new-w1", ""])
+    assert texts[with_interface].split("\x1f")[-2:] == ["00:1b:00:00:00:98", '["10.9.0.8"]']
+    assert [found(client, q) for q in ("bogus", "00:00:00:99", "10.9.0.8")] == [[], [], [None]]
+
+
+def test_ingestion_stores_the_search_text_the_triggers_compute(fleet, engine):
+    """Ingestion writes the search text of the devices it creates and changes: the same the database
+    computes when asked to (a NULL written recomputes it)."""
+    devices = Device.__table__
+    with engine.connect() as connection:
+        before = dict(connection.execute(select(devices.c.id, devices.c.search_text)).all())
+    with engine.begin() as connection:
+        connection.execute(update(devices).values(search_text=None))
+    with engine.connect() as connection:
+        assert dict(connection.execute(select(devices.c.id, devices.c.search_text)).all()) == before
