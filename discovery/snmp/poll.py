@@ -1,9 +1,9 @@
-"""A poll of a scope: every address of it, with the scope's credentials in order (the one that worked
-last time first), then one batch of observations into the inventory.
+"""An SNMP poll of a scope: every address of it, with the scope's credentials in order (the one that
+worked last time first), then one batch of observations into the inventory.
 
-The network part runs first, with no transaction open; the database part after it, in the
-caller's transaction. A host that does not answer costs its timeout budget per credential tried and
-never holds up the others (bounded concurrency across hosts)."""
+`poll_addresses` is the network part (no database); `store_polls` the database part, in the caller's
+transaction (`discovery.scans` runs both). A host that does not answer costs its timeout budget per
+credential tried and never holds up the others (bounded concurrency across hosts)."""
 import asyncio
 import datetime as dt
 import logging
@@ -37,7 +37,6 @@ class PollSettings:
     timeout: float = 1.0      # seconds per request
     retries: int = 1
     concurrency: int = 32     # hosts polled at once
-    missing_after_scans: int = 3
 
 
 @dataclass
