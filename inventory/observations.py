@@ -78,7 +78,9 @@ class ObservedDevice:
     interfaces: tuple[ObservedInterface, ...] = ()
     neighbours: tuple[ObservedNeighbour, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)  # the source's own evidence, kept verbatim
-    device_id: int | None = None  # a person editing a known record names it; sources never do
+    # A person editing a known record names it; a scan names it only for a host its address alone identifies
+    # (see discovery.bindings).
+    device_id: int | None = None
 
     @property
     def serial(self) -> str | None:
