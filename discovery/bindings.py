@@ -34,13 +34,13 @@ def address_bindings(session: Session, scope: ScanScope) -> dict[str, Binding]:
 
 
 def bind(observation: ObservedDevice, address: str, binding: Binding | None) -> ObservedDevice:
-    """The observation, naming the device its address was, where nothing else would match it to it.
+    """The observation, naming the device its address was where nothing else would match it to it.
 
-    The device already has an interface with that address (it was found there): a MAC-less interface
-    holding only the address would be a second one, so it goes."""
+    A device bound to the address already has an interface with it (it was found there): a MAC-less
+    interface holding only the address would be a second one, so it goes."""
     if binding is None:
         return observation
+    interfaces = tuple(i for i in observation.interfaces if i.mac or i.ips != (address,))
     if binding.address_only or not (observation.serial or observation.macs or observation.hostname):
-        interfaces = tuple(i for i in observation.interfaces if i.mac or i.ips != (address,))
         return replace(observation, device_id=binding.device_id, interfaces=interfaces)
-    return observation
+    return replace(observation, interfaces=interfaces)

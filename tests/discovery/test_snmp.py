@@ -238,3 +238,8 @@ def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
         assert session.scalar(select(func.count()).select_from(Device).where(Device.source != "fdb")) == 26
     again = scan(org, scope_id, "nmap", settings)
     assert (again.created, again.changed) == (0, 0)
+    polled_again = scan(org, scope_id, "snmp", settings)
+    assert (polled_again.created, polled_again.changed) == (0, 0)
+    with org() as session:
+        pa = session.scalars(select(Device).where(Device.serial == "0009C100761")).one()
+        assert sum("127.0.5.11" in i.ips for i in pa.interfaces) == 1  # one interface holds the address
