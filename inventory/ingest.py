@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import (JSON, Column, Insert, Select, Table, TypeDecorator, Update, bindparam, insert, select,
-                        text, update)
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import (JSON, Column, Insert, Select, Table, TypeDecorator, Update, any_, bindparam, insert,
+                        select, text, update)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BinaryExpression
 
@@ -43,9 +43,40 @@ UNIT = Unit.__table__
 EVENT = DeviceEvent.__table__
 
 
-def _among(column: Column) -> BinaryExpression:
+def _in_list(column: Column) -> BinaryExpression:
     """`column IN (:values)`, the values given when the statement runs."""
     return column.in_(bindparam("values", expanding=True))
+
+
+def _in_array(column: Column) -> BinaryExpression:
+    """`column = ANY(:values)`, the values as one array: an IN list of a hundred values cost SQLAlchemy a
+    bind rendered per value and psycopg a parse of the new, longer text at every lookup (no cache)."""
+    return column == any_(bindparam("values", type_=postgresql.ARRAY(column.type)))
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The lookups of a batch, each by a list of values given when it runs, for one database."""
+    units_by_code: Select
+    ids_by_serial: Select
+    ids_by_mac: Select
+    ids_by_hostname: Select
+    devices_by_id: Select
+    interfaces_by_device_id: Select
+
+
+def _lookups(among) -> Lookups:
+    successor = UNIT.alias("successor")
+    return Lookups(
+        units_by_code=select(UNIT.c.code, UNIT.c.id, UNIT.c.active, successor.c.code.label("successor_code"))
+        .outerjoin(successor, UNIT.c.successor_id == successor.c.id).where(among(UNIT.c.code)),
+        ids_by_serial=select(DEVICE.c.id).where(among(DEVICE.c.serial)),
+        ids_by_mac=select(INTERFACE.c.device_id).where(among(INTERFACE.c.mac)),
+        ids_by_hostname=select(DEVICE.c.id).where(among(DEVICE.c.hostname)),
+        devices_by_id=select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(among(DEVICE.c.id))
+        .order_by(DEVICE.c.id),
+        interfaces_by_device_id=select(*(INTERFACE.c[name] for name in INTERFACE_COLUMNS))
+        .where(among(INTERFACE.c.device_id)).order_by(INTERFACE.c.id))
 
 
 # Statements built once: building and hashing one again for each batch cost about what running it did.
@@ -53,16 +84,7 @@ def _among(column: Column) -> BinaryExpression:
 LOCK_ON_SQLITE = text("UPDATE unit SET id = id WHERE 1 = 0")
 LOCK_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key)")
 SEQUENTIAL_SCANS_LAST = text("SET LOCAL enable_seqscan = off")  # until the end of the transaction
-SUCCESSOR = UNIT.alias("successor")
-UNITS_BY_CODE = (select(UNIT.c.code, UNIT.c.id, UNIT.c.active, SUCCESSOR.c.code.label("successor_code"))
-                 .outerjoin(SUCCESSOR, UNIT.c.successor_id == SUCCESSOR.c.id).where(_among(UNIT.c.code)))
-IDS_BY_SERIAL = select(DEVICE.c.id).where(_among(DEVICE.c.serial))
-IDS_BY_MAC = select(INTERFACE.c.device_id).where(_among(INTERFACE.c.mac))
-IDS_BY_HOSTNAME = select(DEVICE.c.id).where(_among(DEVICE.c.hostname))
-DEVICES_BY_ID = (select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(_among(DEVICE.c.id))
-                 .order_by(DEVICE.c.id))
-INTERFACES_BY_DEVICE_ID = (select(*(INTERFACE.c[name] for name in INTERFACE_COLUMNS))
-                           .where(_among(INTERFACE.c.device_id)).order_by(INTERFACE.c.id))
+LOOKUPS_IN_LIST, LOOKUPS_IN_ARRAY = _lookups(_in_list), _lookups(_in_array)
 # sort_by_parameter_order: the ids come back in the order of the rows, whatever the batching.
 INSERT_DEVICES = insert(DEVICE).returning(DEVICE.c.id, sort_by_parameter_order=True)
 
@@ -142,8 +164,9 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
     """The id of each unit the observations name; InvalidInput for one that does not exist or is inactive.
 
     Core rows, not Unit objects: loading those cost more than the rest of the lookup."""
+    query = _lookups_of(session).units_by_code
     units = {row.code: row for chunk in chunks({o.unit_code for o in observations})
-             for row in session.execute(UNITS_BY_CODE, {"values": chunk})}
+             for row in session.execute(query, {"values": chunk})}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
@@ -157,13 +180,15 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
 def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -> list[DeviceRecord]:
     """Every stored device that any observation of the batch could be, with its interfaces, as rows."""
     ids = _candidate_ids(session, observations)
-    rows = {row["id"]: row for chunk in chunks(ids) for row in _rows(session, DEVICES_BY_ID, DEVICE_COLUMNS, chunk)}
+    lookups = _lookups_of(session)
+    rows = {row["id"]: row for chunk in chunks(ids)
+            for row in _rows(session, lookups.devices_by_id, DEVICE_COLUMNS, chunk)}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
             raise InvalidInput(f"observations[{n}]: device {o.device_id} does not exist", field="device_id")
     interfaces: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in rows}
     for chunk in chunks(rows):
-        for row in _rows(session, INTERFACES_BY_DEVICE_ID, INTERFACE_COLUMNS, chunk):
+        for row in _rows(session, lookups.interfaces_by_device_id, INTERFACE_COLUMNS, chunk):
             interfaces[row["device_id"]].append(row)
     return [DeviceRecord(row, interfaces[device_id], stored=True) for device_id, row in rows.items()]
 
@@ -181,7 +206,9 @@ def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> 
     hostnames = {o.hostname for o in observations if o.hostname}
     hostnames |= {nb.remote_hostname for o in observations for nb in o.neighbours if nb.remote_hostname}
     ids: set[int] = {o.device_id for o in observations if o.device_id is not None}
-    for query, values in ((IDS_BY_SERIAL, serials), (IDS_BY_MAC, macs), (IDS_BY_HOSTNAME, hostnames)):
+    lookups = _lookups_of(session)
+    for query, values in ((lookups.ids_by_serial, serials), (lookups.ids_by_mac, macs),
+                          (lookups.ids_by_hostname, hostnames)):
         for chunk in chunks(values):
             ids.update(session.scalars(query, {"values": chunk}))
     return ids
@@ -288,6 +315,10 @@ def _update_by_b_id(table: Table) -> Update:
 @functools.cache
 def _insert(table: Table) -> Insert:
     return insert(table)
+
+
+def _lookups_of(session: Session) -> Lookups:
+    return LOOKUPS_IN_ARRAY if _on_postgresql(session) else LOOKUPS_IN_LIST
 
 
 def _on_postgresql(session: Session) -> bool:
