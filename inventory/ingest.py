@@ -166,7 +166,7 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
     Core rows, not Unit objects: loading those cost more than the rest of the lookup."""
     query = _lookups_of(session).units_by_code
     units = {row.code: row for chunk in chunks({o.unit_code for o in observations})
-             for row in session.execute(query, {"values": chunk})}
+             for row in session.execute(query, {"values": chunk}).all()}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
@@ -194,8 +194,10 @@ def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -
 
 
 def _rows(session: Session, query: Select, columns: Sequence[str], values: Sequence[Any]) -> list[dict[str, Any]]:
-    """The rows `query` selects for `values`, as dicts of `columns`."""
-    return [dict(zip(columns, row)) for row in session.execute(query, {"values": values})]
+    """The rows `query` selects for `values`, as dicts of `columns`.
+
+    Fetched all at once: psycopg's fetchone, row by row as iterating a result calls it, cost more than the rows."""
+    return [dict(zip(columns, row)) for row in session.execute(query, {"values": values}).all()]
 
 
 def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> set[int]:
@@ -210,7 +212,7 @@ def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> 
     for query, values in ((lookups.ids_by_serial, serials), (lookups.ids_by_mac, macs),
                           (lookups.ids_by_hostname, hostnames)):
         for chunk in chunks(values):
-            ids.update(session.scalars(query, {"values": chunk}))
+            ids.update(session.scalars(query, {"values": chunk}).all())
     return ids
 
 

@@ -44,6 +44,7 @@ TEXT_LENGTHS: Mapping[str, int] = {name: Device.__table__.c[name].type.length fo
 SOURCE_LENGTH = Observation.__table__.c["source"].type.length
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$")
 
 
@@ -113,10 +114,11 @@ def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevi
                        for n, i in enumerate(observation.interfaces))
     neighbours = tuple(_normalise_neighbour(nb, f"{where}.neighbours[{n}]")
                        for n, nb in enumerate(observation.neighbours))
-    return replace(observation, unit_code=observation.unit_code.strip(), fields=fields,
-                   source=one_line(observation.source, SOURCE_LENGTH),
-                   observed_at=_naive_utc(observation.observed_at), specs=_json_safe(dict(observation.specs)),
-                   interfaces=interfaces, neighbours=neighbours)
+    # Built directly: dataclasses.replace reads every field's definition again for each observation.
+    return ObservedDevice(method=observation.method, observed_at=_naive_utc(observation.observed_at),
+                          unit_code=observation.unit_code.strip(), source=one_line(observation.source, SOURCE_LENGTH),
+                          fields=fields, specs=_json_safe(dict(observation.specs)), interfaces=interfaces,
+                          neighbours=neighbours, raw=observation.raw, device_id=observation.device_id)
 
 
 def normalise_mac(value: str, where: str = "mac") -> str:
@@ -267,6 +269,8 @@ def _naive_utc(moment: dt.datetime) -> dt.datetime:
 
 def _json_safe(value: Any) -> Any:
     """Dates and enums as text, so that evidence survives a round trip through JSON unchanged."""
+    if type(value) in _JSON_SCALARS:  # most values: no ABC check, no attribute lookup (a StrEnum is not str)
+        return value
     if isinstance(value, Mapping):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
