@@ -2,13 +2,11 @@
 real ARP, the MACs set on their interfaces, real listening services, net-snmp's snmpd. Before each
 scan, `ip route get` of every host must go through the test bridge; nothing else is ever scanned."""
 import re
-import subprocess
 
 import pytest
 from sqlalchemy import func, select
 
 from accounts.encryption import SecretBox
-from discovery import sweep as sweeps
 from discovery.credentials import save_credential
 from discovery.errors import OutsideAllowlist
 from discovery.models import ScanHost, ScanRun, ScanScope, SnmpTarget, SnmpVersion
@@ -73,24 +71,11 @@ def test_route_check_refuses_an_address_outside_the_bridge(test_network):
         test_network.check_routes(["10.213.8.11"])
 
 
-def test_sweep_finds_the_whole_test_network(test_network, org, monkeypatch):
-    events = []
-    real_check, real_sweep = test_network.check_routes, sweeps.sweep
-
-    def check_routes(*args):
-        devices = real_check(*args)
-        events.append(("route check", devices))
-        return devices
-
-    def sweep_after_check(addresses, *args, **kwargs):
-        events.append(("nmap", addresses))
-        return real_sweep(addresses, *args, **kwargs)
-    monkeypatch.setattr(test_network, "check_routes", check_routes)
-    monkeypatch.setattr(sweeps, "sweep", sweep_after_check)
+def test_sweep_finds_the_whole_test_network(test_network, org):
     scope_id = make_scope(org)
+    # `scan` checks the routes before it starts the run; here the check's answer is looked at too.
+    assert test_network.check_routes() == {h.address: "rdtbr0" for h in netns.HOSTS}
     run = scan(org, test_network, scope_id, "nmap", ScanSettings(allowlist=ALLOWLIST))
-    addresses = [h.address for h in netns.HOSTS]
-    assert events == [("route check", dict.fromkeys(addresses, "rdtbr0")), ("nmap", addresses)]
     assert (run.status, run.errors, run.mode) == \
         ("finished", [], "privileged: SYN scan, ARP on attached segments, UDP 161, OS detection")
     assert (run.hosts_total, run.hosts_done, run.hosts_answered, run.created, run.missing) == (5, 5, 5, 5, 0)
@@ -180,7 +165,7 @@ def test_unprivileged_sweep_finds_tcp_services_without_macs(test_network, org):
     assert (again.created, again.changed, again.unchanged) == (0, 0, 5)
 
 
-def test_allowlist_is_checked_again_before_nmap_runs(test_network, org, monkeypatch):
+def test_allowlist_is_checked_again_before_nmap_runs(test_network, org):
     scope_id = make_scope(org)  # written while the allowlist had the test network
     narrowed = ScanSettings(allowlist="127.0.0.0/8", sweep=SweepSettings(os_detection=False))
     outside = "10.213.7.11/32 is outside the scan allowlist (127.0.0.0/8)"
@@ -195,12 +180,11 @@ def test_allowlist_is_checked_again_before_nmap_runs(test_network, org, monkeypa
     run = execute_run(org, run_id, SecretBox([SECRETS_KEY]), narrowed)
     assert (run.status, run.errors) == ("failed", [{"address": None, "reason": outside}])
 
-    started = []
-    real_popen = subprocess.Popen
-    monkeypatch.setattr(subprocess, "Popen", lambda args, *a, **k: started.append(args) or real_popen(args, *a, **k))
+    # No nmap at this path: had the sweep looked for nmap (even `nmap -V`) before the allowlist, the
+    # error would be "nmap is not installed", not the refusal.
+    no_nmap = SweepSettings(os_detection=False, nmap_path="/nonexistent/nmap")
     with pytest.raises(OutsideAllowlist, match=r"^10[.]213[.]7[.]11/32 is outside the scan allowlist"):
-        sweep([netns.HOSTS[0].address], allowlist="127.0.0.0/8", settings=narrowed.sweep)
-    assert started == []  # no nmap process at all, not even `nmap -V`
+        sweep([netns.HOSTS[0].address], allowlist="127.0.0.0/8", settings=no_nmap)
     with org() as session:
         assert (count(session, Device), count(session, ScanHost), count(session, ScanRun)) == (0, 0, 1)
 
