@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.encryption import SecretBox
 from discovery import sweep as sweeps
-from discovery.allowlist import parse_targets, require_allowed
+from discovery.allowlist import require_allowed
 from discovery.bindings import address_bindings, bind
 from discovery.hints import confident_class
 from discovery.models import RunStatus, ScanHost, ScanRun, ScanScope
+from discovery.scopes import scope_targets
 from discovery.snmp import poll as polls
 from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
 from inventory.ingest import IngestBatch, ingest
@@ -30,6 +31,7 @@ from inventory.observations import ObservedDevice, ObservedInterface
 log = logging.getLogger(__name__)
 
 KINDS = ("nmap", "snmp")
+NMAP_INTERFACE = "scanned address"  # the interface of a host seen without its MAC (behind a router)
 PROGRESS_EVERY_S = 1.0  # progress is written at most this often: a commit per host would cost more than the scan
 
 
@@ -53,9 +55,7 @@ def settings_from_config(config) -> ScanSettings:
 
 def scope_addresses(scope: ScanScope, settings: ScanSettings) -> list[str]:
     """The scope's addresses, after its exclusions, checked against the allowlist and the size limit."""
-    targets = parse_targets(scope.networks)
-    if scope.exclusions.strip():
-        targets -= parse_targets(scope.exclusions, field="exclusions")
+    targets = scope_targets(scope.networks, scope.exclusions)
     require_allowed(targets, settings.allowlist)
     if targets.size > settings.max_addresses:
         raise InvalidInput(f"scope {scope.name} has {targets.size} addresses, more than the {settings.max_addresses} "
@@ -165,7 +165,8 @@ def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sw
     known = {h.address: h for h in session.scalars(select(ScanHost).where(ScanHost.scope_id == scope.id))}
     at = utcnow()
     bindings = address_bindings(session, scope)
-    observations = [bind(_observation(host, scope.unit.code, at), host.address, bindings.get(host.address)) for host in hosts]
+    observations = [bind(_observation(host, scope.unit.code, at), host.address, bindings.get(host.address))
+                    for host in hosts]
     result = ingest(session, IngestBatch(observations, scope_key=f"nmap:{scope.id}", complete_scan=True),
                     missing_after_scans=missing_after_scans)
     for host, device_id in zip(hosts, result.device_ids):
@@ -190,5 +191,3 @@ def _observation(host: sweeps.FoundHost, unit_code: str, at: dt.datetime) -> Obs
              "hints": [{"class": h.device_class, "confidence": h.confidence, "evidence": list(h.evidence)}
                        for h in host.hints]})
 
-
-NMAP_INTERFACE = "scanned address"  # the interface of a host seen without its MAC (behind a router)

@@ -58,9 +58,17 @@ def save_scope(session: Session, scope_id: int | None, allowlist: str, values: M
     return scope
 
 
+def scope_targets(networks: str, exclusions: str) -> netaddr.IPSet:
+    """The addresses a scope covers: its networks less its exclusions."""
+    targets = parse_targets(networks)
+    if exclusions.strip():
+        targets -= parse_targets(exclusions, field="exclusions")
+    return targets
+
+
 def _check(session: Session, scope: ScanScope, allowlist: str) -> None:
-    targets = parse_targets(scope.networks)
-    if scope.exclusions.strip() and not targets - parse_targets(scope.exclusions, field="exclusions"):
+    targets = scope_targets(scope.networks, scope.exclusions)
+    if not targets:
         raise InvalidInput("the exclusions leave nothing of the networks to scan", field="exclusions")
     require_allowed(targets, allowlist)
     if not 1 <= scope.snmp_port <= 65535:
@@ -90,12 +98,9 @@ def _set_credentials(session: Session, scope: ScanScope, credential_ids: Sequenc
 
 def check_no_overlap(session: Session, networks: str, exclusions: str, scope_id: int | None = None) -> None:
     """Two scopes covering the same address would scan it twice and count it missing in both."""
-    mine = parse_targets(networks) - (parse_targets(exclusions, field="exclusions") if exclusions.strip()
-                                      else netaddr.IPSet())
+    mine = scope_targets(networks, exclusions)
     for other in session.scalars(select(ScanScope).where(ScanScope.id != (scope_id or 0))):
-        theirs = parse_targets(other.networks) - (parse_targets(other.exclusions) if other.exclusions.strip()
-                                                  else netaddr.IPSet())
-        shared = mine & theirs
+        shared = mine & scope_targets(other.networks, other.exclusions)
         if shared:
             first = next(iter(shared.iter_cidrs()))
             raise Conflict(f"{first} is already in scope {other.name}", field="networks")

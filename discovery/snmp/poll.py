@@ -51,6 +51,11 @@ class HostPoll:
     silent: bool = False  # no credential got any answer: likely no SNMP agent there at all
 
     @property
+    def explanation(self) -> str:
+        """Why there are no readings, or what cut them short; empty when all went well."""
+        return self.reason if self.readings is None else "; ".join(self.problems)
+
+    @property
     def status(self) -> TargetStatus:
         if self.readings is None:
             return TargetStatus.FAILED
@@ -223,8 +228,7 @@ def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequenc
     targets = {t.address: t for t in session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id))}
     at = utcnow()
     batch = IngestBatch(observations_of(polls, scope.unit.code, at, address_bindings(session, scope)),
-                        scope_key=f"snmp:{scope.id}",
-                        complete_scan=True)
+                        scope_key=f"snmp:{scope.id}", complete_scan=True)
     result = ingest(session, batch, missing_after_scans=missing_after_scans)
     answered = [p for p in polls if p.readings is not None]
     _record_targets(session, scope, polls, targets, result.device_ids[:len(answered)], at)
@@ -232,8 +236,7 @@ def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequenc
     run.requests = sum(p.requests for p in polls)
     run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
         result.missing
-    run.errors = [{"address": p.address, "reason": p.reason or "; ".join(p.problems)}
-                  for p in polls if _is_news(p, targets)]
+    run.errors = [{"address": p.address, "reason": p.explanation} for p in polls if _is_news(p, targets)]
 
 
 def remembered_credentials(session: Session, scope: ScanScope) -> dict[str, int]:
@@ -261,7 +264,7 @@ def _record_targets(session: Session, scope: ScanScope, polls: Sequence[HostPoll
             target = SnmpTarget(scope_id=scope.id, address=poll.address)
             session.add(target)
         target.status, target.polled_at, target.requests = poll.status, at, poll.requests
-        target.reason = poll.reason if poll.readings is None else "; ".join(poll.problems)
+        target.reason = poll.explanation
         if poll.readings is not None:
             target.credential_id, target.device_id = poll.credential_id, device_id
     session.flush()
