@@ -38,7 +38,6 @@ import secrets
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -53,7 +52,6 @@ from typing import Any, NoReturn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
-import waitress  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
@@ -66,6 +64,7 @@ from inventory.ingest import IngestBatch, ingest  # noqa: E402
 from inventory.models import Device, DeviceClass, DeviceStatus, Interface, Observation, UnitKind  # noqa: E402
 from inventory.observations import ObservedDevice, ObservedInterface  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
+from tests.serving import serving  # noqa: E402
 
 SEED = 20250303
 DEVICES_PER_UNIT = 100    # 20,000 devices over 200 units at full size
@@ -466,26 +465,19 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def measure_list(name: str, url: str, token: str, requests: Sequence[ListRequest]) -> list[float]:
     """Latency in ms of each measured request against the real app served by waitress."""
     app = application.create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name=f"waitress-{name}", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.effective_port}/api/devices"
-    say(f"{name}: serving on {base}; {WARM_UP_REQUESTS} warm-up requests, then {LIST_REQUESTS}")
     try:
-        for request in requests[:WARM_UP_REQUESTS]:
-            fetch(base, token, request)
-        measured = requests[WARM_UP_REQUESTS:]
-        started = time.perf_counter()
-        latencies_ms = []
-        for done, request in enumerate(measured, 1):
-            latencies_ms.append(fetch(base, token, request))
-            progress(f"{name} list", done, len(measured), started)
+        with serving(app, threads=4) as base_url:
+            base = f"{base_url}/api/devices"
+            say(f"{name}: serving on {base}; {WARM_UP_REQUESTS} warm-up requests, then {LIST_REQUESTS}")
+            for request in requests[:WARM_UP_REQUESTS]:
+                fetch(base, token, request)
+            measured = requests[WARM_UP_REQUESTS:]
+            started = time.perf_counter()
+            latencies_ms = []
+            for done, request in enumerate(measured, 1):
+                latencies_ms.append(fetch(base, token, request))
+                progress(f"{name} list", done, len(measured), started)
     finally:
-        # Workers first: one finishing a response pulls the trigger, which must still be open. Then the
-        # server closes from its own loop thread, whose loop ends with nothing left to watch.
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(server.close)
-        thread.join(timeout=10)
         app.extensions["engine"].dispose()
     for kind in LIST_KINDS:
         mine = [ms for ms, r in zip(latencies_ms, measured) if r.label == kind]

@@ -1,16 +1,15 @@
 """The pages in a real Chromium (Debian's), against the real server on loopback."""
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 
 from accounts.models import Role
 from accounts.services import create_user
 from app import create_app
 from inventory.examples import load_example_organisation
 from tests.conftest import PASSWORD, SECRETS_KEY
+from tests.serving import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "tests" / "browser" / "screenshots"
@@ -26,11 +25,8 @@ def server(tmp_path, sessions, engine):
         create_user(session, "officer", "Officer", PASSWORD, Role.UNIT_OFFICER, ["VD-P01"])
     app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "browser",
                       "SECRETS_KEYS": SECRETS_KEY})
-    server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with serving(app, threads=2) as base:
+        yield base
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import waitress
-from flask import Flask
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,7 @@ from inventory.examples import load_example_organisation
 from inventory.ingest import INGEST_LOCK_KEY, IngestBatch, ingest
 from inventory.models import Device, Interface
 from inventory.observations import ObservedDevice, ObservedInterface
+from tests.serving import serving
 from tests.robustness.databases import (PrivateCluster, Unavailable, admin_token, build_organisation,
                                         wait_until)
 
@@ -148,22 +147,6 @@ class WriterRace:
     @property
     def duplicates(self) -> int:
         return max(0, self.shared_serial_devices - 1)
-
-
-@contextlib.contextmanager
-def serving(app: Flask, *, threads: int) -> Iterator[str]:
-    """The app under waitress on 127.0.0.1, an ephemeral port; yields the base URL."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=server.run, name="waitress-robustness", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Workers first: one finishing a response pulls the trigger, which must still be open. Then the
-        # server closes from its own loop thread, whose loop ends with nothing left to watch.
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(server.close)
-        thread.join(timeout=10)
 
 
 def call(base: str, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
