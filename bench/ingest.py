@@ -9,15 +9,17 @@
 --devices    devices described by the observations (default 20,000). Everything scales with it:
              units (one per 100 devices, at least 2: a city and its wards), observations (5 per device),
              the fill before the list benchmark (to 2.5 times as many devices). Use e.g. 1000 for a quick run.
---profile    write a cProfile (pstats) of the first database's ingestion phase to FILE; the timed
-             figure of that phase then includes the profiler's overhead.
+--profile    write a cProfile (pstats) of the first database's ingestion phase to FILE; that phase then
+             runs one batch at a time and its timed figure includes the profiler's overhead.
 
 For each database:
 1. Alembic migrations, then the units (a city and its wards) through `create_unit`.
 2. Five rounds of observations per device, as real sources describe one device: nmap (host name, MAC,
    address), SNMP (serial, vendor, model, firmware, class, the MAC on a named port), a switch's
    forwarding table (the MAC only), the asset spreadsheet (serial, location, price, purchase date,
-   status) and a later nmap scan. One batch per unit per round, each in its own transaction, timed.
+   status) and a later nmap scan. One batch per unit per round, each in its own transaction, timed;
+   the rounds one after the other, the batches of a round one at a time on SQLite (one writer at a
+   time) and three at a time on PostgreSQL (as the scans of different units arrive).
    Then the merge is verified: one device per real device, every observation stored, serial and MAC
    on the same record. Any difference exits non-zero.
 3. More devices (spreadsheet imports) up to 2.5 times as many, then the real app under waitress on
@@ -43,6 +45,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +85,10 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/readiness_bench"
 # again. Scans cover a whole scope, so they are complete scans.
 ROUNDS = ("nmap", "snmp", "fdb", "import", "nmap")
 COMPLETE_SCAN_METHODS = {"nmap"}
+# Batches ingested at a time. SQLite has one writer at a time. PostgreSQL writes the batches of different
+# units side by side (inventory.ingest locks only the devices a batch names), as the scans of different
+# units arrive; three keep its two cores busy while this process prepares the next batch.
+WORKERS = {"sqlite": 1, "postgresql": 3}
 
 
 @dataclass(frozen=True)
@@ -223,19 +230,20 @@ def run_database(name: str, url: str, device_count: int, profile_path: Path | No
     units = create_units(sessions, max(2, device_count // DEVICES_PER_UNIT), rng)
 
     specs = plan_devices(0, device_count, units, rng)
-    batches = plan_batches(specs, [u.code for u in units], ROUNDS, clock)
-    observation_count = sum(len(b.observations) for b in batches)
+    rounds = plan_batches(specs, [u.code for u in units], ROUNDS, clock)
+    observation_count = sum(len(b.observations) for batches in rounds for b in batches)
+    workers = 1 if profile_path else WORKERS[name]
     say(f"{name}: ingesting {observation_count:,} observations of {len(specs):,} devices "
-        f"in {len(batches):,} batches")
+        f"in {sum(map(len, rounds)):,} batches, {workers} at a time")
     cpu_started = time.process_time()
-    ingest_s = timed_ingest(f"{name} ingest", sessions, batches, profile_path)
+    ingest_s = timed_ingest(f"{name} ingest", sessions, rounds, workers, profile_path)
     say(f"{name}: ingest took {ingest_s:.1f} s wall, {time.process_time() - cpu_started:.1f} s CPU in this process; "
         f"load average now {os.getloadavg()[0]:.1f}")
     verify_merge(name, sessions, specs, observation_count)
 
     fill = plan_devices(len(specs), int(device_count * FILL_FACTOR) - len(specs), units, rng)
     fill_batches = plan_batches(fill, [u.code for u in units], ("full_import",), clock)
-    fill_s = timed_ingest(f"{name} fill", sessions, fill_batches, None)
+    fill_s = timed_ingest(f"{name} fill", sessions, fill_batches, WORKERS[name], None)
     everything = specs + fill
     verify_device_count(name, sessions, len(everything))
     say(f"{name}: {len(fill):,} more devices in {fill_s:.1f} s, {len(everything):,} in all")
@@ -274,14 +282,15 @@ def plan_devices(first: int, count: int, units: Sequence[NewUnit], rng: random.R
 
 
 def plan_batches(specs: Sequence[DeviceSpec], unit_codes: Sequence[str], rounds: Sequence[str],
-                 clock: Iterator[int]) -> list[IngestBatch]:
-    """One batch per unit per round, in the order a week of per-unit scans would send them."""
+                 clock: Iterator[int]) -> list[list[IngestBatch]]:
+    """Per round, one batch per unit, in the order a week of per-unit scans would send them."""
     by_unit: dict[str, list[DeviceSpec]] = {code: [] for code in unit_codes}
     for spec in specs:
         by_unit[spec.unit_code].append(spec)
-    batches = []
+    planned = []
     for number, round_name in enumerate(rounds):
         rescan = round_name in rounds[:number]
+        batches = []
         for code, unit_specs in by_unit.items():
             if not unit_specs:
                 continue
@@ -289,7 +298,8 @@ def plan_batches(specs: Sequence[DeviceSpec], unit_codes: Sequence[str], rounds:
                             for s in unit_specs]
             batches.append(IngestBatch(observations, scope_key=f"scope-{code}",
                                        complete_scan=observations[0].method in COMPLETE_SCAN_METHODS))
-    return batches
+        planned.append(batches)
+    return planned
 
 
 def nmap_observation(spec: DeviceSpec, at: dt.datetime, rescan: bool) -> ObservedDevice:
@@ -350,16 +360,24 @@ OBSERVERS: dict[str, Callable[[DeviceSpec, dt.datetime, bool], ObservedDevice]] 
 }
 
 
-def timed_ingest(label: str, sessions: sessionmaker[Session], batches: Sequence[IngestBatch],
-                 profile_path: Path | None) -> float:
+def timed_ingest(label: str, sessions: sessionmaker[Session], rounds: Sequence[Sequence[IngestBatch]],
+                 workers: int, profile_path: Path | None) -> float:
+    """Seconds to ingest the rounds one after the other, the batches of a round `workers` at a time, each
+    batch in its own transaction (as the scans of different units send them)."""
+    def ingest_one(batch: IngestBatch) -> None:
+        with sessions() as session, session.begin():
+            ingest(session, batch)
+
     profiler = cProfile.Profile() if profile_path else None
+    total, done = sum(map(len, rounds)), 0
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    for done, batch in enumerate(batches, 1):
-        with sessions() as session, session.begin():  # one transaction per batch, as a scan sends it
-            ingest(session, batch)
-        progress(label, done, len(batches), started)
+    with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+        for batches in rounds:
+            for _ in pool.map(ingest_one, batches):
+                done += 1
+                progress(label, done, total, started)
     elapsed = time.perf_counter() - started
     if profiler:
         profiler.disable()

@@ -6,10 +6,14 @@ said it and when, writes one history entry per real change, stores each distinct
 once, and marks devices that complete scans of their scope no longer see as missing. It runs in the
 caller's transaction and never commits: a batch is stored whole or not at all.
 
+On PostgreSQL, batches that describe different devices run at the same time (the scans of different
+units do): a batch waits only for those that name one of its serials, MACs, host names or device ids.
+
 Rows are read and written through Core, not the ORM (a batch of 100 observations spent most of its
 time in attribute instrumentation and the unit of work); the merge itself is `inventory.merge`."""
 import datetime as dt
 import functools
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -33,6 +37,9 @@ log = logging.getLogger(__name__)
 
 CHUNK = 900  # bound parameters per IN (...): well inside SQLite's and PostgreSQL's limits
 INGEST_LOCK_KEY = 0x1A9E57  # PostgreSQL advisory lock taken by every ingestion transaction
+# A batch naming more identities than this (a large import) has the inventory to itself rather than take
+# one lock per identity: PostgreSQL's lock table holds a few thousand locks for all sessions together.
+MAX_IDENTITY_LOCKS = 2_000
 SEARCH_SEPARATOR = "\x1f"  # between the parts of device.search_text (inventory.devices reads it)
 
 DEVICE = Device.__table__
@@ -73,8 +80,11 @@ def _lookups(among) -> Lookups:
         ids_by_serial=select(DEVICE.c.id).where(among(DEVICE.c.serial)),
         ids_by_mac=select(INTERFACE.c.device_id).where(among(INTERFACE.c.mac)),
         ids_by_hostname=select(DEVICE.c.id).where(among(DEVICE.c.hostname)),
+        # Locked as read (PostgreSQL; SQLite has locked the whole database): a concurrent batch that matched
+        # one of them by another identity waits, then reads it as this batch left it. In id order, as
+        # every batch locks them: none waits for another in a circle.
         devices_by_id=select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(among(DEVICE.c.id))
-        .order_by(DEVICE.c.id),
+        .order_by(DEVICE.c.id).with_for_update(),
         interfaces_by_device_id=select(*(INTERFACE.c[name] for name in INTERFACE_COLUMNS))
         .where(among(INTERFACE.c.device_id)).order_by(INTERFACE.c.id))
 
@@ -83,10 +93,18 @@ def _lookups(among) -> Lookups:
 # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
 LOCK_ON_SQLITE = text("UPDATE unit SET id = id WHERE 1 = 0")
 LOCK_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key)")
+SHARE_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock_shared(:key)")
+# In the order of the array, which the caller sorts: two batches never wait for each other in a circle.
+LOCK_EACH_ON_POSTGRESQL = text("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(CAST(:keys AS bigint[])) AS key")
 SEQUENTIAL_SCANS_LAST = text("SET LOCAL enable_seqscan = off")  # until the end of the transaction
 LOOKUPS_IN_LIST, LOOKUPS_IN_ARRAY = _lookups(_in_list), _lookups(_in_array)
 # sort_by_parameter_order: the ids come back in the order of the rows, whatever the batching.
 INSERT_DEVICES = insert(DEVICE).returning(DEVICE.c.id, sort_by_parameter_order=True)
+# The devices of a scope. One that another batch has locked is being seen by that batch, which will
+# count it as seen: skipped rather than waited for (PostgreSQL; SQLite has no other writer).
+UNSEEN_CANDIDATES = (select(DEVICE.c.id, DEVICE.c.missed_scans, DEVICE.c.status, DEVICE.c.last_seen)
+                     .where(DEVICE.c.scope_key == bindparam("scope_key")).order_by(DEVICE.c.id)
+                     .with_for_update(skip_locked=True))
 
 
 @dataclass(frozen=True)
@@ -113,7 +131,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     if batch.complete_scan and not batch.scope_key:
         raise InvalidInput("a complete scan must name its scope", field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
-    _one_batch_at_a_time(session)
+    _wait_for_batches_naming_the_same_devices(session, observations)
     _look_up_through_indexes(session)
     session.flush()  # the caller's pending changes, before the Core reads below
     unit_ids = _unit_ids_by_code(session, observations)
@@ -143,13 +161,45 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     return result
 
 
-def _one_batch_at_a_time(session: Session) -> None:
-    """Two overlapping batches would each miss the devices the other is creating and make duplicates
-    of them (a MAC has no unique constraint to stop that), so batches take turns, until commit."""
-    if _on_postgresql(session):
-        session.execute(LOCK_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})
-    else:
+def _wait_for_batches_naming_the_same_devices(session: Session, observations: Sequence[ObservedDevice]) -> None:
+    """Two overlapping batches that describe one device would each miss the record the other is creating
+    and make a duplicate (a MAC has no unique constraint to stop that). So a batch waits, until commit,
+    for those that name one of its identities. SQLite has one writer at a time: the whole database."""
+    if not _on_postgresql(session):
         session.execute(LOCK_ON_SQLITE)
+        return
+    keys = sorted({_lock_key(identity) for identity in _identities(observations)})
+    if len(keys) > MAX_IDENTITY_LOCKS:
+        session.execute(LOCK_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})  # alone
+        return
+    session.execute(SHARE_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})  # beside other such batches
+    session.execute(LOCK_EACH_ON_POSTGRESQL, {"keys": keys})
+
+
+def _identities(observations: Sequence[ObservedDevice]) -> set[tuple[str, ...]]:
+    """Everything by which a batch finds a device or could make one: ids, serials, MACs and host names
+    (within the unit), its neighbours' included."""
+    found: set[tuple[str, ...]] = set()
+    for o in observations:
+        if o.device_id is not None:
+            found.add(("id", str(o.device_id)))
+        if o.serial:
+            found.add(("serial", o.serial))
+        found.update(("mac", mac) for mac in o.macs)
+        if o.hostname:
+            found.add(("host", o.unit_code, o.hostname))
+        for nb in o.neighbours:
+            for identity in (("serial", nb.remote_serial), ("mac", nb.remote_mac),
+                             ("host", o.unit_code, nb.remote_hostname)):
+                if identity[-1]:
+                    found.add(identity)
+    return found
+
+
+def _lock_key(identity: tuple[str, ...]) -> int:
+    """A 64-bit advisory lock key for an identity; two that collide only make their batches take turns."""
+    digest = hashlib.blake2b("\x1f".join(identity).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _look_up_through_indexes(session: Session) -> None:
@@ -181,7 +231,7 @@ def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -
     """Every stored device that any observation of the batch could be, with its interfaces, as rows."""
     ids = _candidate_ids(session, observations)
     lookups = _lookups_of(session)
-    rows = {row["id"]: row for chunk in chunks(ids)
+    rows = {row["id"]: row for chunk in chunks(sorted(ids))  # in id order, as every batch locks them
             for row in _rows(session, lookups.devices_by_id, DEVICE_COLUMNS, chunk)}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
@@ -483,8 +533,7 @@ def _mark_unseen(session: Session, scope_key: str, seen: set[int], missing_after
                  scanned_at: dt.datetime | None) -> tuple[int, list[int]]:
     """Count one more missed scan for each device of the scope this scan did not see: how many became
     missing, and the ids of the devices it counted."""
-    rows = session.execute(select(DEVICE.c.id, DEVICE.c.missed_scans, DEVICE.c.status, DEVICE.c.last_seen)
-                           .where(DEVICE.c.scope_key == scope_key).order_by(DEVICE.c.id)).all()
+    rows = session.execute(UNSEEN_CANDIDATES, {"scope_key": scope_key}).all()
     updates, events = [], []
     for device in (row for row in rows if row.id not in seen):
         missed, status = device.missed_scans + 1, device.status
