@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import (JSON, Column, Insert, Select, Table, TypeDecorator, Update, any_, bindparam, insert,
-                        select, text, update)
+from sqlalchemy import (JSON, Column, Insert, Select, Table, TypeDecorator, Update, any_, bindparam, func, insert,
+                        select, text, union, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BinaryExpression
@@ -89,6 +89,20 @@ def _lookups(among) -> Lookups:
         .where(among(INTERFACE.c.device_id)).order_by(INTERFACE.c.id))
 
 
+def _candidates_on_postgresql() -> Select:
+    """The devices with one of the given ids, serials, MACs or host names, in one statement (one round trip
+    where there were four), locked in id order as `devices_by_id` locks them."""
+    def values(name: str, column: Column):
+        return bindparam(name, type_=postgresql.ARRAY(column.type))
+
+    wanted = union(select(func.unnest(values("id", DEVICE.c.id))),
+                   select(DEVICE.c.id).where(DEVICE.c.serial == any_(values("serial", DEVICE.c.serial))),
+                   select(INTERFACE.c.device_id).where(INTERFACE.c.mac == any_(values("mac", INTERFACE.c.mac))),
+                   select(DEVICE.c.id).where(DEVICE.c.hostname == any_(values("host", DEVICE.c.hostname))))
+    return (select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(DEVICE.c.id.in_(wanted))
+            .order_by(DEVICE.c.id).with_for_update(of=DEVICE))
+
+
 # Statements built once: building and hashing one again for each batch cost about what running it did.
 # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
 LOCK_ON_SQLITE = text("UPDATE unit SET id = id WHERE 1 = 0")
@@ -98,6 +112,7 @@ SHARE_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock_shared(:key)")
 LOCK_EACH_ON_POSTGRESQL = text("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(CAST(:keys AS bigint[])) AS key")
 SEQUENTIAL_SCANS_LAST = text("SET LOCAL enable_seqscan = off")  # until the end of the transaction
 LOOKUPS_IN_LIST, LOOKUPS_IN_ARRAY = _lookups(_in_list), _lookups(_in_array)
+CANDIDATES_ON_POSTGRESQL = _candidates_on_postgresql()
 # sort_by_parameter_order: the ids come back in the order of the rows, whatever the batching.
 INSERT_DEVICES = insert(DEVICE).returning(DEVICE.c.id, sort_by_parameter_order=True)
 # The devices of a scope. One that another batch has locked is being seen by that batch, which will
@@ -131,11 +146,12 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     if batch.complete_scan and not batch.scope_key:
         raise InvalidInput("a complete scan must name its scope", field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
-    _wait_for_batches_naming_the_same_devices(session, observations)
+    identities = _identities(observations)
+    _wait_for_batches_naming_the_same_devices(session, identities)
     _look_up_through_indexes(session)
     session.flush()  # the caller's pending changes, before the Core reads below
     unit_ids = _unit_ids_by_code(session, observations)
-    merger = Merger(unit_ids, _load_candidates(session, observations))
+    merger = Merger(unit_ids, _load_candidates(session, observations, identities))
     # In time order: at equal rank, the later observation's value wins.
     records_by_position = {n: merger.apply(observations[n])
                            for n in sorted(range(len(observations)), key=lambda n: observations[n].observed_at)}
@@ -161,14 +177,14 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     return result
 
 
-def _wait_for_batches_naming_the_same_devices(session: Session, observations: Sequence[ObservedDevice]) -> None:
+def _wait_for_batches_naming_the_same_devices(session: Session, identities: set[tuple[Any, ...]]) -> None:
     """Two overlapping batches that describe one device would each miss the record the other is creating
     and make a duplicate (a MAC has no unique constraint to stop that). So a batch waits, until commit,
     for those that name one of its identities. SQLite has one writer at a time: the whole database."""
     if not _on_postgresql(session):
         session.execute(LOCK_ON_SQLITE)
         return
-    keys = sorted({_lock_key(identity) for identity in _identities(observations)})
+    keys = sorted({_lock_key(identity) for identity in identities})
     if len(keys) > MAX_IDENTITY_LOCKS:
         session.execute(LOCK_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})  # alone
         return
@@ -176,13 +192,13 @@ def _wait_for_batches_naming_the_same_devices(session: Session, observations: Se
     session.execute(LOCK_EACH_ON_POSTGRESQL, {"keys": keys})
 
 
-def _identities(observations: Sequence[ObservedDevice]) -> set[tuple[str, ...]]:
-    """Everything by which a batch finds a device or could make one: ids, serials, MACs and host names
-    (within the unit), its neighbours' included."""
-    found: set[tuple[str, ...]] = set()
+def _identities(observations: Sequence[ObservedDevice]) -> set[tuple[Any, ...]]:
+    """Everything by which a batch finds a device or could make one, its neighbours' included:
+    ("id", 12), ("serial", "FOC123"), ("mac", "00:1b:54:00:00:01"), ("host", unit code, host name)."""
+    found: set[tuple[Any, ...]] = set()
     for o in observations:
         if o.device_id is not None:
-            found.add(("id", str(o.device_id)))
+            found.add(("id", o.device_id))
         if o.serial:
             found.add(("serial", o.serial))
         found.update(("mac", mac) for mac in o.macs)
@@ -196,9 +212,14 @@ def _identities(observations: Sequence[ObservedDevice]) -> set[tuple[str, ...]]:
     return found
 
 
-def _lock_key(identity: tuple[str, ...]) -> int:
+def _identified_by(identities: set[tuple[Any, ...]], kind: str) -> list[Any]:
+    """The values of one kind of identity: the serials, say."""
+    return [identity[-1] for identity in identities if identity[0] == kind]
+
+
+def _lock_key(identity: tuple[Any, ...]) -> int:
     """A 64-bit advisory lock key for an identity; two that collide only make their batches take turns."""
-    digest = hashlib.blake2b("\x1f".join(identity).encode(), digest_size=8).digest()
+    digest = hashlib.blake2b("\x1f".join(map(str, identity)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -227,41 +248,41 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
     return {code: unit.id for code, unit in units.items()}
 
 
-def _load_candidates(session: Session, observations: Sequence[ObservedDevice]) -> list[DeviceRecord]:
+def _load_candidates(session: Session, observations: Sequence[ObservedDevice],
+                     identities: set[tuple[Any, ...]]) -> list[DeviceRecord]:
     """Every stored device that any observation of the batch could be, with its interfaces, as rows."""
-    ids = _candidate_ids(session, observations)
     lookups = _lookups_of(session)
-    rows = {row["id"]: row for chunk in chunks(sorted(ids))  # in id order, as every batch locks them
-            for row in _rows(session, lookups.devices_by_id, DEVICE_COLUMNS, chunk)}
+    if _on_postgresql(session):
+        found = _rows(session, CANDIDATES_ON_POSTGRESQL, DEVICE_COLUMNS,
+                      {kind: _identified_by(identities, kind) for kind in ("id", "serial", "mac", "host")})
+    else:
+        found = [row for chunk in chunks(sorted(_candidate_ids(session, identities)))
+                 for row in _rows(session, lookups.devices_by_id, DEVICE_COLUMNS, {"values": chunk})]
+    rows = {row["id"]: row for row in found}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
             raise InvalidInput(f"observations[{n}]: device {o.device_id} does not exist", field="device_id")
     interfaces: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in rows}
     for chunk in chunks(rows):
-        for row in _rows(session, lookups.interfaces_by_device_id, INTERFACE_COLUMNS, chunk):
+        for row in _rows(session, lookups.interfaces_by_device_id, INTERFACE_COLUMNS, {"values": chunk}):
             interfaces[row["device_id"]].append(row)
     return [DeviceRecord(row, interfaces[device_id], stored=True) for device_id, row in rows.items()]
 
 
-def _rows(session: Session, query: Select, columns: Sequence[str], values: Sequence[Any]) -> list[dict[str, Any]]:
-    """The rows `query` selects for `values`, as dicts of `columns`.
+def _rows(session: Session, query: Select, columns: Sequence[str], parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows `query` selects, as dicts of `columns`.
 
     Fetched all at once: psycopg's fetchone, row by row as iterating a result calls it, cost more than the rows."""
-    return [dict(zip(columns, row)) for row in session.execute(query, {"values": values}).all()]
+    return [dict(zip(columns, row)) for row in session.execute(query, parameters).all()]
 
 
-def _candidate_ids(session: Session, observations: Sequence[ObservedDevice]) -> set[int]:
-    serials = {o.serial for o in observations if o.serial}
-    macs = {m for o in observations for m in o.macs} | {nb.remote_mac for o in observations
-                                                        for nb in o.neighbours if nb.remote_mac}
-    serials |= {nb.remote_serial for o in observations for nb in o.neighbours if nb.remote_serial}
-    hostnames = {o.hostname for o in observations if o.hostname}
-    hostnames |= {nb.remote_hostname for o in observations for nb in o.neighbours if nb.remote_hostname}
-    ids: set[int] = {o.device_id for o in observations if o.device_id is not None}
+def _candidate_ids(session: Session, identities: set[tuple[Any, ...]]) -> set[int]:
+    """SQLite: the ids of the stored devices with one of the identities, a lookup per kind."""
+    ids = set(_identified_by(identities, "id"))
     lookups = _lookups_of(session)
-    for query, values in ((lookups.ids_by_serial, serials), (lookups.ids_by_mac, macs),
-                          (lookups.ids_by_hostname, hostnames)):
-        for chunk in chunks(values):
+    for query, kind in ((lookups.ids_by_serial, "serial"), (lookups.ids_by_mac, "mac"),
+                        (lookups.ids_by_hostname, "host")):
+        for chunk in chunks(set(_identified_by(identities, kind))):
             ids.update(session.scalars(query, {"values": chunk}).all())
     return ids
 
