@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import (JSON, Column, Insert, Select, Table, TypeDecorator, Update, any_, bindparam, func, insert,
-                        select, text, union, update)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Column, Select, Table, TypeDecorator, any_, bindparam, func, select, text, union
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BinaryExpression
 
@@ -113,8 +112,7 @@ LOCK_EACH_ON_POSTGRESQL = text("SELECT count(pg_advisory_xact_lock(key)) FROM un
 SEQUENTIAL_SCANS_LAST = text("SET LOCAL enable_seqscan = off")  # until the end of the transaction
 LOOKUPS_IN_LIST, LOOKUPS_IN_ARRAY = _lookups(_in_list), _lookups(_in_array)
 CANDIDATES_ON_POSTGRESQL = _candidates_on_postgresql()
-# sort_by_parameter_order: the ids come back in the order of the rows, whatever the batching.
-INSERT_DEVICES = insert(DEVICE).returning(DEVICE.c.id, sort_by_parameter_order=True)
+NEXT_DEVICE_ID = select(func.coalesce(func.max(DEVICE.c.id), 0) + 1)
 # The devices of a scope. One that another batch has locked is being seen by that batch, which will
 # count it as seen: skipped rather than waited for (PostgreSQL; SQLite has no other writer).
 UNSEEN_CANDIDATES = (select(DEVICE.c.id, DEVICE.c.missed_scans, DEVICE.c.status, DEVICE.c.last_seen)
@@ -340,7 +338,11 @@ def search_text(row: dict[str, Any], interfaces: Sequence[dict[str, Any]]) -> st
 def _insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
     """INSERT the rows (which all name the same columns) and return their ids in the order of the rows."""
     if not _on_postgresql(session):
-        return session.scalars(INSERT_DEVICES, rows).all()
+        # This transaction is the only writer (the database's write lock): the ids after the largest.
+        first = (session.execute(NEXT_DEVICE_ID).scalar_one())
+        ids = list(range(first, first + len(rows)))
+        _insert_rows(session, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
+        return ids
     # One text whatever the number of rows (SQLAlchemy's VALUES lists changed with it: a new statement to
     # parse and plan for each batch). The ids come from the sequence in the order the rows are inserted,
     # ORDER BY their position, as SQLAlchemy's own sort_by_parameter_order assumes.
@@ -362,8 +364,9 @@ def _update_by_id(session: Session, table: Table, rows: Iterable[dict[str, Any]]
         if _on_postgresql(session):
             _update_from_json(session, table, same_columns)
         else:
-            # The id goes by another name: Core takes the SET clause from the parameters' names.
-            session.execute(_update_by_b_id(table), [_without_id(row) | {"b_id": row["id"]} for row in same_columns])
+            names = [name for name in same_columns[0] if name != "id"]
+            _execute_many_on_sqlite(session, _update_on_sqlite(table, tuple(names)), table, [*names, "id"],
+                                    same_columns)
 
 
 def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
@@ -374,20 +377,38 @@ def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]],
         return 0
     if _on_postgresql(session):
         return _insert_from_json(session, table, rows, unless_known)
-    statement = _insert(table)
-    if unless_known is not None:
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unless_known])
-    return session.execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
+    names = tuple(rows[0])
+    return _execute_many_on_sqlite(session, _insert_on_sqlite(table, names, unless_known), table, names, rows)
+
+
+# SQLite: the rows go to the driver's executemany with each value as its column's type stores it
+# (SQLAlchemy's own converters), without Core's per-row handling of parameters, which cost more than
+# SQLite took to write the rows.
+
+def _execute_many_on_sqlite(session: Session, statement: str, table: Table, names: Sequence[str],
+                            rows: Sequence[dict[str, Any]]) -> int:
+    """Run `statement` (its ? in the order of `names`) once per row; how many rows it changed."""
+    converters = _converters(table, tuple(names), session.get_bind().dialect)
+    # Column by column, then zipped into rows: a generator per row cost more than the converters.
+    columns = [[convert(row[name]) for row in rows] if convert else [row[name] for row in rows]
+               for name, convert in zip(names, converters)]
+    return session.connection().exec_driver_sql(statement, list(zip(*columns))).rowcount
 
 
 @functools.cache
-def _update_by_b_id(table: Table) -> Update:
-    return update(table).where(table.c.id == bindparam("b_id"))
+def _converters(table: Table, names: tuple[str, ...], dialect) -> list[Any]:
+    return [table.c[name].type.bind_processor(dialect) for name in names]
 
 
 @functools.cache
-def _insert(table: Table) -> Insert:
-    return insert(table)
+def _insert_on_sqlite(table: Table, names: tuple[str, ...], unless_known: Column | None) -> str:
+    skip_known = f" ON CONFLICT ({unless_known.name}) DO NOTHING" if unless_known is not None else ""
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){skip_known}"
+
+
+@functools.cache
+def _update_on_sqlite(table: Table, names: tuple[str, ...]) -> str:
+    return f"UPDATE {table.name} SET {', '.join(f'{name} = ?' for name in names)} WHERE id = ?"
 
 
 def _lookups_of(session: Session) -> Lookups:
