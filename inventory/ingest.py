@@ -370,9 +370,9 @@ def _update_by_id(session: Session, table: Table, rows: Iterable[dict[str, Any]]
 
 
 def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
-                 unless_known: Column | None = None) -> int:
-    """INSERT the rows, which all name the same columns; with `unless_known`, a unique column, only
-    the rows whose value of it is not stored yet. How many rows it stored."""
+                 unless_known: tuple[Column, ...] = ()) -> int:
+    """INSERT the rows, which all name the same columns; with `unless_known`, the columns of a unique
+    constraint, only the rows whose values of them are not stored yet. How many rows it stored."""
     if not rows:
         return 0
     if _on_postgresql(session):
@@ -401,8 +401,8 @@ def _converters(table: Table, names: tuple[str, ...], dialect) -> list[Any]:
 
 
 @functools.cache
-def _insert_on_sqlite(table: Table, names: tuple[str, ...], unless_known: Column | None) -> str:
-    skip_known = f" ON CONFLICT ({unless_known.name}) DO NOTHING" if unless_known is not None else ""
+def _insert_on_sqlite(table: Table, names: tuple[str, ...], unless_known: tuple[Column, ...]) -> str:
+    skip_known = f" ON CONFLICT ({', '.join(c.name for c in unless_known)}) DO NOTHING" if unless_known else ""
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){skip_known}"
 
 
@@ -425,10 +425,10 @@ def _on_postgresql(session: Session) -> bool:
 # value to escape it. The JSON encoder is C, and the server reads the document as fast.
 
 def _insert_from_json(session: Session, table: Table, rows: Sequence[dict[str, Any]],
-                      unless_known: Column | None) -> int:
+                      unless_known: tuple[Column, ...]) -> int:
     names = list(rows[0])
     quote = session.get_bind().dialect.identifier_preparer.quote
-    skip_known = f" ON CONFLICT ({quote(unless_known.name)}) DO NOTHING" if unless_known is not None else ""
+    skip_known = f" ON CONFLICT ({', '.join(quote(c.name) for c in unless_known)}) DO NOTHING" if unless_known else ""
     statement = text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
                      f"SELECT {', '.join(_read_values(session, table, names))} "
                      f"FROM {_json_rows(session, table, names)}{skip_known}")
@@ -526,8 +526,9 @@ def _store_observations(session: Session, observations: Sequence[ObservedDevice]
         print_ = fingerprint(o, evidence)
         rows.setdefault(print_, {"device_id": device_id, "method": o.method, "source": o.source,
                                  "observed_at": o.observed_at, "evidence": evidence, "fingerprint": print_})
-    # The unique fingerprint refuses a known observation: one statement instead of a SELECT, then an INSERT.
-    return _insert_rows(session, OBSERVATION, list(rows.values()), unless_known=OBSERVATION.c.fingerprint)
+    # The unique time and fingerprint refuse a known observation: one statement, not a SELECT then an INSERT.
+    return _insert_rows(session, OBSERVATION, list(rows.values()),
+                        unless_known=(OBSERVATION.c.observed_at, OBSERVATION.c.fingerprint))
 
 
 def _store_links(session: Session, merger: Merger, observations: Sequence[ObservedDevice],

@@ -201,8 +201,11 @@ class Observation(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     observed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # A hash of method, source, time and evidence: the same observation twice is stored once.
-    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # A hash of method, source, time and evidence: the same observation twice is stored once. Unique with
+    # the time in front (migration 0008): a batch's new entries share a few pages of the index.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("observed_at", "fingerprint", name="uq_observation_observed_at"),)
 
 
 class DeviceEvent(Base):
