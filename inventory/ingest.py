@@ -105,11 +105,17 @@ def _candidates_on_postgresql() -> Select:
 # Statements built once: building and hashing one again for each batch cost about what running it did.
 # SQLite: any write statement takes the database's write lock, which a reader's snapshot lacks.
 LOCK_ON_SQLITE = text("UPDATE unit SET id = id WHERE 1 = 0")
-LOCK_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key)")
-SHARE_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock_shared(:key)")
-# In the order of the array, which the caller sorts: two batches never wait for each other in a circle.
-LOCK_EACH_ON_POSTGRESQL = text("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(CAST(:keys AS bigint[])) AS key")
-SEQUENTIAL_SCANS_LAST = text("SET LOCAL enable_seqscan = off")  # until the end of the transaction
+# PostgreSQL: the locks of a batch, and every lookup after through an index (set_config(..., true) lasts
+# until the end of the transaction). Without planner statistics (a new or fast-growing table, autovacuum
+# off) PostgreSQL guesses that a list of a hundred values matches a tenth of the table and reads all of
+# it instead: 2 to 8 ms a lookup at 20,000 devices, not 0.3. One statement: a round trip each cost more.
+LOCK_ALONE_ON_POSTGRESQL = text("SELECT pg_advisory_xact_lock(:key), set_config('enable_seqscan', 'off', true)")
+# The identities' keys in the order of the array, which the caller sorts: no two batches wait for each
+# other in a circle (a batch alone waits for no identity, so the order of the two locks does not matter).
+LOCK_BESIDE_OTHERS_ON_POSTGRESQL = text(
+    "SELECT pg_advisory_xact_lock_shared(:key), "
+    "(SELECT count(pg_advisory_xact_lock(key)) FROM unnest(CAST(:keys AS bigint[])) AS key), "
+    "set_config('enable_seqscan', 'off', true)")
 LOOKUPS_IN_LIST, LOOKUPS_IN_ARRAY = _lookups(_in_list), _lookups(_in_array)
 CANDIDATES_ON_POSTGRESQL = _candidates_on_postgresql()
 NEXT_DEVICE_ID = select(func.coalesce(func.max(DEVICE.c.id), 0) + 1)
@@ -146,7 +152,6 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
     identities = _identities(observations)
     _wait_for_batches_naming_the_same_devices(session, identities)
-    _look_up_through_indexes(session)
     session.flush()  # the caller's pending changes, before the Core reads below
     unit_ids = _unit_ids_by_code(session, observations)
     merger = Merger(unit_ids, _load_candidates(session, observations, identities))
@@ -184,10 +189,9 @@ def _wait_for_batches_naming_the_same_devices(session: Session, identities: set[
         return
     keys = sorted({_lock_key(identity) for identity in identities})
     if len(keys) > MAX_IDENTITY_LOCKS:
-        session.execute(LOCK_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})  # alone
-        return
-    session.execute(SHARE_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})  # beside other such batches
-    session.execute(LOCK_EACH_ON_POSTGRESQL, {"keys": keys})
+        session.execute(LOCK_ALONE_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})
+    else:
+        session.execute(LOCK_BESIDE_OTHERS_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY, "keys": keys})
 
 
 def _identities(observations: Sequence[ObservedDevice]) -> set[tuple[Any, ...]]:
@@ -219,14 +223,6 @@ def _lock_key(identity: tuple[Any, ...]) -> int:
     """A 64-bit advisory lock key for an identity; two that collide only make their batches take turns."""
     digest = hashlib.blake2b("\x1f".join(map(str, identity)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def _look_up_through_indexes(session: Session) -> None:
-    """Every lookup of a batch finds its hundred rows through an index. Without planner statistics (a new
-    or fast-growing table, autovacuum off) PostgreSQL guesses that an IN list of a hundred values matches
-    a tenth of the table and reads all of it instead: 2 to 8 ms a lookup at 20,000 devices, not 0.3."""
-    if _on_postgresql(session):
-        session.execute(SEQUENTIAL_SCANS_LAST)
 
 
 def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, int]:
