@@ -38,8 +38,11 @@ def grouped_provenance(by_field: dict[str, dict[str, str]]) -> list[list[Any]]:
 
 
 def provenance_by_field(groups: list[list[Any]]) -> dict[str, dict[str, str]]:
-    return {name: {"method": method, "source": source, "at": at}
-            for method, source, at, names in groups for name in names}
+    """One dict per group, shared by its fields: entries are replaced, never changed in place."""
+    by_field: dict[str, dict[str, str]] = {}
+    for method, source, at, names in groups:
+        by_field.update(dict.fromkeys(names, {"method": method, "source": source, "at": at}))
+    return by_field
 
 
 class UnitKind(enum.StrEnum):
