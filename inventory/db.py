@@ -1,6 +1,9 @@
 """Shared database plumbing: the declarative Base, engines, sessions and migrations."""
 import enum
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from alembic import command
 from alembic.config import Config
@@ -31,8 +34,23 @@ class Base(DeclarativeBase):
                                              values_callable=lambda e: [m.value for m in e])}
 
 
+def dumps_json(value: Any) -> str:
+    """JSON text as every JSON column stores it: orjson, a C encoder several times faster than the standard
+    library's, which ingestion (history, evidence, provenance) spent a tenth of its time in."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def loads_json(text: str | bytes | int | float) -> Any:
+    """The value of a JSON column. SQLite hands a stored number back as a number (the column's affinity
+    is numeric); SQLAlchemy expects the standard library's TypeError for it, not orjson's ValueError."""
+    return text if isinstance(text, int | float) else orjson.loads(text)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine with SQLite set up for a web service: WAL, foreign keys, a busy timeout."""
+    """An engine with SQLite set up for a web service: WAL, foreign keys, a busy timeout; JSON columns
+    written and read by orjson."""
+    kwargs.setdefault("json_serializer", dumps_json)
+    kwargs.setdefault("json_deserializer", loads_json)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
     else:

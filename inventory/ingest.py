@@ -14,7 +14,6 @@ time in attribute instrumentation and the unit of work); the merge itself is `in
 import datetime as dt
 import functools
 import hashlib
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BinaryExpression
 
+from inventory.db import dumps_json
 from inventory.errors import InvalidInput
 from inventory.merge import DEVICE_COLUMNS, INTERFACE_COLUMNS, DeviceRecord, Merger, changes, snapshot
 from inventory.models import Device, DeviceEvent, DeviceStatus, Interface, Link, Observation, Unit
@@ -322,11 +322,11 @@ def _searched_interfaces_changed(record: DeviceRecord) -> bool:
 
 def search_text(row: dict[str, Any], interfaces: Sequence[dict[str, Any]]) -> str:
     """`device.search_text` as PostgreSQL's trigger computes it (migration 0004): concat_ws skips NULLs;
-    the addresses as the JSON text the interface row stores (json keeps the text it was given)."""
+    the addresses as the JSON text the interface row stores (json keeps the text it was given: dumps_json's)."""
     parts = [row["serial"], row["model"], row["vendor"], row["hostname"], row["location"]]
     if interfaces:
         parts.append(SEARCH_SEPARATOR.join(
-            SEARCH_SEPARATOR.join(value for value in (i["mac"], json.dumps(i["ips"])) if value is not None)
+            SEARCH_SEPARATOR.join(value for value in (i["mac"], dumps_json(i["ips"])) if value is not None)
             for i in interfaces))
     return SEARCH_SEPARATOR.join(part for part in parts if part is not None)
 
@@ -473,11 +473,7 @@ def _rows_as_json(table: Table, rows: Sequence[dict[str, Any]]) -> str:
     if decorated:
         rows = [row | {name: table.c[name].type.process_bind_param(row[name], None) for name in decorated}
                 for row in rows]
-    return json.dumps(rows, default=_isoformat)
-
-
-def _isoformat(value: dt.date) -> str:
-    return value.isoformat()
+    return dumps_json(rows)  # orjson writes dates and times as isoformat() does
 
 
 def _without_id(row: dict[str, Any]) -> dict[str, Any]:

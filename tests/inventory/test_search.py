@@ -139,7 +139,7 @@ def test_search_text_holds_every_searched_field(fleet, engine):
     with engine.connect() as connection:
         text = connection.scalar(select(Device.__table__.c.search_text).where(Device.__table__.c.id == fleet[1]))
     assert text.split("\x1f") == ["CN0001", "LaserJet M404", "HP", "prn-w1", "PHÒNG KẾ TOÁN",
-                                  "00:1b:00:00:00:02", '["10.1.0.3", "10.1.0.20"]']
+                                  "00:1b:00:00:00:02", '["10.1.0.3","10.1.0.20"]']
 
 
 def test_a_device_inserted_with_a_wrong_search_text_gets_the_right_one(fleet, client, engine):
