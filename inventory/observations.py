@@ -5,13 +5,13 @@ Pure: no database. Every source (nmap, SNMP, forwarding tables, spreadsheets, pe
 (one spelling of a MAC, a serial or a hostname) or says exactly which value is wrong."""
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import netaddr
+import orjson
 
 from inventory.errors import InvalidInput
 from inventory.models import Device, DeviceClass, DeviceStatus, Observation
@@ -157,9 +157,9 @@ def fingerprint(observation: ObservedDevice, evidence: dict[str, Any] | None = N
 
     `evidence`: `evidence_of(observation)` when the caller has it already (it costs more than the hash)."""
     evidence = evidence_of(observation) if evidence is None else evidence
-    payload = json.dumps([observation.method, observation.source, observation.observed_at.isoformat(),
-                          evidence], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    payload = orjson.dumps([observation.method, observation.source, observation.observed_at.isoformat(), evidence],
+                           default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(payload).hexdigest()
 
 
 def evidence_of(observation: ObservedDevice) -> dict[str, Any]:
