@@ -64,10 +64,6 @@ def _in_array(column: Column) -> BinaryExpression:
 class Lookups:
     """The lookups of a batch, each by a list of values given when it runs, for one database."""
     units_by_code: Select
-    ids_by_serial: Select
-    ids_by_mac: Select
-    ids_by_hostname: Select
-    devices_by_id: Select
     interfaces_by_device_id: Select
 
 
@@ -76,21 +72,15 @@ def _lookups(among) -> Lookups:
     return Lookups(
         units_by_code=select(UNIT.c.code, UNIT.c.id, UNIT.c.active, successor.c.code.label("successor_code"))
         .outerjoin(successor, UNIT.c.successor_id == successor.c.id).where(among(UNIT.c.code)),
-        ids_by_serial=select(DEVICE.c.id).where(among(DEVICE.c.serial)),
-        ids_by_mac=select(INTERFACE.c.device_id).where(among(INTERFACE.c.mac)),
-        ids_by_hostname=select(DEVICE.c.id).where(among(DEVICE.c.hostname)),
-        # Locked as read (PostgreSQL; SQLite has locked the whole database): a concurrent batch that matched
-        # one of them by another identity waits, then reads it as this batch left it. In id order, as
-        # every batch locks them: none waits for another in a circle.
-        devices_by_id=select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(among(DEVICE.c.id))
-        .order_by(DEVICE.c.id).with_for_update(),
         interfaces_by_device_id=select(*(INTERFACE.c[name] for name in INTERFACE_COLUMNS))
         .where(among(INTERFACE.c.device_id)).order_by(INTERFACE.c.id))
 
 
 def _candidates_on_postgresql() -> Select:
     """The devices with one of the given ids, serials, MACs or host names, in one statement (one round trip
-    where there were four), locked in id order as `devices_by_id` locks them."""
+    where there were four). Locked as read: a concurrent batch that matched one of them by another identity
+    waits, then reads it as this batch left it; in id order, as every batch locks them, so that none waits
+    for another in a circle."""
     def values(name: str, column: Column):
         return bindparam(name, type_=postgresql.ARRAY(column.type))
 
@@ -118,6 +108,13 @@ LOCK_BESIDE_OTHERS_ON_POSTGRESQL = text(
     "set_config('enable_seqscan', 'off', true)")
 LOOKUPS_IN_LIST, LOOKUPS_IN_ARRAY = _lookups(_in_list), _lookups(_in_array)
 CANDIDATES_ON_POSTGRESQL = _candidates_on_postgresql()
+# SQLite (one writer: nothing to lock): the ids kind by kind, then the rows, in IN lists of at most CHUNK values.
+IDS_ON_SQLITE = {"serial": select(DEVICE.c.id).where(_in_list(DEVICE.c.serial)),
+                 "mac": select(INTERFACE.c.device_id).where(_in_list(INTERFACE.c.mac)),
+                 "host": select(DEVICE.c.id).where(_in_list(DEVICE.c.hostname))}
+# In id order, as PostgreSQL's: a MAC two records share (a conflict left as found) matches the older.
+DEVICES_ON_SQLITE = (select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(_in_list(DEVICE.c.id))
+                     .order_by(DEVICE.c.id))
 NEXT_DEVICE_ID = select(func.coalesce(func.max(DEVICE.c.id), 0) + 1)
 # The devices of a scope. One that another batch has locked is being seen by that batch, which will
 # count it as seen: skipped rather than waited for (PostgreSQL; SQLite has no other writer).
@@ -251,7 +248,7 @@ def _load_candidates(session: Session, observations: Sequence[ObservedDevice],
                       {kind: _identified_by(identities, kind) for kind in ("id", "serial", "mac", "host")})
     else:
         found = [row for chunk in chunks(sorted(_candidate_ids(session, identities)))
-                 for row in _rows(session, lookups.devices_by_id, DEVICE_COLUMNS, {"values": chunk})]
+                 for row in _rows(session, DEVICES_ON_SQLITE, DEVICE_COLUMNS, {"values": chunk})]
     rows = {row["id"]: row for row in found}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
@@ -271,11 +268,9 @@ def _rows(session: Session, query: Select, columns: Sequence[str], parameters: d
 
 
 def _candidate_ids(session: Session, identities: set[tuple[Any, ...]]) -> set[int]:
-    """SQLite: the ids of the stored devices with one of the identities, a lookup per kind."""
+    """SQLite: the ids of the stored devices with one of the identities."""
     ids = set(_identified_by(identities, "id"))
-    lookups = _lookups_of(session)
-    for query, kind in ((lookups.ids_by_serial, "serial"), (lookups.ids_by_mac, "mac"),
-                        (lookups.ids_by_hostname, "host")):
+    for kind, query in IDS_ON_SQLITE.items():
         for chunk in chunks(set(_identified_by(identities, kind))):
             ids.update(session.scalars(query, {"values": chunk}).all())
     return ids
