@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 CHUNK = 900  # bound parameters per IN (...): well inside SQLite's and PostgreSQL's limits
 INGEST_LOCK_KEY = 0x1A9E57  # PostgreSQL advisory lock taken by every ingestion transaction
 # A batch naming more identities than this (a large import) has the inventory to itself rather than take
-# one lock per identity: PostgreSQL's lock table holds a few thousand locks for all sessions together.
-MAX_IDENTITY_LOCKS = 2_000
+# one lock per identity: PostgreSQL's lock table holds 6,400 locks for all sessions together by default
+# (max_locks_per_transaction 64 x max_connections 100), and running out fails the batch. A scan of a unit
+# names two or three identities per host; twelve batches at this bound fit beside the service's own locks.
+MAX_IDENTITY_LOCKS = 500
 SEARCH_SEPARATOR = "\x1f"  # between the parts of device.search_text (inventory.devices reads it)
 
 DEVICE = Device.__table__

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from inventory.db import make_engine, make_session_factory, migrate
-from inventory.ingest import IngestBatch, IngestResult, ingest
+from inventory.ingest import MAX_IDENTITY_LOCKS, IngestBatch, IngestResult, ingest
 from inventory.models import Device
 from inventory.observations import ObservedDevice, ObservedInterface
 from tests.robustness.databases import build_organisation
@@ -92,6 +92,14 @@ def test_a_batch_about_other_devices_does_not_wait_for_an_open_one(engine):
     assert result.created == 50
     with Session(engine) as session:
         assert session.scalar(select(func.count(Device.id))) == 100
+
+
+def test_a_batch_too_large_for_a_lock_per_identity_waits_for_every_open_batch_and_runs_alone(engine):
+    large = IngestBatch([replace(nmap_sees(1, n), unit_code="W2") for n in range(MAX_IDENTITY_LOCKS)])
+    with held_open(engine, IngestBatch([nmap_sees(0, 1)])):  # about other devices
+        with pytest.raises(OperationalError, match="canceling statement due to lock timeout"):
+            ingest_within(engine, large, lock_timeout="1s")
+    assert ingest_within(engine, large, lock_timeout="5s").created == MAX_IDENTITY_LOCKS
 
 
 def test_a_batch_naming_a_mac_an_open_batch_names_waits_for_it_then_joins_its_device(engine):
