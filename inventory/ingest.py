@@ -117,7 +117,6 @@ IDS_ON_SQLITE = {"serial": select(DEVICE.c.id).where(_in_list(DEVICE.c.serial)),
 # In id order, as PostgreSQL's: a MAC two records share (a conflict left as found) matches the older.
 DEVICES_ON_SQLITE = (select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(_in_list(DEVICE.c.id))
                      .order_by(DEVICE.c.id))
-NEXT_DEVICE_ID = select(func.coalesce(func.max(DEVICE.c.id), 0) + 1)
 # The devices of a scope. One that another batch has locked is being seen by that batch, which will
 # count it as seen: skipped rather than waited for (PostgreSQL; SQLite has no other writer).
 UNSEEN_CANDIDATES = (select(DEVICE.c.id, DEVICE.c.missed_scans, DEVICE.c.status, DEVICE.c.last_seen)
@@ -332,7 +331,7 @@ def _insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[st
     """INSERT the rows (which all name the same columns) and return their ids in the order of the rows."""
     if not _on_postgresql(session):
         # This transaction is the only writer (the database's write lock): the ids after the largest.
-        first = (session.execute(NEXT_DEVICE_ID).scalar_one())
+        first = session.execute(select(func.coalesce(func.max(table.c.id), 0) + 1)).scalar_one()
         ids = list(range(first, first + len(rows)))
         _insert_rows(session, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
         return ids
