@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext

@@ -16,7 +16,7 @@ import functools
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -331,7 +331,7 @@ def _insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[st
     """INSERT the rows (which all name the same columns) and return their ids in the order of the rows."""
     if not _on_postgresql(session):
         # This transaction is the only writer (the database's write lock): the ids after the largest.
-        first = session.execute(select(func.coalesce(func.max(table.c.id), 0) + 1)).scalar_one()
+        first = session.execute(_next_id_on_sqlite(table)).scalar_one()
         ids = list(range(first, first + len(rows)))
         _insert_rows(session, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
         return ids
@@ -394,8 +394,18 @@ def _converters(table: Table, names: tuple[str, ...], dialect) -> list[Any]:
 
 @functools.cache
 def _insert_on_sqlite(table: Table, names: tuple[str, ...], unless_known: tuple[Column, ...]) -> str:
-    skip_known = f" ON CONFLICT ({', '.join(c.name for c in unless_known)}) DO NOTHING" if unless_known else ""
-    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}){skip_known}"
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            f"{_skipping_known(unless_known, str)}")
+
+
+def _skipping_known(unless_known: tuple[Column, ...], quote: Callable[[str], str]) -> str:
+    """The ON CONFLICT clause of `_insert_rows`, both databases' (`quote`: how they spell a column name)."""
+    return f" ON CONFLICT ({', '.join(quote(c.name) for c in unless_known)}) DO NOTHING" if unless_known else ""
+
+
+@functools.cache
+def _next_id_on_sqlite(table: Table) -> Select:
+    return select(func.coalesce(func.max(table.c.id), 0) + 1)
 
 
 @functools.cache
@@ -420,10 +430,9 @@ def _insert_from_json(session: Session, table: Table, rows: Sequence[dict[str, A
                       unless_known: tuple[Column, ...]) -> int:
     names = list(rows[0])
     quote = session.get_bind().dialect.identifier_preparer.quote
-    skip_known = f" ON CONFLICT ({', '.join(quote(c.name) for c in unless_known)}) DO NOTHING" if unless_known else ""
     statement = text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
                      f"SELECT {', '.join(_read_values(session, table, names))} "
-                     f"FROM {_json_rows(session, table, names)}{skip_known}")
+                     f"FROM {_json_rows(session, table, names)}{_skipping_known(unless_known, quote)}")
     return session.execute(statement, {"rows": _rows_as_json(table, rows)},
                            execution_options={"preserve_rowcount": True}).rowcount
 

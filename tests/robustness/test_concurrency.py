@@ -122,8 +122,13 @@ def test_a_device_matched_by_serial_and_by_mac_at_once_keeps_both_changes_and_wh
     errors: list[Exception] = []
     with held_open(engine, IngestBatch([by_serial])):
         # Different identities: this batch reads the device only once the open one has written it.
-        second = threading.Thread(target=lambda: _collect(errors, ingest_within, engine, IngestBatch([by_mac]),
-                                                          lock_timeout="30s"))
+        def second_batch() -> None:
+            try:
+                ingest_within(engine, IngestBatch([by_mac]), lock_timeout="30s")
+            except Exception as error:  # the test asserts there were none
+                errors.append(error)
+
+        second = threading.Thread(target=second_batch)
         second.start()
         second.join(timeout=1)
         assert second.is_alive()  # waiting for the device's row
@@ -149,10 +154,3 @@ def test_a_complete_scan_counts_no_miss_for_a_device_an_open_batch_is_seeing(eng
     with Session(engine) as session:
         missed = dict(session.execute(select(Device.hostname, Device.missed_scans)).all())
     assert missed == {"pc-0-001": 0, "pc-0-002": 0}
-
-
-def _collect(errors: list[Exception], function, *args, **kwargs) -> None:
-    try:
-        function(*args, **kwargs)
-    except Exception as error:  # the test asserts there were none
-        errors.append(error)
