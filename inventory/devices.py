@@ -7,16 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from inventory.errors import Conflict, InvalidInput, NotFound, OutsideScope
 from inventory.ingest import IngestBatch, ingest
-from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, Unit, utcnow
+from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, SearchTerm, Unit, utcnow
 from inventory.observations import ObservedDevice, ObservedInterface, normalise_mac, normalise_serial
 from inventory.units import subtree_ids, unit_in_scope
 
-SEARCH_SEPARATOR = "\x1f"  # between the fields of device.search_text; in none of them
 BATCH_POSITION = re.compile(r"^observations\[\d+\](: |\.)?")
 SORTABLE = {"id": Device.id, "vendor": Device.vendor, "model": Device.model, "hostname": Device.hostname,
             "serial": Device.serial, "class": Device.device_class, "status": Device.status,
@@ -79,31 +78,22 @@ def _filtered(session: Session, query: Select, wanted: DeviceFilter) -> Select:
     if wanted.vendor:
         query = query.where(func.lower(Device.vendor) == wanted.vendor.lower())
     if wanted.text:
-        query = query.where(_matches_text(session, wanted.text.strip().lower()))
+        # White space as the stored values have it (one space), which also rules out U+001F, the separator
+        # of a search term's values: no match spans two fields.
+        query = query.where(_matches_text(session, " ".join(wanted.text.split()).lower()))
     return query
 
 
 def _matches_text(session: Session, text: str):
     """Any of serial, model, vendor, hostname, location, an interface's MAC or addresses holds `text`,
-    ignoring case, through `device.search_text` (kept by triggers, migration 0004)."""
+    ignoring case: one of the device's search terms does (kept by triggers, migration 0009)."""
     like = f"%{_escape_like(text)}%"
-    if SEARCH_SEPARATOR in text:  # it would match across fields of search_text
-        return _matches_text_by_scan(session, like)
     if session.get_bind().dialect.name == "sqlite":
-        # SQLite's LIKE ignores ASCII case, all that its lower() folds. The subquery reads only the index
-        # on search_text, not the wide device rows; those are read for the matches alone.
-        return Device.id.in_(select(Device.id).where(Device.search_text.like(like, escape="\\")))
-    return Device.search_text.ilike(like, escape="\\")  # a pg_trgm index from 3 characters on
-
-
-def _matches_text_by_scan(session: Session, like: str):
-    """The same match, field by field: every device and interface row is read."""
-    # SQLite's LIKE ignores ASCII case, all that its lower() folds: lower() per column only doubled the scan.
-    folded = (lambda c: c) if session.get_bind().dialect.name == "sqlite" else func.lower
-    by_interface = select(Interface.device_id).where(or_(
-        folded(Interface.mac).like(like, escape="\\"), folded(cast(Interface.ips, String)).like(like, escape="\\")))
-    return or_(*(folded(c).like(like, escape="\\") for c in (
-        Device.serial, Device.model, Device.vendor, Device.hostname, Device.location)), Device.id.in_(by_interface))
+        # SQLite's LIKE ignores ASCII case, all that its lower() folds.
+        matched = SearchTerm.value.like(like, escape="\\")
+    else:
+        matched = SearchTerm.value.ilike(like, escape="\\")  # a pg_trgm index from 3 characters on
+    return Device.id.in_(select(SearchTerm.device_id).where(matched))
 
 
 def device_history(session: Session, device_id: int, *, scope: frozenset[int] | None = None, page: int = 1,

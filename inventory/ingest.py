@@ -23,8 +23,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Select, Table, TypeDecorator, any_, bindparam, func, select, text, union
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BinaryExpression
+from sqlalchemy.sql.elements import BinaryExpression, TextClause
 
 from inventory.db import dumps_json
 from inventory.errors import InvalidInput
@@ -41,7 +42,6 @@ INGEST_LOCK_KEY = 0x1A9E57  # PostgreSQL advisory lock taken by every ingestion 
 # (max_locks_per_transaction 64 x max_connections 100), and running out fails the batch. A scan of a unit
 # names two or three identities per host; twelve batches at this bound fit beside the service's own locks.
 MAX_IDENTITY_LOCKS = 500
-SEARCH_SEPARATOR = "\x1f"  # between the parts of device.search_text (inventory.devices reads it)
 
 DEVICE = Device.__table__
 INTERFACE = Interface.__table__
@@ -149,10 +149,12 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
         raise InvalidInput("a complete scan must name its scope", field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
     identities = _identities(observations)
-    _wait_for_batches_naming_the_same_devices(session, identities)
+    # Core statements on the session's connection: through Session.execute each cost as much again.
+    connection = session.connection()
+    _wait_for_batches_naming_the_same_devices(connection, identities)
     session.flush()  # the caller's pending changes, before the Core reads below
-    unit_ids = _unit_ids_by_code(session, observations)
-    merger = Merger(unit_ids, _load_candidates(session, observations, identities))
+    unit_ids = _unit_ids_by_code(connection, observations)
+    merger = Merger(unit_ids, _load_candidates(connection, observations, identities))
     # In time order: at equal rank, the later observation's value wins.
     records_by_position = {n: merger.apply(observations[n])
                            for n in sorted(range(len(observations)), key=lambda n: observations[n].observed_at)}
@@ -161,14 +163,14 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
         record.row["missed_scans"] = 0
         if batch.scope_key:
             record.row["scope_key"] = batch.scope_key
-    written = _write_devices(session, merger)  # assigns ids to new devices
+    written = _write_devices(connection, merger)  # assigns ids to new devices
 
     result = IngestResult(device_ids=[record.id for record in records])
-    _write_history(session, merger, result)
-    result.observations_stored = _store_observations(session, observations, result.device_ids)
-    written[Link] = _store_links(session, merger, observations, result.device_ids)
+    _write_history(connection, merger, result)
+    result.observations_stored = _store_observations(connection, observations, result.device_ids)
+    written[Link] = _store_links(connection, merger, observations, result.device_ids)
     if batch.complete_scan:
-        result.missing, unseen_ids = _mark_unseen(session, batch.scope_key, {r.id for r in merger.touched},
+        result.missing, unseen_ids = _mark_unseen(connection, batch.scope_key, {r.id for r in merger.touched},
                                                   missing_after_scans, max(o.observed_at for o in observations)
                                                   if observations else None)
         written[Device] += unseen_ids
@@ -178,18 +180,18 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     return result
 
 
-def _wait_for_batches_naming_the_same_devices(session: Session, identities: set[tuple[Any, ...]]) -> None:
+def _wait_for_batches_naming_the_same_devices(connection: Connection, identities: set[tuple[Any, ...]]) -> None:
     """Two overlapping batches that describe one device would each miss the record the other is creating
     and make a duplicate (a MAC has no unique constraint to stop that). So a batch waits, until commit,
     for those that name one of its identities. SQLite has one writer at a time: the whole database."""
-    if not _on_postgresql(session):
-        session.execute(LOCK_ON_SQLITE)
+    if not _on_postgresql(connection):
+        connection.execute(LOCK_ON_SQLITE)
         return
     keys = sorted({_lock_key(identity) for identity in identities})
     if len(keys) > MAX_IDENTITY_LOCKS:
-        session.execute(LOCK_ALONE_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})
+        connection.execute(LOCK_ALONE_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY})
     else:
-        session.execute(LOCK_BESIDE_OTHERS_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY, "keys": keys})
+        connection.execute(LOCK_BESIDE_OTHERS_ON_POSTGRESQL, {"key": INGEST_LOCK_KEY, "keys": keys})
 
 
 def _identities(observations: Sequence[ObservedDevice]) -> set[tuple[Any, ...]]:
@@ -223,13 +225,13 @@ def _lock_key(identity: tuple[Any, ...]) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) -> dict[str, int]:
+def _unit_ids_by_code(connection: Connection, observations: Sequence[ObservedDevice]) -> dict[str, int]:
     """The id of each unit the observations name; InvalidInput for one that does not exist or is inactive.
 
     Core rows, not Unit objects: loading those cost more than the rest of the lookup."""
-    query = _lookups_of(session).units_by_code
+    query = _lookups_of(connection).units_by_code
     units = {row.code: row for chunk in chunks({o.unit_code for o in observations})
-             for row in session.execute(query, {"values": chunk}).all()}
+             for row in connection.execute(query, {"values": chunk}).all()}
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
@@ -240,151 +242,113 @@ def _unit_ids_by_code(session: Session, observations: Sequence[ObservedDevice]) 
     return {code: unit.id for code, unit in units.items()}
 
 
-def _load_candidates(session: Session, observations: Sequence[ObservedDevice],
+def _load_candidates(connection: Connection, observations: Sequence[ObservedDevice],
                      identities: set[tuple[Any, ...]]) -> list[DeviceRecord]:
     """Every stored device that any observation of the batch could be, with its interfaces, as rows."""
-    lookups = _lookups_of(session)
-    if _on_postgresql(session):
-        found = _rows(session, CANDIDATES_ON_POSTGRESQL, DEVICE_COLUMNS,
+    lookups = _lookups_of(connection)
+    if _on_postgresql(connection):
+        found = _rows(connection, CANDIDATES_ON_POSTGRESQL, DEVICE_COLUMNS,
                       {kind: _identified_by(identities, kind) for kind in ("id", "serial", "mac", "host")})
     else:
-        found = [row for chunk in chunks(sorted(_candidate_ids(session, identities)))
-                 for row in _rows(session, DEVICES_ON_SQLITE, DEVICE_COLUMNS, {"values": chunk})]
+        found = [row for chunk in chunks(sorted(_candidate_ids(connection, identities)))
+                 for row in _rows(connection, DEVICES_ON_SQLITE, DEVICE_COLUMNS, {"values": chunk})]
     rows = {row["id"]: row for row in found}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
             raise InvalidInput(f"observations[{n}]: device {o.device_id} does not exist", field="device_id")
     interfaces: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in rows}
     for chunk in chunks(rows):
-        for row in _rows(session, lookups.interfaces_by_device_id, INTERFACE_COLUMNS, {"values": chunk}):
+        for row in _rows(connection, lookups.interfaces_by_device_id, INTERFACE_COLUMNS, {"values": chunk}):
             interfaces[row["device_id"]].append(row)
     return [DeviceRecord(row, interfaces[device_id], stored=True) for device_id, row in rows.items()]
 
 
-def _rows(session: Session, query: Select, columns: Sequence[str], parameters: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(connection: Connection, query: Select, columns: Sequence[str], parameters: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows `query` selects, as dicts of `columns`.
 
     Fetched all at once: psycopg's fetchone, row by row as iterating a result calls it, cost more than the rows."""
-    return [dict(zip(columns, row)) for row in session.execute(query, parameters).all()]
+    return [dict(zip(columns, row)) for row in connection.execute(query, parameters).all()]
 
 
-def _candidate_ids(session: Session, identities: set[tuple[Any, ...]]) -> set[int]:
+def _candidate_ids(connection: Connection, identities: set[tuple[Any, ...]]) -> set[int]:
     """SQLite: the ids of the stored devices with one of the identities."""
     ids = set(_identified_by(identities, "id"))
     for kind, query in IDS_ON_SQLITE.items():
         for chunk in chunks(set(_identified_by(identities, kind))):
-            ids.update(session.scalars(query, {"values": chunk}).all())
+            ids.update(connection.scalars(query, {"values": chunk}).all())
     return ids
 
 
-def _write_devices(session: Session, merger: Merger) -> dict[type, list[int]]:
+def _write_devices(connection: Connection, merger: Merger) -> dict[type, list[int]]:
     """Write the merged records, one statement (an executemany on SQLite) per table and set of columns;
-    the ids of the stored rows it updated, by model.
-
-    A stored device's interfaces are written before the device, a new device's after it (they need its
-    id). On PostgreSQL each device row carries its search text as it must be (migration 0007), so that no
-    trigger writes the row a second time: a new device's value, interfaces included, is checked at
-    commit; a stored device whose interfaces changed is written with NULL, which the trigger recomputes
-    from the interfaces already written."""
-    on_postgresql = _on_postgresql(session)
+    the ids of the stored rows it updated, by model. A new device's interfaces are written after it
+    (they need its id)."""
     changed_interfaces = [columns for r in merger.touched for columns in r.changed_interfaces()]
-    _update_by_id(session, INTERFACE, changed_interfaces)
+    _update_by_id(connection, INTERFACE, changed_interfaces)
     stored = [r for r in merger.touched if r.stored_row is not None]
-    _insert_rows(session, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in stored for i in r.new_interfaces()])
-    changed = []
-    for record in stored:
-        columns = record.changed_columns()
-        if on_postgresql and _searched_interfaces_changed(record):
-            columns = {"id": record.id} | columns | {"search_text": None}
-        if columns:
-            changed.append(columns)
-    _update_by_id(session, DEVICE, changed)
+    _insert_rows(connection, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in stored for i in r.new_interfaces()])
+    changed = [columns for columns in (record.changed_columns() for record in stored) if columns]
+    _update_by_id(connection, DEVICE, changed)
     if merger.new:
         rows = [_without_id(r.row) for r in merger.new]
-        if on_postgresql:
-            rows = [row | {"search_text": search_text(row, r.interfaces)} for row, r in zip(rows, merger.new)]
-        for record, device_id in zip(merger.new, _insert_returning_ids(session, DEVICE, rows)):
+        for record, device_id in zip(merger.new, _insert_returning_ids(connection, DEVICE, rows)):
             record.row["id"] = device_id
-        _insert_rows(session, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in merger.new
+        _insert_rows(connection, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in merger.new
                                           for i in r.interfaces])
     return {Device: [row["id"] for row in changed], Interface: [row["id"] for row in changed_interfaces]}
 
 
-def _searched_interfaces_changed(record: DeviceRecord) -> bool:
-    """Whether the batch added an interface to a stored device or changed a MAC or addresses of one."""
-    return bool(record.new_interfaces()) or any(
-        "mac" in columns or "ips" in columns or "device_id" in columns for columns in record.changed_interfaces())
-
-
-def search_text(row: dict[str, Any], interfaces: Sequence[dict[str, Any]]) -> str:
-    """`device.search_text` as PostgreSQL's trigger computes it (migration 0004): concat_ws skips NULLs;
-    the addresses as the JSON text the interface row stores (json keeps the text it was given: dumps_json's)."""
-    parts = [row["serial"], row["model"], row["vendor"], row["hostname"], row["location"]]
-    if interfaces:
-        parts.append(SEARCH_SEPARATOR.join(
-            SEARCH_SEPARATOR.join(value for value in (i["mac"], dumps_json(i["ips"])) if value is not None)
-            for i in interfaces))
-    return SEARCH_SEPARATOR.join(part for part in parts if part is not None)
-
-
-def _insert_returning_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+def _insert_returning_ids(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
     """INSERT the rows (which all name the same columns) and return their ids in the order of the rows."""
-    if not _on_postgresql(session):
+    if not _on_postgresql(connection):
         # This transaction is the only writer (the database's write lock): the ids after the largest.
-        first = session.execute(_next_id_on_sqlite(table)).scalar_one()
+        first = connection.execute(_next_id_on_sqlite(table)).scalar_one()
         ids = list(range(first, first + len(rows)))
-        _insert_rows(session, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
+        _insert_rows(connection, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
         return ids
-    # One text whatever the number of rows (SQLAlchemy's VALUES lists changed with it: a new statement to
-    # parse and plan for each batch). The ids come from the sequence in the order the rows are inserted,
-    # ORDER BY their position, as SQLAlchemy's own sort_by_parameter_order assumes.
-    names = list(rows[0])
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    statement = text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-                     f"SELECT {', '.join(_read_values(session, table, names))} "
-                     f"FROM {_json_rows(session, table, names, ordered=True)} ORDER BY v.position RETURNING id")
-    return sorted(session.scalars(statement, {"rows": _rows_as_json(table, rows)}))
+    statement = _insert_returning_from_json(connection.dialect, table, tuple(rows[0]))
+    return sorted(connection.scalars(statement, {"rows": _rows_as_json(table, rows)}))
 
 
-def _update_by_id(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+def _update_by_id(connection: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
     """UPDATE the columns each row names where its "id" is, in id order (as the ORM's flush), with one
     statement per set of columns: a round of scans changes the same few columns of most devices."""
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in sorted(rows, key=itemgetter("id")):
         by_columns[tuple(row)].append(row)
     for same_columns in by_columns.values():
-        if _on_postgresql(session):
-            _update_from_json(session, table, same_columns)
+        if _on_postgresql(connection):
+            _update_from_json(connection, table, same_columns)
         else:
             names = [name for name in same_columns[0] if name != "id"]
-            _execute_many_on_sqlite(session, _update_on_sqlite(table, tuple(names)), table, [*names, "id"],
+            _execute_many_on_sqlite(connection, _update_on_sqlite(table, tuple(names)), table, [*names, "id"],
                                     same_columns)
 
 
-def _insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+def _insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
                  unless_known: tuple[Column, ...] = ()) -> int:
     """INSERT the rows, which all name the same columns; with `unless_known`, the columns of a unique
     constraint, only the rows whose values of them are not stored yet. How many rows it stored."""
     if not rows:
         return 0
-    if _on_postgresql(session):
-        return _insert_from_json(session, table, rows, unless_known)
+    if _on_postgresql(connection):
+        return _insert_from_json(connection, table, rows, unless_known)
     names = tuple(rows[0])
-    return _execute_many_on_sqlite(session, _insert_on_sqlite(table, names, unless_known), table, names, rows)
+    return _execute_many_on_sqlite(connection, _insert_on_sqlite(table, names, unless_known), table, names, rows)
 
 
 # SQLite: the rows go to the driver's executemany with each value as its column's type stores it
 # (SQLAlchemy's own converters), without Core's per-row handling of parameters, which cost more than
 # SQLite took to write the rows.
 
-def _execute_many_on_sqlite(session: Session, statement: str, table: Table, names: Sequence[str],
+def _execute_many_on_sqlite(connection: Connection, statement: str, table: Table, names: Sequence[str],
                             rows: Sequence[dict[str, Any]]) -> int:
     """Run `statement` (its ? in the order of `names`) once per row; how many rows it changed."""
-    converters = _converters(table, tuple(names), session.get_bind().dialect)
+    converters = _converters(table, tuple(names), connection.dialect)
     # Column by column, then zipped into rows: a generator per row cost more than the converters.
     columns = [[convert(row[name]) for row in rows] if convert else [row[name] for row in rows]
                for name, convert in zip(names, converters)]
-    return session.connection().exec_driver_sql(statement, list(zip(*columns))).rowcount
+    return connection.exec_driver_sql(statement, list(zip(*columns))).rowcount
 
 
 @functools.cache
@@ -413,12 +377,12 @@ def _update_on_sqlite(table: Table, names: tuple[str, ...]) -> str:
     return f"UPDATE {table.name} SET {', '.join(f'{name} = ?' for name in names)} WHERE id = ?"
 
 
-def _lookups_of(session: Session) -> Lookups:
-    return LOOKUPS_IN_ARRAY if _on_postgresql(session) else LOOKUPS_IN_LIST
+def _lookups_of(connection: Connection) -> Lookups:
+    return LOOKUPS_IN_ARRAY if _on_postgresql(connection) else LOOKUPS_IN_LIST
 
 
-def _on_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _on_postgresql(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
 
 
 # PostgreSQL: one statement per batch and table, its rows as one JSON document, instead of an
@@ -426,31 +390,54 @@ def _on_postgresql(session: Session) -> bool:
 # the server more than the row itself; arrays, one per column, cost psycopg a regular expression per
 # value to escape it. The JSON encoder is C, and the server reads the document as fast.
 
-def _insert_from_json(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+def _insert_from_json(connection: Connection, table: Table, rows: Sequence[dict[str, Any]],
                       unless_known: tuple[Column, ...]) -> int:
-    names = list(rows[0])
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    statement = text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-                     f"SELECT {', '.join(_read_values(session, table, names))} "
-                     f"FROM {_json_rows(session, table, names)}{_skipping_known(unless_known, quote)}")
-    return session.execute(statement, {"rows": _rows_as_json(table, rows)},
-                           execution_options={"preserve_rowcount": True}).rowcount
+    statement = _insert_from_json_statement(connection.dialect, table, tuple(rows[0]), unless_known)
+    return connection.execute(statement, {"rows": _rows_as_json(table, rows)},
+                              execution_options={"preserve_rowcount": True}).rowcount
 
 
-def _update_from_json(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    names = list(rows[0])  # "id" among them
-    quote = session.get_bind().dialect.identifier_preparer.quote
+def _update_from_json(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    statement = _update_from_json_statement(connection.dialect, table, tuple(rows[0]))
+    connection.execute(statement, {"rows": _rows_as_json(table, rows)})
+
+
+# The statements, built once per table and set of columns: building one cost about what running it did.
+
+@functools.cache
+def _insert_from_json_statement(dialect, table: Table, names: tuple[str, ...],
+                                unless_known: tuple[Column, ...]) -> TextClause:
+    quote = dialect.identifier_preparer.quote
+    return text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+                f"SELECT {', '.join(_read_values(dialect, table, names))} "
+                f"FROM {_json_rows(dialect, table, names)}{_skipping_known(unless_known, quote)}")
+
+
+@functools.cache
+def _insert_returning_from_json(dialect, table: Table, names: tuple[str, ...]) -> TextClause:
+    """One text whatever the number of rows (SQLAlchemy's VALUES lists changed with it: a new statement to
+    parse and plan for each batch). The ids come from the sequence in the order the rows are inserted,
+    ORDER BY their position, as SQLAlchemy's own sort_by_parameter_order assumes."""
+    quote = dialect.identifier_preparer.quote
+    return text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+                f"SELECT {', '.join(_read_values(dialect, table, names))} "
+                f"FROM {_json_rows(dialect, table, names, ordered=True)} ORDER BY v.position RETURNING id")
+
+
+@functools.cache
+def _update_from_json_statement(dialect, table: Table, names: tuple[str, ...]) -> TextClause:
+    """`names` holds "id", which says the row to update."""
+    quote = dialect.identifier_preparer.quote
     assignments = ", ".join(f"{quote(name)} = {value}" for name, value in
-                            zip(names, _read_values(session, table, names)) if name != "id")
-    session.execute(text(f"UPDATE {quote(table.name)} SET {assignments} FROM {_json_rows(session, table, names)} "
-                         f"WHERE {quote(table.name)}.id = v.id"), {"rows": _rows_as_json(table, rows)})
+                            zip(names, _read_values(dialect, table, names)) if name != "id")
+    return text(f"UPDATE {quote(table.name)} SET {assignments} FROM {_json_rows(dialect, table, names)} "
+                f"WHERE {quote(table.name)}.id = v.id")
 
 
-def _json_rows(session: Session, table: Table, names: Sequence[str], *, ordered: bool = False) -> str:
+def _json_rows(dialect, table: Table, names: Sequence[str], *, ordered: bool = False) -> str:
     """json_to_recordset(:rows) AS v(a type, ...): the document of `_rows_as_json` as rows, each value
     read as its column's type (a text too long for its column is refused, as in an INSERT); `ordered`
     adds each row's position in the document as v.position."""
-    dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect=dialect)}" for name in names)
     if ordered:
@@ -459,9 +446,9 @@ def _json_rows(session: Session, table: Table, names: Sequence[str], *, ordered:
     return f"json_to_recordset(CAST(:rows AS JSON)) AS v({columns})"
 
 
-def _read_values(session: Session, table: Table, names: Sequence[str]) -> list[str]:
+def _read_values(dialect, table: Table, names: Sequence[str]) -> list[str]:
     """v.a, ... as the columns take them: a JSON column stores None as JSON null, as SQLAlchemy's JSON does."""
-    quote = session.get_bind().dialect.identifier_preparer.quote
+    quote = dialect.identifier_preparer.quote
     return [f"coalesce(v.{quote(name)}, 'null')" if _is_json(table.c[name]) else f"v.{quote(name)}"
             for name in names]
 
@@ -485,7 +472,7 @@ def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name != "id"}
 
 
-def _write_history(session: Session, merger: Merger, result: IngestResult) -> None:
+def _write_history(connection: Connection, merger: Merger, result: IngestResult) -> None:
     """One event per device created, per field changed, per move and per interface added."""
     events: list[dict[str, Any]] = []
     for record in merger.touched:
@@ -507,7 +494,7 @@ def _write_history(session: Session, merger: Merger, result: IngestResult) -> No
             result.unchanged += 1
         if record.stored_row["status"] is DeviceStatus.MISSING and row["status"] is DeviceStatus.IN_USE:
             result.reappeared += 1
-    _insert_rows(session, EVENT, events)
+    _insert_rows(connection, EVENT, events)
 
 
 def _event(row: dict[str, Any], kind: str, **values: Any) -> dict[str, Any]:
@@ -515,7 +502,7 @@ def _event(row: dict[str, Any], kind: str, **values: Any) -> dict[str, Any]:
             "new_value": None, "method": "", "source": "", "detail": ""} | values
 
 
-def _store_observations(session: Session, observations: Sequence[ObservedDevice], device_ids: Sequence[int]) -> int:
+def _store_observations(connection: Connection, observations: Sequence[ObservedDevice], device_ids: Sequence[int]) -> int:
     """Store each observation not stored yet; how many it stored."""
     rows = {}
     for o, device_id in zip(observations, device_ids):
@@ -524,11 +511,11 @@ def _store_observations(session: Session, observations: Sequence[ObservedDevice]
         rows.setdefault(print_, {"device_id": device_id, "method": o.method, "source": o.source,
                                  "observed_at": o.observed_at, "evidence": evidence, "fingerprint": print_})
     # The unique time and fingerprint refuse a known observation: one statement, not a SELECT then an INSERT.
-    return _insert_rows(session, OBSERVATION, list(rows.values()),
+    return _insert_rows(connection, OBSERVATION, list(rows.values()),
                         unless_known=(OBSERVATION.c.observed_at, OBSERVATION.c.fingerprint))
 
 
-def _store_links(session: Session, merger: Merger, observations: Sequence[ObservedDevice],
+def _store_links(connection: Connection, merger: Merger, observations: Sequence[ObservedDevice],
                  device_ids: Sequence[int]) -> list[int]:
     """Links to the neighbours the observations name; the ids of the stored links it updated."""
     wanted: dict[tuple[int, str, int, str], tuple[str, dt.datetime]] = {}
@@ -536,13 +523,13 @@ def _store_links(session: Session, merger: Merger, observations: Sequence[Observ
         for nb in o.neighbours:
             remote = (merger.by_serial.get(nb.remote_serial or "") or merger.by_mac.get(nb.remote_mac or "")
                       or merger.by_host.get((merger.unit_ids[o.unit_code], nb.remote_hostname or "")))
-            remote_id = remote.id if remote is not None else _find_remote(session, nb)
+            remote_id = remote.id if remote is not None else _find_remote(connection, nb)
             if remote_id is not None and remote_id != device_id:
                 wanted[(device_id, nb.port, remote_id, nb.remote_port)] = (nb.protocol, o.observed_at)
     if not wanted:
         return []
     existing = {(l.device_id, l.port, l.remote_device_id, l.remote_port): l for chunk in chunks({k[0] for k in wanted})
-                for l in session.execute(select(LINK.c.id, LINK.c.device_id, LINK.c.port, LINK.c.remote_device_id,
+                for l in connection.execute(select(LINK.c.id, LINK.c.device_id, LINK.c.port, LINK.c.remote_device_id,
                                                 LINK.c.remote_port, LINK.c.last_seen)
                                          .where(LINK.c.device_id.in_(chunk)).order_by(LINK.c.id))}
     new, seen_again = [], []
@@ -553,27 +540,27 @@ def _store_links(session: Session, merger: Merger, observations: Sequence[Observ
                         "protocol": protocol, "first_seen": seen, "last_seen": seen})
         elif seen > link.last_seen:
             seen_again.append({"id": link.id, "last_seen": seen})
-    _update_by_id(session, LINK, seen_again)
-    _insert_rows(session, LINK, new)
+    _update_by_id(connection, LINK, seen_again)
+    _insert_rows(connection, LINK, new)
     return [row["id"] for row in seen_again]
 
 
-def _find_remote(session: Session, nb) -> int | None:
+def _find_remote(connection: Connection, nb) -> int | None:
     """A neighbour not described in this batch: by its serial or MAC among stored devices."""
     if nb.remote_serial:
-        device_id = session.scalars(select(DEVICE.c.id).where(DEVICE.c.serial == nb.remote_serial)).first()
+        device_id = connection.scalars(select(DEVICE.c.id).where(DEVICE.c.serial == nb.remote_serial)).first()
         if device_id is not None:
             return device_id
     if nb.remote_mac:
-        return session.scalars(select(INTERFACE.c.device_id).where(INTERFACE.c.mac == nb.remote_mac)).first()
+        return connection.scalars(select(INTERFACE.c.device_id).where(INTERFACE.c.mac == nb.remote_mac)).first()
     return None
 
 
-def _mark_unseen(session: Session, scope_key: str, seen: set[int], missing_after_scans: int,
+def _mark_unseen(connection: Connection, scope_key: str, seen: set[int], missing_after_scans: int,
                  scanned_at: dt.datetime | None) -> tuple[int, list[int]]:
     """Count one more missed scan for each device of the scope this scan did not see: how many became
     missing, and the ids of the devices it counted."""
-    rows = session.execute(UNSEEN_CANDIDATES, {"scope_key": scope_key}).all()
+    rows = connection.execute(UNSEEN_CANDIDATES, {"scope_key": scope_key}).all()
     updates, events = [], []
     for device in (row for row in rows if row.id not in seen):
         missed, status = device.missed_scans + 1, device.status
@@ -584,8 +571,8 @@ def _mark_unseen(session: Session, scope_key: str, seen: set[int], missing_after
                            "method": "scan", "source": scope_key,
                            "detail": f"not seen in {missed} complete scans of {scope_key}"})
         updates.append({"id": device.id, "missed_scans": missed, "status": status})
-    _insert_rows(session, EVENT, events)
-    _update_by_id(session, DEVICE, updates)
+    _insert_rows(connection, EVENT, events)
+    _update_by_id(connection, DEVICE, updates)
     return len(events), [row["id"] for row in updates]
 
 

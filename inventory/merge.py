@@ -16,7 +16,7 @@ from inventory.observations import DEVICE_FIELDS, METHOD_RANK, ObservedDevice, O
 log = logging.getLogger(__name__)
 
 TRACKED = (*DEVICE_FIELDS, "unit_id")
-# The columns a merge reads and writes; the database keeps the others (search_text) itself.
+# The columns a merge reads and writes: all of the device's.
 DEVICE_COLUMNS = ("id", *TRACKED, "specs", "first_seen", "last_seen", "source", "provenance", "scope_key",
                   "missed_scans")
 INTERFACE_COLUMNS = ("id", "device_id", "name", "mac", "ips", "speed_mbps")

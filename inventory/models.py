@@ -149,18 +149,31 @@ class Device(Base):
     # The scan scope that last saw it and how many complete scans of that scope since have not.
     scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
     missed_scans: Mapped[int] = mapped_column(default=0)
-    # The free-text search's haystack: the searched fields and the interfaces' MACs and addresses,
-    # joined by U+001F. Database triggers write it (migration 0004), whoever writes the device; never set it.
-    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     unit: Mapped[Unit] = relationship(back_populates="devices")
     interfaces: Mapped[list["Interface"]] = relationship(back_populates="device", cascade="all, delete-orphan",
                                                          order_by="Interface.id")
 
-    __table_args__ = (Index("ix_device_hostname_unit", "hostname", "unit_id"),
-                      # PostgreSQL: a trigram index serves ILIKE '%q%'. SQLite: a B-tree, read instead of the rows.
-                      Index("ix_device_search_text", "search_text", postgresql_using="gin",
-                            postgresql_ops={"search_text": "gin_trgm_ops"}))
+    __table_args__ = (Index("ix_device_hostname_unit", "hostname", "unit_id"),)
+
+
+class SearchTerm(Base):
+    """What the free-text search looks in: a device's serial, model, vendor, host name and location (part
+    "device"), or one interface's MAC and addresses, the JSON text of `ips` (part "interface:<its id>"),
+    the values joined by U+001F, which no field holds.
+
+    Database triggers write these rows (migration 0009), whoever writes the device or interface; never
+    write them. Rows of their own, not a column of the device: a device seen again with nothing new to
+    search for is not written here, and so not re-indexed."""
+
+    __tablename__ = "search_term"
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
+    part: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+    # PostgreSQL: a trigram index serves ILIKE '%q%'. SQLite reads the narrow table through.
+    __table_args__ = (Index("ix_search_term_value", "value", postgresql_using="gin",
+                            postgresql_ops={"value": "gin_trgm_ops"}),)
 
 
 class Interface(Base):

@@ -163,8 +163,9 @@ def fingerprint(observation: ObservedDevice, evidence: dict[str, Any] | None = N
 
 
 def evidence_of(observation: ObservedDevice) -> dict[str, Any]:
-    evidence: dict[str, Any] = {"unit": observation.unit_code,
-                                "fields": _json_safe(dict(observation.fields))}
+    """What the observation says, as stored. A normalised observation's fields are text, numbers, dates and
+    enums, which JSON (orjson) writes as `_json_safe` would: they are kept as they are."""
+    evidence: dict[str, Any] = {"unit": observation.unit_code, "fields": dict(observation.fields)}
     if observation.specs:
         evidence["specs"] = dict(observation.specs)
     if observation.interfaces:

@@ -1,12 +1,14 @@
 """The free-text search (`q`): a case-insensitive substring of serial, model, vendor, host name,
-location, a MAC or an address, found through `device.search_text`, which the database keeps."""
-import datetime as dt
+location, a MAC or an address, found through the search terms, which the database keeps."""
 import io
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from alembic import command
+from sqlalchemy import delete, insert, literal_column, select, update
+from sqlalchemy import text as sql_text
 
-from inventory.models import Device, Interface
+from inventory.db import alembic_config, dumps_json, migrate
+from inventory.models import Device, Interface, SearchTerm
 from tests.conftest import table_contents
 
 SWITCH = {"unit_code": "W1", "device_class": "switch", "vendor": "Cisco", "model": "WS-C2960-24TT-L",
@@ -59,7 +61,7 @@ def fleet(org, client):
     ("_", ["ups-w2"]),
     ("1111a1ws", []),                                # serial then model: no match across two fields
     ("-lcisco", []),                                 # model then vendor
-    ("foc1111a1\x1fws", []),                         # not even with the separator of search_text
+    ("foc1111a1\x1fws", []),                         # not even with a separator between them
     ("01:10.1", []),                                 # a MAC then its address
     ("no such device", []),
 ])
@@ -108,8 +110,8 @@ def upload(client, csv: str):
                        content_type="multipart/form-data")
 
 
-def test_core_writes_keep_the_search_text(fleet, client, engine):
-    """Ingestion writes with Core INSERT/UPDATE/DELETE, not the ORM: the database keeps search_text."""
+def test_core_writes_keep_the_search_terms(fleet, client, engine):
+    """Ingestion writes with Core INSERT/UPDATE/DELETE, not the ORM: the database keeps the terms."""
     switch, printer, pc, _ups = fleet
     devices, interfaces = Device.__table__, Interface.__table__
     with engine.begin() as connection:
@@ -122,12 +124,12 @@ def test_core_writes_keep_the_search_text(fleet, client, engine):
     assert [found(client, q) for q in ("10.1.0.33", "10.1.0.3\"", "00:00:00:01")] == [["prn-w1"], [], ["prn-w1"]]
     with engine.begin() as connection:
         connection.execute(delete(interfaces).where(interfaces.c.device_id == printer))
-        # A stale value written back, as a read-modify-write of the whole row does: recomputed.
-        connection.execute(update(devices).where(devices.c.id == switch).values(search_text="stale"))
-    assert [found(client, q) for q in ("00:00:00:01", "10.1.0.2", "stale", "foc1111")] == [[], [], [], ["sw-w1"]]
+        connection.execute(update(devices).where(devices.c.id == switch).values(location=None))
+    assert [found(client, q) for q in ("00:00:00:01", "10.1.0.2", "tầng 2", "foc1111")] == [[], [], [], ["sw-w1"]]
+    assert terms(engine, switch) == {"device": "FOC1111A1\x1fWS-C2960-24TT-L\x1fCisco\x1fsw-w1"}
 
 
-def test_a_refused_edit_leaves_the_search_text_as_it_was(fleet, client, engine):
+def test_a_refused_edit_leaves_the_search_terms_as_they_were(fleet, client, engine):
     before = table_contents(engine)
     response = client.patch(f"/api/devices/{fleet[0]}", json={"hostname": "not a host name"})
     assert response.status_code == 422
@@ -135,44 +137,87 @@ def test_a_refused_edit_leaves_the_search_text_as_it_was(fleet, client, engine):
     assert found(client, "sw-w1") == ["sw-w1"]
 
 
-def test_search_text_holds_every_searched_field(fleet, engine):
+def test_a_device_and_each_of_its_interfaces_have_a_term(fleet, engine):
+    interface_id = only_interface(engine, fleet[1])
+    assert terms(engine, fleet[1]) == {
+        "device": "CN0001\x1fLaserJet M404\x1fHP\x1fprn-w1\x1fPHÒNG KẾ TOÁN",
+        f"interface:{interface_id}": '00:1b:00:00:00:02\x1f["10.1.0.3","10.1.0.20"]'}
+
+
+def test_a_device_seen_again_with_nothing_new_to_search_writes_no_term(fleet, client, engine):
+    """Only a changed term is written: the device's other terms, and other devices', keep their rows (on
+    PostgreSQL, the very row versions: a term written again with the same value would have a new one)."""
+    before = term_rows(engine, with_versions=True)
+    response = client.patch(f"/api/devices/{fleet[1]}", json={"status": "spare", "firmware": "2.0"})
+    assert response.status_code == 200, response.json
+    assert term_rows(engine, with_versions=True) == before
+    response = client.patch(f"/api/devices/{fleet[1]}", json={"location": "Kho"})
+    assert response.status_code == 200, response.json
+    after = term_rows(engine, with_versions=True)
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert changed == {(fleet[1], "device")}
+    assert after[(fleet[1], "device")][0] == "CN0001\x1fLaserJet M404\x1fHP\x1fprn-w1\x1fKho"
+
+
+def test_an_interface_without_addresses_is_searched_by_its_mac_alone(org, client, engine):
+    device_id = add(client, PC | {"interfaces": [{"mac": "00:1b:00:00:00:31"}]})
+    interface_id = only_interface(engine, device_id)
+    assert terms(engine, device_id)[f"interface:{interface_id}"] == "00:1b:00:00:00:31"
+
+
+def test_the_terms_are_what_the_devices_and_interfaces_hold_after_every_kind_of_write(fleet, client, engine):
+    """Edits, an import, a device moved to another unit and an interface moved to another device: the
+    terms are then exactly those recomputed from the rows."""
+    assert client.patch(f"/api/devices/{fleet[2]}", json={"vendor": "HP", "model": None}).status_code == 200
+    assert upload(client, "unit_code,serial,hostname,macs,ips\nW2,AS0001,ups-kho,00:1b:00:00:00:41,10.2.0.41\n"
+                  ).status_code == 200
+    with engine.begin() as connection:
+        interfaces = Interface.__table__
+        connection.execute(update(interfaces).where(interfaces.c.device_id == fleet[0]).values(device_id=fleet[3]))
+    assert term_rows(engine) == expected_terms(engine)
+
+
+def terms(engine, device_id) -> dict[str, str]:
+    return {part: value for (device, part), (value,) in term_rows(engine).items() if device == device_id}
+
+
+def term_rows(engine, *, with_versions: bool = False) -> dict[tuple[int, str], tuple[str, ...]]:
+    """(device id, part): (value,), and on PostgreSQL with the row version (xmin) if asked."""
+    versions = with_versions and engine.dialect.name == "postgresql"
+    table = SearchTerm.__table__
     with engine.connect() as connection:
-        text = connection.scalar(select(Device.__table__.c.search_text).where(Device.__table__.c.id == fleet[1]))
+        rows = connection.execute(select(table, *([literal_column("xmin::text")] if versions else []))).all()
+    return {(row.device_id, row.part): tuple(row[2:]) for row in rows}
+
+
+def only_interface(engine, device_id) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(Interface.id).where(Interface.device_id == device_id)).scalar_one()
+
+
+def expected_terms(engine) -> dict[tuple[int, str], tuple[str]]:
+    """The terms as the rows say they must be, computed here from scratch."""
+    def joined(*values):
+        return "\x1f".join(value for value in values if value is not None)
+
+    expected = {}
+    with engine.connect() as connection:
+        for d in connection.execute(select(Device.__table__)).all():
+            expected[(d.id, "device")] = (joined(d.serial, d.model, d.vendor, d.hostname, d.location),)
+        for i in connection.execute(select(Interface.__table__)).all():
+            expected[(i.device_id, f"interface:{i.id}")] = (joined(i.mac, dumps_json(i.ips) if i.ips else None),)
+    return {key: value for key, value in expected.items() if value != ("",)}
+
+
+def test_the_search_survives_a_downgrade_and_an_upgrade_of_its_migration(fleet, client, engine):
+    """Migration 0009 fills the terms of the devices stored before it; going back to 0008 rebuilds their
+    search text, which then holds the same values."""
+    before = term_rows(engine)
+    command.downgrade(alembic_config(engine), "0008")
+    with engine.connect() as connection:
+        text = connection.scalar(sql_text("SELECT search_text FROM device WHERE id = :id"), {"id": fleet[1]})
     assert text.split("\x1f") == ["CN0001", "LaserJet M404", "HP", "prn-w1", "PHÒNG KẾ TOÁN",
                                   "00:1b:00:00:00:02", '["10.1.0.3","10.1.0.20"]']
-
-
-def test_a_device_inserted_with_a_wrong_search_text_gets_the_right_one(fleet, client, engine):
-    """PostgreSQL keeps the search text a new row carries (ingestion computes it, migration 0007) and
-    checks it at commit; on SQLite the trigger computes it. Either way a wrong one does not stay."""
-    devices, interfaces = Device.__table__, Interface.__table__
-    with engine.begin() as connection:
-        unit_id = connection.scalar(select(devices.c.unit_id).where(devices.c.id == fleet[0]))
-        forged = connection.execute(insert(devices).values(
-            unit_id=unit_id, serial="NEW0001", hostname="new-w1", first_seen=dt.datetime(2026, 1, 1),
-            last_seen=dt.datetime(2026, 1, 1), source="manual", search_text="NEW0001\x1fnew-w1\x1fbogus-w1"
-        ).returning(devices.c.id)).scalar_one()
-        with_interface = connection.execute(insert(devices).values(
-            unit_id=unit_id, serial="NEW0002", first_seen=dt.datetime(2026, 1, 1),
-            last_seen=dt.datetime(2026, 1, 1), source="manual", search_text="NEW0002\x1f00:1b:00:00:00:99"
-        ).returning(devices.c.id)).scalar_one()
-        connection.execute(insert(interfaces).values(device_id=with_interface, mac="00:1b:00:00:00:98",
-                                                     ips=["10.9.0.8"]))
-    with engine.connect() as connection:
-        texts = dict(connection.execute(select(devices.c.id, devices.c.search_text)
-                                        .where(devices.c.id.in_([forged, with_interface]))).all())
-    assert texts[forged].split("\x1f") in (["NEW0001", "new-w1"], ["NEW0001", "", "", "new-w1", ""])
-    assert texts[with_interface].split("\x1f")[-2:] == ["00:1b:00:00:00:98", '["10.9.0.8"]']
-    assert [found(client, q) for q in ("bogus", "00:00:00:99", "10.9.0.8")] == [[], [], [None]]
-
-
-def test_ingestion_stores_the_search_text_the_triggers_compute(fleet, engine):
-    """Ingestion writes the search text of the devices it creates and changes: the same the database
-    computes when asked to (a NULL written recomputes it)."""
-    devices = Device.__table__
-    with engine.connect() as connection:
-        before = dict(connection.execute(select(devices.c.id, devices.c.search_text)).all())
-    with engine.begin() as connection:
-        connection.execute(update(devices).values(search_text=None))
-    with engine.connect() as connection:
-        assert dict(connection.execute(select(devices.c.id, devices.c.search_text)).all()) == before
+    migrate(engine)
+    assert term_rows(engine) == before == expected_terms(engine)
+    assert [found(client, q) for q in ("laserjet", "0.1.0.20")] == [["prn-w1"], ["prn-w1"]]
