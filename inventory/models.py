@@ -31,9 +31,17 @@ class Provenance(TypeDecorator):
 
 
 def grouped_provenance(by_field: dict[str, dict[str, str]]) -> list[list[Any]]:
-    groups: dict[tuple[str, str, str], list[str]] = {}
+    # The fields one observation said share one dict (as `provenance_by_field` and the merge make them):
+    # grouped by that dict first, then the few groups by what they say.
+    by_said: dict[int, tuple[dict[str, str], list[str]]] = {}
     for name, said in by_field.items():
-        groups.setdefault((said["method"], said["source"], said["at"]), []).append(name)
+        group = by_said.get(id(said))
+        if group is None:
+            by_said[id(said)] = group = (said, [])
+        group[1].append(name)
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for said, names in by_said.values():
+        groups.setdefault((said["method"], said["source"], said["at"]), []).extend(names)
     return [[*said, names] for said, names in groups.items()]
 
 

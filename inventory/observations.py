@@ -42,6 +42,7 @@ _COMMON_MAC = re.compile(r"^(?:[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(?:\1[0-9a-fA-F
 # The columns' own lengths: a longer value would make PostgreSQL refuse the whole batch.
 TEXT_LENGTHS: Mapping[str, int] = {name: Device.__table__.c[name].type.length for name in TEXT_FIELDS}
 SOURCE_LENGTH = Observation.__table__.c["source"].type.length
+_NOT_HEX = re.compile(r"[^0-9a-fA-F]")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -124,7 +125,7 @@ def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevi
 def normalise_mac(value: str, where: str = "mac") -> str:
     common = _COMMON_MAC.match(value.strip())
     if common:  # the usual spellings, without netaddr's cost (a third of normalising an observation)
-        digits = re.sub(r"[^0-9a-fA-F]", "", common.group()).lower()
+        digits = _NOT_HEX.sub("", common.group()).lower()
         return ":".join(digits[k:k + 2] for k in range(0, 12, 2))
     try:
         return str(netaddr.EUI(value.strip(), dialect=netaddr.mac_unix_expanded))

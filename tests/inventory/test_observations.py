@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inventory.errors import InvalidInput
-from inventory.models import DeviceClass
+from inventory.models import DeviceClass, grouped_provenance, provenance_by_field
 from inventory.observations import (ObservedDevice, ObservedInterface, ObservedNeighbour, fingerprint, normalise,
                                     normalise_mac, normalise_serial)
 
@@ -106,3 +106,13 @@ def test_any_price_is_a_whole_number_or_a_clear_refusal(value):
     else:
         price = o.fields.get("purchase_price_vnd")
         assert price is None or (isinstance(price, int) and 0 <= price <= 10**15)
+
+
+def test_provenance_is_stored_grouped_by_who_said_it_whether_or_not_its_entries_are_one_dict():
+    said = {"method": "snmp", "source": "snmp 10.1.0.2", "at": "2026-01-01T00:00:00"}
+    imported = {"method": "import", "source": "kiem-ke.xlsx row 2", "at": "2026-01-02T00:00:00"}
+    by_field = {"model": said, "serial": imported, "vendor": dict(said), "location": said}
+    groups = grouped_provenance(by_field)
+    assert groups == [["snmp", "snmp 10.1.0.2", "2026-01-01T00:00:00", ["model", "location", "vendor"]],
+                      ["import", "kiem-ke.xlsx row 2", "2026-01-02T00:00:00", ["serial"]]]
+    assert provenance_by_field(groups) == by_field
