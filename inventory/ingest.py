@@ -306,7 +306,7 @@ def _insert_returning_ids(connection: Connection, table: Table, rows: Sequence[d
         ids = list(range(first, first + len(rows)))
         _insert_rows(connection, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
         return ids
-    statement = _insert_returning_from_json(connection.dialect, table, tuple(rows[0]))
+    statement = _insert_from_json_statement(connection.dialect, table, tuple(rows[0]), returning_ids=True)
     return sorted(connection.scalars(statement, {"rows": _rows_as_json(table, rows)}))
 
 
@@ -405,23 +405,17 @@ def _update_from_json(connection: Connection, table: Table, rows: Sequence[dict[
 # The statements, built once per table and set of columns: building one cost about what running it did.
 
 @functools.cache
-def _insert_from_json_statement(dialect, table: Table, names: tuple[str, ...],
-                                unless_known: tuple[Column, ...]) -> TextClause:
+def _insert_from_json_statement(dialect, table: Table, names: tuple[str, ...], unless_known: tuple[Column, ...] = (),
+                                *, returning_ids: bool = False) -> TextClause:
+    """With `returning_ids`, the new rows' ids in the order of the document: they come from the sequence in
+    the order the rows are inserted, ORDER BY their position, as SQLAlchemy's own sort_by_parameter_order
+    assumes. (One text whatever the number of rows: SQLAlchemy's VALUES lists changed with it, a new
+    statement to parse and plan for each batch.)"""
     quote = dialect.identifier_preparer.quote
+    end = " ORDER BY v.position RETURNING id" if returning_ids else _skipping_known(unless_known, quote)
     return text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
                 f"SELECT {', '.join(_read_values(dialect, table, names))} "
-                f"FROM {_json_rows(dialect, table, names)}{_skipping_known(unless_known, quote)}")
-
-
-@functools.cache
-def _insert_returning_from_json(dialect, table: Table, names: tuple[str, ...]) -> TextClause:
-    """One text whatever the number of rows (SQLAlchemy's VALUES lists changed with it: a new statement to
-    parse and plan for each batch). The ids come from the sequence in the order the rows are inserted,
-    ORDER BY their position, as SQLAlchemy's own sort_by_parameter_order assumes."""
-    quote = dialect.identifier_preparer.quote
-    return text(f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
-                f"SELECT {', '.join(_read_values(dialect, table, names))} "
-                f"FROM {_json_rows(dialect, table, names, ordered=True)} ORDER BY v.position RETURNING id")
+                f"FROM {_json_rows(dialect, table, names, ordered=returning_ids)}{end}")
 
 
 @functools.cache
