@@ -125,8 +125,8 @@ def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevi
 def normalise_mac(value: str, where: str = "mac") -> str:
     common = _COMMON_MAC.match(value.strip())
     if common:  # the usual spellings, without netaddr's cost (a third of normalising an observation)
-        digits = _NOT_HEX.sub("", common.group()).lower()
-        return ":".join(digits[k:k + 2] for k in range(0, 12, 2))
+        d = _NOT_HEX.sub("", common.group()).lower()
+        return f"{d[0:2]}:{d[2:4]}:{d[4:6]}:{d[6:8]}:{d[8:10]}:{d[10:12]}"
     try:
         return str(netaddr.EUI(value.strip(), dialect=netaddr.mac_unix_expanded))
     except (netaddr.AddrFormatError, TypeError, ValueError):
@@ -271,9 +271,10 @@ def _naive_utc(moment: dt.datetime) -> dt.datetime:
 
 def _json_safe(value: Any) -> Any:
     """Dates and enums as text, so that evidence survives a round trip through JSON unchanged."""
-    if type(value) in _JSON_SCALARS:  # most values: no ABC check, no attribute lookup (a StrEnum is not str)
+    kind = type(value)
+    if kind in _JSON_SCALARS:  # most values: no ABC check, no attribute lookup (a StrEnum is not str)
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):  # a dict without the ABC check
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
