@@ -179,7 +179,9 @@ class SearchTerm(Base):
     part: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
-    # PostgreSQL: a trigram index serves ILIKE '%q%'. SQLite reads the narrow table through.
+    # PostgreSQL: a trigram index serves ILIKE '%q%'. SQLite has no such index (this one is a B-tree there,
+    # of no use to '%q%'): it reads the narrow table through (two rows a device; a free-text list request
+    # at 50,000 devices takes 40 to 55 ms there, bench/ingest.py).
     __table_args__ = (Index("ix_search_term_value", "value", postgresql_using="gin",
                             postgresql_ops={"value": "gin_trgm_ops"}),)
 
