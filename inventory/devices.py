@@ -77,10 +77,11 @@ def _filtered(session: Session, query: Select, wanted: DeviceFilter) -> Select:
         query = query.where(Device.status == wanted.status)
     if wanted.vendor:
         query = query.where(func.lower(Device.vendor) == wanted.vendor.lower())
-    if wanted.text:
-        # White space as the stored values have it (one space), which also rules out U+001F, the separator
-        # of a search term's values: no match spans two fields.
-        query = query.where(_matches_text(session, " ".join(wanted.text.split()).lower()))
+    # White space as the stored values have it (one space), which also rules out U+001F, the separator of a
+    # search term's values: no match spans two fields. Nothing left (only spaces): no text to look for.
+    text = " ".join((wanted.text or "").split()).lower()
+    if text:
+        query = query.where(_matches_text(session, text))
     return query
 
 

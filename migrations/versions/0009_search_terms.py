@@ -88,9 +88,9 @@ def _device_value(row: str, dialect: str) -> str:
 
 
 def _interface_value(row: str, dialect: str) -> str:
-    """The interface's MAC and addresses, joined by U+001F; '' if it has neither. CAST(... AS TEXT) keeps
-    PostgreSQL's json text as written; SQLite stores it as text already."""
-    return _joined([f"{row}.mac", f"NULLIF(CAST({row}.ips AS TEXT), '[]')"], dialect)
+    """The interface's MAC and addresses, joined by U+001F; '' if it has neither (an empty list, or JSON
+    null). CAST(... AS TEXT) keeps PostgreSQL's json text as written; SQLite stores it as text already."""
+    return _joined([f"{row}.mac", f"NULLIF(NULLIF(CAST({row}.ips AS TEXT), '[]'), 'null')"], dialect)
 
 
 def _joined(values: list[str], dialect: str) -> str:
@@ -144,7 +144,7 @@ def _create_postgresql_triggers() -> None:
     op.execute(f"""
         CREATE FUNCTION interface_search_term() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND NEW.device_id IS DISTINCT FROM OLD.device_id) THEN
+            IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (NEW.device_id, NEW.id) IS DISTINCT FROM (OLD.device_id, OLD.id)) THEN
                 DELETE FROM search_term WHERE device_id = OLD.device_id AND part = 'interface:' || OLD.id;
             END IF;
             IF TG_OP <> 'DELETE' THEN
@@ -156,7 +156,7 @@ def _create_postgresql_triggers() -> None:
                "FOR EACH ROW EXECUTE FUNCTION interface_search_term()")
     # json has no equality operator: the addresses compare as text.
     op.execute("CREATE TRIGGER interface_search_term_update AFTER UPDATE ON interface FOR EACH ROW "
-               "WHEN (OLD.device_id IS DISTINCT FROM NEW.device_id OR OLD.mac IS DISTINCT FROM NEW.mac "
+               "WHEN (OLD.id <> NEW.id OR OLD.device_id IS DISTINCT FROM NEW.device_id OR OLD.mac IS DISTINCT FROM NEW.mac "
                "OR OLD.ips::text IS DISTINCT FROM NEW.ips::text) EXECUTE FUNCTION interface_search_term()")
 
 
@@ -175,7 +175,8 @@ def _create_sqlite_triggers() -> None:
     remove_old = "DELETE FROM search_term WHERE device_id = old.device_id AND part = 'interface:' || old.id;"
     op.execute(f"CREATE TRIGGER interface_search_term_insert AFTER INSERT ON interface BEGIN {interface_term} END")
     op.execute(f"CREATE TRIGGER interface_search_term_update AFTER UPDATE ON interface "
-               f"WHEN old.device_id IS NOT new.device_id OR old.mac IS NOT new.mac OR old.ips IS NOT new.ips BEGIN "
+               f"WHEN old.id IS NOT new.id OR old.device_id IS NOT new.device_id OR old.mac IS NOT new.mac "
+               f"OR old.ips IS NOT new.ips BEGIN "
                f"{remove_old} {interface_term} END")
     op.execute(f"CREATE TRIGGER interface_search_term_delete AFTER DELETE ON interface BEGIN {remove_old} END")
 

@@ -9,7 +9,7 @@ from sqlalchemy import text as sql_text
 
 from inventory.db import alembic_config, dumps_json, migrate
 from inventory.models import Device, Interface, SearchTerm
-from tests.conftest import table_contents
+from tests.conftest import T0, table_contents
 
 SWITCH = {"unit_code": "W1", "device_class": "switch", "vendor": "Cisco", "model": "WS-C2960-24TT-L",
           "serial": "FOC1111A1", "hostname": "sw-w1", "location": "Tủ mạng tầng 2",
@@ -67,6 +67,17 @@ def fleet(org, client):
 ])
 def test_text_is_found_in_any_searched_field(fleet, client, q, expected):
     assert found(client, q) == expected
+
+
+@pytest.mark.parametrize("q", ["   ", "\t", "\x1f"], ids=["spaces", "tab", "separator"])
+def test_a_text_of_white_space_alone_looks_for_nothing(fleet, client, engine, q):
+    """Every device, even one with nothing searched for (no search term at all)."""
+    devices = Device.__table__
+    with engine.begin() as connection:
+        unit_id = connection.scalar(select(devices.c.unit_id).where(devices.c.id == fleet[0]))
+        connection.execute(insert(devices).values(unit_id=unit_id, first_seen=T0, last_seen=T0, source="manual"))
+    page = client.get("/api/devices", query_string={"q": q}).json
+    assert page["total"] == 5
 
 
 def test_text_search_combines_with_the_other_filters_and_pages(fleet, client):
@@ -171,10 +182,16 @@ def test_the_terms_are_what_the_devices_and_interfaces_hold_after_every_kind_of_
     assert client.patch(f"/api/devices/{fleet[2]}", json={"vendor": "HP", "model": None}).status_code == 200
     assert upload(client, "unit_code,serial,hostname,macs,ips\nW2,AS0001,ups-kho,00:1b:00:00:00:41,10.2.0.41\n"
                   ).status_code == 200
+    interfaces = Interface.__table__
     with engine.begin() as connection:
-        interfaces = Interface.__table__
         connection.execute(update(interfaces).where(interfaces.c.device_id == fleet[0]).values(device_id=fleet[3]))
+        printer_interface = connection.scalar(select(interfaces.c.id).where(interfaces.c.device_id == fleet[1]))
+        connection.execute(update(interfaces).where(interfaces.c.id == printer_interface)
+                           .values(id=printer_interface + 1000))  # renumbered
+        connection.execute(update(interfaces).where(interfaces.c.id == printer_interface + 1000)
+                           .values(ips=None))  # JSON null, not a list
     assert term_rows(engine) == expected_terms(engine)
+    assert found(client, "null") == []
 
 
 def terms(engine, device_id) -> dict[str, str]:
