@@ -21,7 +21,7 @@ meant. Triggers keep it, the same on both databases, whoever writes: inserting a
 adds its row (none if it has nothing searched); changing a searched field replaces it; an interface
 moved to another device or deleted takes its row along or away.
 
-Downgrade rebuilds `device.search_text` as migrations 0004 and 0007 built it, with their own code.
+Upgrade removes `device.search_text` and downgrade rebuilds it with migrations 0004's and 0007's own code.
 """
 import importlib.util
 from pathlib import Path
@@ -64,19 +64,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER interface_search_term_update ON interface")
-        op.execute("DROP TRIGGER interface_search_term_change ON interface")
-        op.execute("DROP TRIGGER device_search_term_update ON device")
-        op.execute("DROP TRIGGER device_search_term_insert ON device")
-        op.execute("DROP FUNCTION interface_search_term()")
-        op.execute("DROP FUNCTION device_search_term()")
-        op.execute("DROP FUNCTION set_search_term(integer, text, text)")
+        # CASCADE: each trigger function with the triggers that run it.
+        for function in ("interface_search_term()", "device_search_term()", "set_search_term(integer, text, text)"):
+            op.execute(f"DROP FUNCTION {function} CASCADE")
     else:
         for trigger in ("interface_search_term_delete", "interface_search_term_update",
                         "interface_search_term_insert", "device_search_term_update", "device_search_term_insert"):
             op.execute(f"DROP TRIGGER {trigger}")
-    op.drop_index('ix_search_term_value', table_name='search_term')
-    op.drop_table('search_term')
+    op.drop_table('search_term')  # and its index
     _earlier_migration("0004_device_search_text.py").upgrade()
     if op.get_bind().dialect.name == "postgresql":
         _earlier_migration("0007_search_text_checked_at_commit.py").upgrade()
@@ -100,21 +95,11 @@ def _joined(values: list[str], dialect: str) -> str:
 
 
 def _drop_search_text(dialect: str) -> None:
-    """What migrations 0004 and 0007 built: the column, its index, its triggers and their functions."""
+    """What migrations 0004 and 0007 built, taken down by their own downgrades (0007's puts 0004's
+    triggers back first)."""
     if dialect == "postgresql":
-        for trigger, table in (("interface_search_text_update", "interface"), ("interface_search_text_change", "interface"),
-                               ("device_search_text_check", "device"), ("device_search_text_update", "device"),
-                               ("device_search_text_insert", "device")):
-            op.execute(f"DROP TRIGGER {trigger} ON {table}")
-        for function in ("interface_search_text_check", "device_search_text_check", "device_search_text"):
-            op.execute(f"DROP FUNCTION {function}()")
-    else:
-        for trigger in ("interface_search_text_delete", "interface_search_text_update",
-                        "interface_search_text_insert", "device_search_text_update", "device_search_text_insert"):
-            op.execute(f"DROP TRIGGER {trigger}")
-    op.drop_index('ix_device_search_text', table_name='device')
-    # A plain DROP COLUMN (SQLite 3.35+): batch mode would copy the table its children point at.
-    op.drop_column('device', 'search_text')
+        _earlier_migration("0007_search_text_checked_at_commit.py").downgrade()
+    _earlier_migration("0004_device_search_text.py").downgrade()
 
 
 def _create_postgresql_triggers() -> None:
