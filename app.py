@@ -2,8 +2,11 @@
 
 `python app.py` serves on http://127.0.0.1:5000; `flask --app app db upgrade`, `flask --app app seed`
 and the other commands below manage the database."""
+import base64
+import hashlib
 import logging
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -48,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "PORT": 5000,  # python app.py listens on 127.0.0.1 only
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
     "IMPORT_MAX_ROWS": 100_000,
+    "IMPORT_MAX_CELLS": 3_000_000,  # filled cells per import (XLSX: blank formatted ones too): 30 a row at most rows
+    "IMPORT_MAX_XML_BYTES": 128 * 1024 * 1024,  # an XLSX upload unpacked: past it (a zip bomb), refused unread
     "API_TITLE": "Equipment and network readiness",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
@@ -63,6 +68,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_NAME": "readiness_session",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # seconds: a working day
+    # A session ends this long after signing in however busy, and after this long without a request.
+    "SESSION_ABSOLUTE_LIFETIME_S": 12 * 3600,
+    "SESSION_IDLE_TIMEOUT_S": 30 * 60,  # OWASP ASVS level 2
+    # API tokens: the expiry of one created without expires_at, and the latest one may ask for.
+    "TOKEN_DEFAULT_LIFETIME_DAYS": 90,
+    "TOKEN_MAX_LIFETIME_DAYS": 365,
+    # Reverse proxies in front of the service that append the client's address to X-Forwarded-For; 0: none,
+    # the header is ignored and sign-in throttling counts by the connection's address.
+    "TRUSTED_PROXIES": 0,
     "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
 }
 # Configuration read from the environment, by name; nothing else in the code reads os.environ.
@@ -73,7 +87,9 @@ def _flag(value: str) -> bool:
 ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SECRETS_KEYS": str, "SCAN_ALLOWLIST": str,
                "MISSING_AFTER_SCANS": int, "SCAN_MAX_ADDRESSES": int, "SCAN_DNS_SERVERS": str,
                "SCAN_UNPRIVILEGED": _flag, "SNMP_TIMEOUT": float, "SNMP_RETRIES": int,
-               "PORT": int, "SESSION_COOKIE_SECURE": _flag}
+               "PORT": int, "SESSION_COOKIE_SECURE": _flag,
+               "SESSION_ABSOLUTE_LIFETIME_S": int, "SESSION_IDLE_TIMEOUT_S": int, "TOKEN_DEFAULT_LIFETIME_DAYS": int,
+               "TOKEN_MAX_LIFETIME_DAYS": int, "TRUSTED_PROXIES": int}
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -99,6 +115,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if follow_reorganisation not in REORGANISATION_HOOKS:
         REORGANISATION_HOOKS.append(follow_reorganisation)
     _register_public_routes(app)
+    _register_security_headers(app)
     _register_commands(app)
     _register_transfer_commands(app)
     discovery_commands.register(app)
@@ -131,9 +148,9 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from dashboards.views import blp as dashboards_blp
     from discovery.api import credentials_blp, scopes_blp
-    from inventory.api import devices_blp, transfer_blp, units_blp
-    for blueprint in (units_blp, devices_blp, transfer_blp, session_blp, users_blp, tokens_blp, audit_blp,
-                      credentials_blp, scopes_blp):
+    from inventory.api import devices_blp, relocations_blp, transfer_blp, units_blp
+    for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
+                      audit_blp, credentials_blp, scopes_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(dashboards_blp)  # pages stay out of the API document
 
@@ -205,6 +222,37 @@ def _register_public_routes(app: Flask) -> None:
     @requires(Permission.PUBLIC)
     def health():
         return {"status": "ok"}
+
+
+# Every response, pages and API: scripts and styles only from files of this site (none inline, no eval),
+# nothing framed, no MIME sniffing. Referrer-Policy same-origin, not no-referrer: over HTTPS Flask-WTF refuses
+# a form whose Referer is missing.
+CONTENT_SECURITY_POLICY = {"default-src": "'none'", "script-src": "'self'", "style-src": "'self'",
+                           "img-src": "'self'", "font-src": "'self'", "connect-src": "'self'",
+                           "form-action": "'self'", "base-uri": "'none'", "frame-ancestors": "'none'"}
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+SWAGGER_UI_ENDPOINT = "api-docs.openapi_swagger_ui"
+INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        policy = CONTENT_SECURITY_POLICY
+        if request.endpoint == SWAGGER_UI_ENDPOINT and response.status_code == 200:
+            policy = policy | _swagger_ui_policy(response.get_data())
+        response.headers["Content-Security-Policy"] = "; ".join(f"{name} {value}" for name, value in policy.items())
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+def _swagger_ui_policy(page: bytes) -> dict[str, str]:
+    """The API documentation page is flask-smorest's template, which starts Swagger UI with an inline
+    script built from configuration alone (no request data): that script is allowed by its hash, nothing
+    else inline. swagger-ui.css draws its icons as data: images."""
+    hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
+              for script in INLINE_SCRIPT.findall(page)]
+    return {"script-src": " ".join(["'self'", *hashes]), "img-src": "'self' data:"}
 
 
 def _close_session(_error: BaseException | None) -> None:

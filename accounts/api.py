@@ -1,22 +1,23 @@
 """HTTP API for signing in, accounts, API tokens and the audit log."""
-import csv
 import datetime as dt
-import io
 import json
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from accounts import audit as audit_log
 from accounts import services
-from accounts.errors import Unauthenticated
+from accounts.errors import Unauthenticated, WrongPassword
+from accounts.models import ApiToken
 from accounts.permissions import ROLE_PERMISSIONS, Permission, requires
 from accounts.schemas import (AuditArgs, AuditEntrySchema, AuditExportArgs, AuditPageSchema, NewTokenSchema,
-                              SessionSchema, SignInSchema, TokenCreateSchema, TokenSchema, UserCreateSchema,
-                              UserSchema, UserUpdateSchema)
+                              PasswordChangedSchema, PasswordChangeSchema, SessionSchema, SignInSchema,
+                              TokenCreateSchema, TokenSchema, UserCreateSchema, UserSchema, UserUpdatedSchema,
+                              UserUpdateSchema)
 from accounts.web import audit, current_caller, end_session, start_session
+from inventory.cells import csv_document
 from inventory.db import request_session
 
 session_blp = Blueprint("session", __name__, url_prefix="/api/session", description="Signing in and out")
@@ -56,8 +57,31 @@ class SignIn(MethodView):
     @requires(Permission.SIGNED_IN)
     @session_blp.response(204)
     def delete(self):
-        """Sign out."""
+        """Sign out: the session ends on the server, so a copy of its cookie stops working too."""
         end_session()
+
+
+@session_blp.route("/password")
+class OwnPassword(MethodView):
+    @requires(Permission.SIGNED_IN)
+    @session_blp.arguments(PasswordChangeSchema)
+    @session_blp.response(200, PasswordChangedSchema)
+    def put(self, args):
+        """Change your own password, giving the current one. Your other sessions end and all your API
+        tokens are revoked; this session stays signed in. From a signed-in session only, not a token."""
+        db = request_session()
+        caller = current_caller()
+        try:
+            change = services.change_own_password(db, caller, args["old_password"], args["new_password"],
+                                                  request.remote_addr or "")
+        except WrongPassword:
+            db.commit()  # keep the failure: it counts towards throttling, like a failed sign-in
+            raise
+        audit("user.password_change", "user", caller.user_id,
+              detail=f"own password changed; {change.sessions_ended} other sessions ended, "
+                     f"{change.tokens_revoked} tokens revoked")
+        db.commit()
+        return change
 
 
 @users_blp.route("")
@@ -91,13 +115,14 @@ class UserById(MethodView):
 
     @requires(Permission.ACCOUNTS_MANAGE)
     @users_blp.arguments(UserUpdateSchema)
-    @users_blp.response(200, UserSchema)
+    @users_blp.response(200, UserUpdatedSchema)
     def patch(self, args, user_id):
-        """Change an account's name, password, role, units or whether it may sign in."""
+        """Change an account's name, password, role, units or whether it may sign in. A new password ends
+        the user's sessions and revokes their API tokens (`tokens_revoked` says how many)."""
         db = request_session()
         before = UserSchema().dump(services.get_user(db, user_id))
         user = services.update_user(db, user_id, args)
-        detail = "password changed" if "password" in args else ""
+        detail = f"password changed; {user.tokens_revoked} tokens revoked, sessions ended" if "password" in args else ""
         audit("user.update", "user", user.id, before=before, after=UserSchema().dump(user), detail=detail)
         db.commit()
         return user
@@ -117,10 +142,15 @@ class Tokens(MethodView):
     @tokens_blp.arguments(TokenCreateSchema)
     @tokens_blp.response(201, NewTokenSchema)
     def post(self, args):
-        """Create a token that acts as you, limited to the permissions you list. Copy it now."""
+        """Create a token that acts as you, limited to the permissions you list. Copy it now.
+
+        A token may create tokens only within its own permissions and expiry; revoking it revokes them."""
         db = request_session()
-        user = services.get_user(db, current_caller().user_id)
-        token, value = services.create_token(db, user, args["name"], args["permissions"], args["expires_at"])
+        caller = current_caller()
+        user = services.get_user(db, caller.user_id)
+        parent = db.get(ApiToken, caller.token_id) if caller.token_id is not None else None
+        token, value = services.create_token(db, user, args["name"], args["permissions"], args["expires_at"],
+                                             parent=parent, lifetimes=_token_lifetimes())
         audit("token.create", "token", token.id, after=TokenSchema().dump(token))
         db.commit()
         token.value_shown_once = value  # not a column: answered now, kept nowhere
@@ -132,10 +162,11 @@ class TokenById(MethodView):
     @requires(Permission.SIGNED_IN)
     @tokens_blp.response(200, TokenSchema)
     def delete(self, token_id):
-        """Revoke a token: it stops working at once."""
+        """Revoke a token, and the tokens it created: they stop working at once."""
         db = request_session()
-        token = services.revoke_token(db, token_id, current_caller())
-        audit("token.revoke", "token", token.id)
+        token, descendants = services.revoke_token(db, token_id, current_caller())
+        detail = f"and the tokens it created: {', '.join(map(str, descendants))}" if descendants else ""
+        audit("token.revoke", "token", token.id, detail=detail)
         db.commit()
         return token
 
@@ -160,14 +191,17 @@ class AuditExport(MethodView):
     def get(self, args):
         """Export the matching entries as CSV, oldest first."""
         entries, _ = audit_log.list_entries(request_session(), _audit_filter(args), page_size=10**9)
-        out = io.StringIO()
-        writer = csv.writer(out)
         columns = list(AuditEntrySchema().fields)
-        writer.writerow(columns)
-        for row in AuditEntrySchema(many=True).dump(reversed(entries)):
-            writer.writerow([row[c] if not isinstance(row[c], dict | list) else _json(row[c]) for c in columns])
-        return Response(("\ufeff" + out.getvalue()).encode(), mimetype="text/csv; charset=utf-8",
+        # Through the exports' quoting: a target or detail such as an upload's file name is the user's text.
+        rows = ([row[c] if not isinstance(row[c], dict | list) else _json(row[c]) for c in columns]
+                for row in AuditEntrySchema(many=True).dump(reversed(entries)))
+        return Response(csv_document(columns, rows), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
+
+
+def _token_lifetimes() -> services.TokenLifetimes:
+    return services.TokenLifetimes(default=dt.timedelta(days=current_app.config["TOKEN_DEFAULT_LIFETIME_DAYS"]),
+                                   maximum=dt.timedelta(days=current_app.config["TOKEN_MAX_LIFETIME_DAYS"]))
 
 
 def _audit_filter(args) -> audit_log.AuditFilter:

@@ -1,5 +1,5 @@
 """Refusals of identity and permission, mapped to HTTP like every DomainError."""
-from inventory.errors import DomainError
+from inventory.errors import DomainError, InvalidInput
 
 
 class Unauthenticated(DomainError):
@@ -12,3 +12,7 @@ class Forbidden(DomainError):
 
 class TooManyAttempts(DomainError):
     status_code = 429
+
+
+class WrongPassword(InvalidInput):
+    """The current password, given to change it, is wrong: counted like a failed sign-in."""

@@ -1,4 +1,4 @@
-"""Accounts, the units an officer answers for, API tokens, sign-in failures and the audit log."""
+"""Accounts, the units an officer answers for, sessions, API tokens, sign-in failures and the audit log."""
 import datetime as dt
 import enum
 from typing import Any
@@ -35,17 +35,35 @@ class User(Base):
     role: Mapped[Role]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    # Bumped by a password change: sessions signed before it stop working.
+    # Bumped by an administrator's password reset or a deactivation: sessions signed before it stop working.
     session_version: Mapped[int] = mapped_column(default=1)
 
     units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
 
+class UserSession(Base):
+    """A signed-in browser. The signed cookie carries a random key; only its SHA-256 hash is kept here, so
+    that signing out (`ended_at`) makes a copy of the cookie worthless too."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address signed in from: failures elsewhere do not delay the user's sign-ins from it.
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # for the absolute lifetime
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # for the idle timeout
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class ApiToken(Base):
     """A token for a script or a remote collector: it acts as its user, limited to `permissions`.
 
-    Only a SHA-256 hash of the token is kept: the token itself is shown once, when created."""
+    Only a SHA-256 hash of the token is kept: the token itself is shown once, when created. A token
+    made by another token records it as `parent_id`, and is revoked with it."""
 
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +76,7 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"), index=True)
 
     user: Mapped[User] = relationship(back_populates="tokens")
 

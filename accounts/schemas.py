@@ -31,6 +31,16 @@ class SessionSchema(Schema):
     csrf_token = fields.String()
 
 
+class PasswordChangeSchema(Schema):
+    old_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, load_only=True, validate=PASSWORD)
+
+
+class PasswordChangedSchema(Schema):
+    sessions_ended = fields.Integer(metadata={"description": "Your other sessions, signed out."})
+    tokens_revoked = fields.Integer(metadata={"description": "Your API tokens, all revoked."})
+
+
 class UserCreateSchema(Schema):
     username = fields.String(required=True, validate=USERNAME)
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -47,6 +57,11 @@ class UserUpdateSchema(Schema):
     active = fields.Boolean()
 
 
+class UserUpdatedSchema(UserSchema):
+    tokens_revoked = fields.Integer(metadata={
+        "description": "The user's API tokens revoked by this change: a new password revokes them all."})
+
+
 class TokenSchema(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -57,6 +72,8 @@ class TokenSchema(Schema):
     expires_at = UtcDateTime(allow_none=True)
     last_used_at = UtcDateTime(allow_none=True)
     revoked_at = UtcDateTime(allow_none=True)
+    parent_id = fields.Integer(allow_none=True, metadata={
+        "description": "The token that created this one, if any: revoking it revokes this one too."})
 
 
 class NewTokenSchema(TokenSchema):
@@ -68,7 +85,9 @@ class TokenCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     permissions = fields.List(fields.Enum(Permission, by_value=True), required=True,
                               validate=validate.Length(min=1, max=len(Permission)))
-    expires_at = UtcDateTime(load_default=None, allow_none=True)
+    expires_at = UtcDateTime(load_default=None, allow_none=True, metadata={
+        "description": "Default: TOKEN_DEFAULT_LIFETIME_DAYS from now; at most TOKEN_MAX_LIFETIME_DAYS from now, "
+                       "and for a token created with a token, no later than that token's own expiry."})
 
 
 class AuditExportArgs(Schema):

@@ -1,7 +1,8 @@
-"""Accounts, sign-in with throttling, API tokens, and the caller a request acts as.
+"""Accounts, sign-in, server-side sessions, API tokens, and the caller a request acts as.
 
 Nothing here commits; the caller owns the transaction."""
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
@@ -9,12 +10,15 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from flask import g, has_app_context
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from accounts.errors import Forbidden, TooManyAttempts, Unauthenticated
-from accounts.models import ApiToken, Role, SignInFailure, User, user_unit
+from accounts.audit import record
+from accounts.errors import Forbidden, Unauthenticated, WrongPassword
+from accounts.models import ApiToken, Role, User, UserSession, user_unit
 from accounts.permissions import ROLE_PERMISSIONS, Permission
+from accounts.throttling import count_failure, forget_failures, refuse_if_throttled
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.models import Unit, utcnow
 from inventory.units import get_unit, subtree_ids
@@ -22,10 +26,8 @@ from inventory.units import get_unit, subtree_ids
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "rdy_"
-# Sign-in throttling: past these many failures in the window, further attempts are refused.
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
+LAST_USE_PRECISION = dt.timedelta(minutes=1)  # one write a minute per token or session, not one per request
+SESSION_ENDED = "your session has ended; sign in again"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Caller:
     unit_ids: frozenset[int] | None
     user_id: int
     via: str  # "session" or "token"
+    session_id: int | None = None  # the UserSession, for a session
+    token_id: int | None = None    # the ApiToken, for a token
 
     def may(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -78,16 +82,22 @@ def list_users(session: Session) -> list[User]:
 
 
 def update_user(session: Session, user_id: int, changes: Mapping[str, object]) -> User:
+    """An administrator's change. A new password ends the user's sessions and revokes their tokens (the
+    count is left in `user.tokens_revoked`, not a column); a deactivation ends the sessions."""
     user = get_user(session, user_id)
+    user.tokens_revoked = 0
     role = changes.get("role", user.role)
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     if "password" in changes:
         user.password_hash = hash_password(str(changes["password"]))
         user.session_version += 1
+        end_sessions_of(session, user.id)
+        user.tokens_revoked = revoke_tokens_of(session, user.id)
     if "active" in changes:
         user.active = bool(changes["active"])
         user.session_version += 1
+        end_sessions_of(session, user.id)
     if "unit_codes" in changes or "role" in changes:
         codes = changes.get("unit_codes", [u.code for u in user.units])
         user.units = _units(session, role, codes)
@@ -97,41 +107,134 @@ def update_user(session: Session, user_id: int, changes: Mapping[str, object]) -
 
 
 def sign_in(session: Session, username: str, password: str, ip: str) -> User:
-    """The user, if the password is right and guessing has not been throttled; each failure is counted.
+    """The user, if the password is right and guessing has not been throttled (`accounts.throttling`);
+    each failure is counted.
 
-    The same message for an unknown user and a wrong password, so that names cannot be probed."""
-    since = utcnow() - FAILURE_WINDOW
-    by_name = session.scalar(select(func.count(SignInFailure.id)).where(
-        func.lower(SignInFailure.username) == username.lower(), SignInFailure.at >= since))
-    by_address = session.scalar(select(func.count(SignInFailure.id)).where(SignInFailure.ip == ip,
-                                                                            SignInFailure.at >= since))
-    if by_name >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS:
-        raise TooManyAttempts("too many failed sign-ins; wait 15 minutes and try again", field="username")
+    The same message for an unknown user and a wrong password, and the same work: an unknown or inactive
+    user's attempt is verified against a dummy hash, so that response times do not tell names apart."""
     user = session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
-    if user is None or not user.active or not _password_matches(user, password):
-        session.add(SignInFailure(username=username[:64], ip=ip[:64], at=utcnow()))
-        session.flush()
+    refuse_if_throttled(session, username, ip, user)
+    matches = _password_matches(user.password_hash if user else dummy_hash(), password)
+    if user is None or not user.active or not matches:
+        count_failure(session, username, ip)
         raise Unauthenticated("wrong user name or password", field="password")
-    session.execute(delete(SignInFailure).where(func.lower(SignInFailure.username) == username.lower()))
+    forget_failures(session, username, ip)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     return user
 
 
+@functools.cache
+def dummy_hash() -> str:
+    """A hash of a random password with the real parameters: checked when no account can match."""
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def change_own_password(session: Session, caller: Caller, old_password: str, new_password: str,
+                        ip: str) -> PasswordChange:
+    """The caller's new password. The old one is required (a wrong one counts as a failed sign-in, and
+    is throttled like one); the caller's other sessions end and all their tokens are revoked, while the
+    session making the change stays. Only from a session: a script's token does not change passwords."""
+    if caller.via != "session":
+        raise Forbidden("change your password from a signed-in session, not with an API token")
+    user = get_user(session, caller.user_id)
+    refuse_if_throttled(session, user.username, ip, user)
+    if not _password_matches(user.password_hash, old_password):
+        count_failure(session, user.username, ip)
+        raise WrongPassword("the current password is wrong", field="old_password")
+    if new_password == old_password:
+        raise InvalidInput("the new password must differ from the current one", field="new_password")
+    try:
+        user.password_hash = hash_password(new_password)
+    except InvalidInput as error:
+        raise InvalidInput(error.reason, field="new_password") from None
+    forget_failures(session, user.username, ip)
+    return PasswordChange(sessions_ended=end_sessions_of(session, user.id, keep_id=caller.session_id),
+                          tokens_revoked=revoke_tokens_of(session, user.id))
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """A session ends `absolute` after signing in however busy, and after `idle` without a request."""
+    absolute: dt.timedelta
+    idle: dt.timedelta
+
+
+def open_user_session(session: Session, user_id: int, ip: str) -> str:
+    """A new session's key, for the signed cookie; only its hash is stored."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(UserSession(user_id=user_id, key_hash=_digest(key), ip=ip[:64], created_at=now, last_seen_at=now))
+    session.flush()
+    return key
+
+
+def end_user_session(session: Session, key: str) -> None:
+    """Sign out: every copy of the cookie stops working."""
+    session.execute(update(UserSession).where(UserSession.key_hash == _digest(key), UserSession.ended_at.is_(None))
+                    .values(ended_at=utcnow()))
+
+
+def end_sessions_of(session: Session, user_id: int, *, keep_id: int | None = None) -> int:
+    """End the user's open sessions but `keep_id`; how many ended."""
+    query = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_id is not None:
+        query = query.where(UserSession.id != keep_id)
+    return session.execute(query.values(ended_at=utcnow())).rowcount
+
+
+def caller_for_session(session: Session, key: str, session_version: int, limits: SessionLimits) -> Caller:
+    row = session.scalars(select(UserSession).where(UserSession.key_hash == _digest(key))).one_or_none()
+    now = utcnow()
+    if row is None or row.ended_at is not None or now - row.created_at >= limits.absolute \
+            or now - row.last_seen_at >= limits.idle:
+        raise Unauthenticated(SESSION_ENDED)
+    user = row.user
+    if not user.active or user.session_version != session_version:
+        raise Unauthenticated(SESSION_ENDED)
+    if now - row.last_seen_at > LAST_USE_PRECISION:
+        row.last_seen_at = now
+    return _caller(session, user, ROLE_PERMISSIONS[user.role.value], "session", session_id=row.id)
+
+
+@dataclass(frozen=True)
+class TokenLifetimes:
+    """A token's expiry when none is asked for, and the latest one may ask for, from its creation."""
+    default: dt.timedelta = dt.timedelta(days=90)
+    maximum: dt.timedelta = dt.timedelta(days=365)
+
+
 def create_token(session: Session, user: User, name: str, permissions: Iterable[Permission],
-                 expires_at: dt.datetime | None = None) -> tuple[ApiToken, str]:
-    """A new token and its secret value, which is never stored and never shown again."""
+                 expires_at: dt.datetime | None = None, *, parent: ApiToken | None = None,
+                 lifetimes: TokenLifetimes = TokenLifetimes()) -> tuple[ApiToken, str]:
+    """A new token and its secret value, which is never stored and never shown again.
+
+    A token created by a token (`parent`) may hold only permissions its parent has and expire no later,
+    and is revoked with it: a narrow token cannot mint a wider or longer-lived one."""
     wanted = set(permissions)
-    beyond = sorted(p.value for p in wanted - ROLE_PERMISSIONS[user.role.value])
-    if beyond:
-        raise Forbidden(f"a token cannot do more than its user: {', '.join(beyond)}", field="permissions")
+    _refuse_beyond(wanted, ROLE_PERMISSIONS[user.role.value], "a token cannot do more than its user")
+    if parent is not None:
+        _refuse_beyond(wanted, token_permissions(parent), "a token cannot create a token that does more than itself")
+    now = utcnow()
     value = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, prefix=value[:12], token_hash=_token_hash(value),
-                     permissions=sorted(p.value for p in wanted | {Permission.PUBLIC}), expires_at=expires_at,
-                     created_at=utcnow())
+    token = ApiToken(user=user, name=name, prefix=value[:12], token_hash=_digest(value),
+                     permissions=sorted(p.value for p in wanted | {Permission.PUBLIC}),
+                     expires_at=_token_expiry(expires_at, parent, lifetimes, now),
+                     parent_id=parent.id if parent else None, created_at=now)
     session.add(token)
     session.flush()
     return token, value
+
+
+def token_permissions(token: ApiToken) -> frozenset[Permission]:
+    """What a token may do: what it lists, within what its user's role allows today."""
+    return ROLE_PERMISSIONS[token.user.role.value] & {Permission(p) for p in token.permissions}
 
 
 def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
@@ -141,51 +244,72 @@ def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
     return list(session.scalars(query))
 
 
-def revoke_token(session: Session, token_id: int, caller: Caller) -> ApiToken:
+def revoke_token(session: Session, token_id: int, caller: Caller) -> tuple[ApiToken, list[int]]:
+    """Revoke a token and the tokens it created, theirs in turn; the second: the ids revoked with it."""
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != caller.user_id and not caller.may(Permission.ACCOUNTS_MANAGE)):
         raise NotFound(f"token {token_id} does not exist", field="token_id")
+    now = utcnow()
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
-    return token
+        token.revoked_at = now
+    live = select(ApiToken.id).where(ApiToken.id.in_(_descendant_ids(session, token.id)), ApiToken.revoked_at.is_(None))
+    descendants = list(session.scalars(live.order_by(ApiToken.id)))
+    session.execute(update(ApiToken).where(ApiToken.id.in_(descendants)).values(revoked_at=now))
+    return token, descendants
 
 
-def caller_for_session(session: Session, user_id: int, session_version: int) -> Caller:
-    user = session.get(User, user_id)
-    if user is None or not user.active or user.session_version != session_version:
-        raise Unauthenticated("your session has ended; sign in again")
-    return _caller(session, user, ROLE_PERMISSIONS[user.role.value], "session")
+def revoke_tokens_of(session: Session, user_id: int) -> int:
+    """Revoke the user's live tokens; how many."""
+    now = utcnow()
+    return session.execute(update(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)).values(revoked_at=now)).rowcount
 
 
 def caller_for_token(session: Session, value: str) -> Caller:
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(value))).one_or_none()
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(value))).one_or_none()
     now = utcnow()
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise Unauthenticated("the API token is unknown, revoked or expired")
     if not token.user.active:
         raise Unauthenticated("the API token's user is deactivated")
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        token.last_used_at = now  # at most one write a minute per token, not one per request
-    permissions = ROLE_PERMISSIONS[token.user.role.value] & {Permission(p) for p in token.permissions}
-    return _caller(session, token.user, frozenset(permissions), "token")
+    if token.last_used_at is None or now - token.last_used_at > LAST_USE_PRECISION:
+        token.last_used_at = now
+    return _caller(session, token.user, token_permissions(token), "token", token_id=token.id)
 
 
-def _caller(session: Session, user: User, permissions: frozenset[Permission], via: str) -> Caller:
+def _caller(session: Session, user: User, permissions: frozenset[Permission], via: str, *,
+            session_id: int | None = None, token_id: int | None = None) -> Caller:
     unit_ids = None
     if user.role is Role.UNIT_OFFICER:
         unit_ids = frozenset(i for unit in user.units for i in subtree_ids(session, unit.code))
-    return Caller(user.username, user.role, permissions, unit_ids, user.id, via)
+    return Caller(user.username, user.role, permissions, unit_ids, user.id, via, session_id, token_id)
 
 
 def follow_reorganisation(session: Session, successors: Mapping[int, int]) -> None:
-    """An officer of a merged or split unit answers for its successor."""
+    """An officer of a merged or split unit answers for its successor; each officer's change is audited,
+    as the caller making the reorganisation (their scope widens with a merge)."""
     rows = session.execute(select(user_unit.c.user_id, user_unit.c.unit_id)
-                           .where(user_unit.c.unit_id.in_(successors))).all()
+                           .where(user_unit.c.unit_id.in_(successors)).order_by(user_unit.c.user_id)).all()
+    followed: dict[int, list[int]] = {}
     for user_id, unit_id in rows:
+        followed.setdefault(user_id, []).append(unit_id)
+    for user_id, unit_ids in followed.items():
         user = session.get(User, user_id)
-        successor = session.get(Unit, successors[unit_id])
-        user.units = sorted({*[u for u in user.units if u.id != unit_id], successor}, key=lambda u: u.code)
+        before = [u.code for u in user.units]
+        moves = [(session.get(Unit, unit_id), session.get(Unit, successors[unit_id])) for unit_id in unit_ids]
+        kept = [u for u in user.units if u.id not in unit_ids]
+        user.units = sorted({*kept, *(successor for _, successor in moves)}, key=lambda u: u.code)
+        record(session, _actor(), "user.follow_reorganisation", "user", user.id, before={"unit_codes": before},
+               after={"unit_codes": [u.code for u in user.units]},
+               detail="; ".join(f"{old.code} -> {new.code}" for old, new in moves) + ": answers for the successor unit")
     session.flush()
+
+
+def _actor() -> str:
+    """Who is making the change: the request's caller, else the command line."""
+    caller = g.get("caller") if has_app_context() else None
+    return caller.name if caller else "command line"
 
 
 def _units(session: Session, role: Role, codes: Iterable[str]) -> list[Unit]:
@@ -209,12 +333,44 @@ def _keep_an_active_admin(session: Session) -> None:
         raise Conflict("this would leave no active administrator", field="role")
 
 
-def _password_matches(user: User, password: str) -> bool:
+def _password_matches(password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(user.password_hash, password)
+        return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _token_hash(value: str) -> str:
+def _refuse_beyond(wanted: set[Permission], allowed: frozenset[Permission], reason: str) -> None:
+    beyond = sorted(p.value for p in wanted - allowed)
+    if beyond:
+        raise Forbidden(f"{reason}: {', '.join(beyond)}", field="permissions")
+
+
+def _token_expiry(requested: dt.datetime | None, parent: ApiToken | None, lifetimes: TokenLifetimes,
+                  now: dt.datetime) -> dt.datetime:
+    """The asked expiry if allowed, else the default; never past the creating token's own."""
+    limit = parent.expires_at if parent is not None else None
+    if requested is not None:
+        if requested <= now:
+            raise InvalidInput("expires_at must be in the future", field="expires_at")
+        if requested > now + lifetimes.maximum:
+            raise InvalidInput(f"a token may live at most {lifetimes.maximum.days} days", field="expires_at")
+        if limit is not None and requested > limit:
+            raise InvalidInput("a token cannot outlive the token that creates it: expires_at must be at most "
+                               f"{limit:%Y-%m-%dT%H:%M:%S}Z", field="expires_at")
+        return requested
+    default = now + lifetimes.default
+    return min(default, limit) if limit is not None else default
+
+
+def _descendant_ids(session: Session, token_id: int) -> list[int]:
+    found, generation = [], [token_id]
+    while generation:
+        generation = list(session.scalars(select(ApiToken.id).where(ApiToken.parent_id.in_(generation))))
+        found += generation
+    return found
+
+
+def _digest(value: str) -> str:
+    """Tokens and session keys are stored as SHA-256 hashes: a copy of the table opens nothing."""
     return hashlib.sha256(value.encode()).hexdigest()

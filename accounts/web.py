@@ -3,16 +3,24 @@
 Each route declares a permission (`requires`); this hook identifies the caller (an API token in
 `Authorization: Bearer ...`, or the signed session cookie), refuses what the caller's role does not
 allow, and checks the CSRF token of every state-changing request made with a session cookie.
-Handlers then read `current_caller()` and pass its unit scope to the services' queries."""
+Handlers then read `current_caller()` and pass its unit scope to the services' queries.
+
+The session cookie carries only a random key to a `UserSession` row: signing out ends the row, so a
+copied cookie stops working too; a session also ends SESSION_ABSOLUTE_LIFETIME_S after signing in
+(default 12 hours) and after SESSION_IDLE_TIMEOUT_S without a request (default 30 minutes, as OWASP
+ASVS level 2 asks)."""
+import datetime as dt
 import logging
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts.audit import record
 from accounts.errors import Forbidden, Unauthenticated
 from accounts.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
-from accounts.services import Caller, caller_for_session, caller_for_token
+from accounts.services import (Caller, SessionLimits, caller_for_session, caller_for_token, end_user_session,
+                               open_user_session)
 from inventory.db import request_session
 
 log = logging.getLogger(__name__)
@@ -25,6 +33,11 @@ def install(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session's life
     csrf.init_app(app)
     app.before_request(authorise)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies, each appending the address it received from to X-Forwarded-For, the
+        # client's is the Nth from the right; values further left are the client's to forge. Off (0) by
+        # default: a client reaching the service directly must not choose the address it is throttled as.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"]), x_proto=0)
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError):
@@ -66,13 +79,15 @@ def identify() -> Caller | None:
         caller = caller_for_token(db, value.strip())
         db.commit()  # the token's last use, before the handler's own transaction begins
         return caller
-    if "user_id" not in session:
+    if "key" not in session:
         return None
     try:
-        return caller_for_session(db, session["user_id"], session.get("version", 0))
+        caller = caller_for_session(db, session["key"], session.get("version", 0), _session_limits())
     except Unauthenticated:
-        session.clear()  # password changed or account deactivated since
+        session.clear()  # signed out, timed out, password reset or account deactivated since
         return None
+    db.commit()  # the session's last use, before the handler's own transaction begins
+    return caller
 
 
 def current_caller() -> Caller:
@@ -88,14 +103,29 @@ def caller_scope() -> frozenset[int] | None:
 
 
 def start_session(user_id: int, version: int) -> None:
+    """A new session, in the request's transaction (the caller commits). A session the browser had
+    before ends: a key planted before sign-in is never the signed-in one."""
+    db = request_session()
+    if "key" in session:
+        end_user_session(db, session["key"])
     session.clear()
-    session["user_id"] = user_id
+    session["key"] = open_user_session(db, user_id, request.remote_addr or "")
     session["version"] = version
     session.permanent = True
 
 
 def end_session() -> None:
+    """Sign out, on the server: a copy of the cookie is refused from now on."""
+    if "key" in session:
+        db = request_session()
+        end_user_session(db, session["key"])
+        db.commit()
     session.clear()
+
+
+def _session_limits() -> SessionLimits:
+    return SessionLimits(absolute=dt.timedelta(seconds=current_app.config["SESSION_ABSOLUTE_LIFETIME_S"]),
+                         idle=dt.timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT_S"]))
 
 
 def audit(action: str, target_type: str, target_id: object = "", *, before=None, after=None, detail: str = "") -> None:

@@ -1,7 +1,8 @@
 """Pages. The home page says what the service holds and what to do next."""
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,6 +18,8 @@ from inventory.devices import device_counts_by_unit
 from inventory.units import list_units
 
 blp = Blueprint("dashboards", __name__, template_folder="templates")
+# Style and (to come) scripts of the pages, as files: the Content-Security-Policy refuses them inline.
+ASSETS = Path(__file__).resolve().parent / "static"
 
 UNIT_KIND_NAMES = {"city": _l("city"), "agency": _l("agency"), "ward": _l("ward"), "commune": _l("commune"),
                    "department": _l("department"), "other": _l("other")}
@@ -25,6 +28,12 @@ UNIT_KIND_NAMES = {"city": _l("city"), "agency": _l("agency"), "ward": _l("ward"
 @blp.app_context_processor
 def locale_in_templates():
     return {"get_locale": get_locale}
+
+
+@blp.get("/assets/<path:filename>")
+@requires(Permission.PUBLIC)
+def asset(filename: str):
+    return send_from_directory(ASSETS, filename)
 
 
 @blp.get("/")

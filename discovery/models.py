@@ -105,6 +105,7 @@ class ScanRun(Base):
     changed: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     missing: Mapped[int] = mapped_column(default=0)
+    relocations: Mapped[int] = mapped_column(default=0)  # devices of other units seen: relocations raised
     errors: Mapped[list] = mapped_column(JSON, default=list)  # [{"address": ..., "reason": ...}]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.audit import record as audit_record
 from accounts.encryption import SecretBox
 from discovery import sweep as sweeps
 from discovery.allowlist import require_allowed
@@ -24,7 +25,7 @@ from discovery.models import RunStatus, ScanHost, ScanRun, ScanScope
 from discovery.scopes import scope_targets
 from discovery.snmp import poll as polls
 from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
-from inventory.ingest import IngestBatch, ingest
+from inventory.ingest import IngestBatch, IngestResult, ingest
 from inventory.models import utcnow
 from inventory.observations import ObservedDevice, ObservedInterface
 
@@ -105,9 +106,10 @@ def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: S
             run = _run(session, run_id)
             scope = session.get(ScanScope, run.scope_id)
             if run.kind == "nmap":
-                store_sweep(session, scope, run, found, settings.missing_after_scans)
+                stored = store_sweep(session, scope, run, found, settings.missing_after_scans)
             else:
-                polls.store_polls(session, scope, run, found, settings.missing_after_scans)
+                stored = polls.store_polls(session, scope, run, found, settings.missing_after_scans)
+            _audit_relocations(session, run, scope, stored.relocations_raised)
             run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     except DomainError as error:
         log.warning("scan run %s failed: %s", run_id, error.reason)
@@ -159,8 +161,16 @@ class _ProgressWriter:
                 session.get(ScanRun, self.run_id).hosts_done = done
 
 
+def _audit_relocations(session: Session, run: ScanRun, scope: ScanScope, relocation_ids: list[int]) -> None:
+    """A scan that saw devices of other units raised relocations: the audit log says which run did."""
+    run.relocations = len(relocation_ids)
+    for relocation_id in relocation_ids:
+        audit_record(session, f"{run.kind} scan run {run.id}", "relocation.raise", "relocation", relocation_id,
+                     detail=f"scope {scope.name} of {scope.unit.code} saw a device of another unit")
+
+
 def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sweeps.FoundHost],
-                missing_after_scans: int) -> None:
+                missing_after_scans: int) -> IngestResult:
     """Ingest the hosts found as one complete scan of the scope; remember which device each address is."""
     known = {h.address: h for h in session.scalars(select(ScanHost).where(ScanHost.scope_id == scope.id))}
     at = utcnow()
@@ -177,6 +187,7 @@ def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sw
     run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
         result.missing
     session.flush()
+    return result
 
 
 def _observation(host: sweeps.FoundHost, unit_code: str, at: dt.datetime) -> ObservedDevice:

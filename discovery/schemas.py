@@ -92,6 +92,8 @@ class RunSchema(Schema):
     changed = fields.Integer()
     unchanged = fields.Integer()
     missing = fields.Integer()
+    relocations = fields.Integer(metadata={"description": "Devices of other units this run saw: relocations "
+                                                          "raised for their officers to confirm."})
     errors = fields.List(fields.Dict())
 
 

@@ -9,15 +9,16 @@ from flask_smorest import Blueprint
 
 from accounts.permissions import Permission, requires
 from accounts.web import audit, caller_scope, current_caller
-from inventory import devices, transfer, units
+from inventory import devices, relocations, transfer, units
 from inventory.db import request_session
 from inventory.errors import InvalidInput
 from inventory.observations import DEVICE_FIELDS, ObservedInterface
 from inventory.schemas import (DeviceCreateSchema, DeviceListArgs, DevicePageSchema, DeviceSchema,
                                DeviceWriteSchema, ExportArgs, HistoryPageSchema, ImportArgs, ImportFileSchema,
                                ImportReportSchema, LinkSchema, MergeSchema, MoveDeviceSchema, PageArgs,
-                               ReorganisationSchema, SplitSchema, UnitCreateSchema, UnitListArgs, UnitSchema,
-                               UnitTreeSchema, UnitUpdateSchema)
+                               RelocationDecisionSchema, RelocationListArgs, RelocationPageSchema,
+                               RelocationSchema, ReorganisationSchema, SplitSchema, UnitCreateSchema, UnitListArgs,
+                               UnitSchema, UnitTreeSchema, UnitUpdateSchema)
 
 units_blp = Blueprint("units", __name__, url_prefix="/api/units", description="The organisation tree")
 devices_blp = Blueprint("devices", __name__, url_prefix="/api/devices", description="Devices and their history")
@@ -239,7 +240,9 @@ class UnitImport(MethodView):
 def _run_import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
     """Import an uploaded file; a dry run reports and rolls back, a real one is audited and committed."""
     session = request_session()
-    report = importer(session, upload.filename or "", upload.read(), max_rows=current_app.config["IMPORT_MAX_ROWS"],
+    config = current_app.config
+    report = importer(session, upload.filename or "", upload.read(), max_rows=config["IMPORT_MAX_ROWS"],
+                      max_cells=config["IMPORT_MAX_CELLS"], max_xml_bytes=config["IMPORT_MAX_XML_BYTES"],
                       dry_run=dry_run, **options)
     if dry_run:
         session.rollback()
@@ -268,3 +271,58 @@ class Export(MethodView):
             content = transfer.export_units(session, fmt=fmt, scope=caller_scope())
         return Response(content, mimetype=MEDIA_TYPES[fmt],
                         headers={"Content-Disposition": f"attachment; filename={kind}.{fmt}"})
+
+
+relocations_blp = Blueprint("relocations", __name__, url_prefix="/api/relocations",
+                            description="Devices seen in another unit, waiting for a person to confirm the move")
+
+
+@relocations_blp.route("")
+class Relocations(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @relocations_blp.arguments(RelocationListArgs, location="query")
+    @relocations_blp.response(200, RelocationPageSchema)
+    def get(self, args):
+        """Relocations of your units' devices and of devices your units' scans saw, newest sighting first."""
+        scope = caller_scope()
+        found = relocations.list_relocations(request_session(), scope=scope, status=args.get("status"),
+                                             unit_code=args.get("unit"), page=args["page"],
+                                             page_size=args["page_size"])
+        for relocation in found.items:
+            _mark_readable(relocation, scope)
+        return found
+
+
+@relocations_blp.route("/<int(max=2147483647):relocation_id>")
+class RelocationById(MethodView):
+    @requires(Permission.INVENTORY_READ)
+    @relocations_blp.response(200, RelocationSchema)
+    def get(self, relocation_id):
+        """One relocation: the device, where it belongs, which unit saw it, how and since when."""
+        scope = caller_scope()
+        return _mark_readable(relocations.get_relocation(request_session(), relocation_id, scope), scope)
+
+
+@relocations_blp.route("/<int(max=2147483647):relocation_id>/<any(confirm, reject):decision>")
+class RelocationDecision(MethodView):
+    @requires(Permission.INVENTORY_WRITE)
+    @relocations_blp.arguments(RelocationDecisionSchema)
+    @relocations_blp.response(200, RelocationSchema)
+    def post(self, args, relocation_id, decision):
+        """Confirm (the device moves to the unit that saw it, in its history) or reject (it stays).
+        An officer of the unit that saw the device, or an administrator."""
+        session, scope = request_session(), caller_scope()
+        relocation = relocations.decide_relocation(session, relocation_id, relocations.Decision(decision),
+                                                   by=current_caller().name, scope=scope, note=args["note"])
+        audit(f"relocation.{decision}", "relocation", relocation.id,
+              before={"unit": relocation.from_unit.code, "status": "pending"},
+              after={"unit": relocation.device.unit.code, "status": relocation.status.value,
+                     "device": relocation.device_id}, detail=args["note"])
+        session.commit()
+        return _mark_readable(relocation, scope)
+
+
+def _mark_readable(relocation, scope: frozenset[int] | None):
+    """Whether the caller may read the device itself (then its id is shown): a transient attribute."""
+    relocation.device.readable_by_caller = scope is None or relocation.device.unit_id in scope
+    return relocation

@@ -1,5 +1,6 @@
 """Shared database plumbing: the declarative Base, engines, sessions and migrations."""
 import enum
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from inventory.errors import SchemaNotMigrated
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # Named constraints so that Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -95,10 +97,12 @@ def require_migrated(engine: Engine) -> None:
         current = MigrationContext.configure(connection).get_current_revision()
     head = head_revision()
     if current != head:
-        where = engine.url.render_as_string(hide_password=True)
-        raise SchemaNotMigrated(
-            f"the database {where} is at schema revision {current or 'none'}, the code needs {head}: "
-            "run `flask --app app db upgrade` (or `make run`) first")
+        # The answer reaches callers before sign-in: it names the fix, not the database's URL, host, user or
+        # name. The operator finds those in the log.
+        log.error("the database %s is at schema revision %s, the code needs %s",
+                  engine.url.render_as_string(hide_password=True), current or "none", head)
+        raise SchemaNotMigrated("the database schema is not current: run `flask --app app db upgrade` "
+                                "(or `make run`) first")
 
 
 def request_session() -> Session:

@@ -2,6 +2,7 @@
 
 A person's records and edits go through `ingest` like every other source, as method `manual`,
 so they carry provenance and history the same way. Nothing here commits."""
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,10 +108,36 @@ def device_history(session: Session, device_id: int, *, scope: frozenset[int] | 
     return Page(items=list(events), total=total or 0, page=page, page_size=page_size)
 
 
-def device_links(session: Session, device_id: int, scope: frozenset[int] | None = None) -> list[Link]:
+@dataclass(frozen=True)
+class LinkAsSeen:
+    """A link as the caller may see it: an end the caller may not read keeps its port, not its device's id."""
+    id: int
+    device_id: int | None
+    port: str
+    remote_device_id: int | None
+    remote_port: str
+    protocol: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+def device_links(session: Session, device_id: int, scope: frozenset[int] | None = None) -> list[LinkAsSeen]:
+    """The device's links, either end. A device at the other end in a unit outside `scope` shows no id:
+    to the caller it does not exist (get_device), and its id would name it."""
     get_device(session, device_id, scope)
-    return list(session.scalars(select(Link).where(
-        or_(Link.device_id == device_id, Link.remote_device_id == device_id)).order_by(Link.id)))
+    links = session.scalars(select(Link).where(
+        or_(Link.device_id == device_id, Link.remote_device_id == device_id)).order_by(Link.id)).all()
+    readable = _readable_ids(session, {end for l in links for end in (l.device_id, l.remote_device_id)}, scope)
+    return [LinkAsSeen(id=l.id, device_id=l.device_id if l.device_id in readable else None, port=l.port,
+                       remote_device_id=l.remote_device_id if l.remote_device_id in readable else None,
+                       remote_port=l.remote_port, protocol=l.protocol, first_seen=l.first_seen,
+                       last_seen=l.last_seen) for l in links]
+
+
+def _readable_ids(session: Session, device_ids: set[int], scope: frozenset[int] | None) -> set[int]:
+    if scope is None:
+        return device_ids
+    return set(session.scalars(select(Device.id).where(Device.id.in_(device_ids), Device.unit_id.in_(scope))))
 
 
 def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *, by: str,
@@ -134,7 +161,22 @@ def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *
     except InvalidInput as error:
         # A person sent one record, not a batch: name the field without the batch position.
         raise InvalidInput(BATCH_POSITION.sub("", error.reason), field=error.field) from None
+    except Conflict as error:
+        raise _as_seen_by(session, error, values, scope) from None
     return get_device(session, result.device_ids[0])
+
+
+def _as_seen_by(session: Session, conflict: Conflict, values: Mapping[str, Any],
+                scope: frozenset[int] | None) -> Conflict:
+    """The serial conflict names the device that holds the serial: a caller who may not read that device
+    learns only that the serial is taken, not which device (its id) has it."""
+    if conflict.field != "serial" or scope is None or not values.get("serial"):
+        return conflict
+    serial = normalise_serial(values["serial"])
+    holders = set(session.scalars(select(Device.unit_id).where(Device.serial == serial)))
+    if holders <= scope:
+        return conflict
+    return Conflict(f"serial {serial} is already recorded for another device", field="serial")
 
 
 def _refuse_devices_of_other_units(session: Session, values: Mapping[str, Any],

@@ -32,6 +32,7 @@ from inventory.errors import InvalidInput
 from inventory.merge import DEVICE_COLUMNS, INTERFACE_COLUMNS, DeviceRecord, Merger, changes, snapshot
 from inventory.models import Device, DeviceEvent, DeviceStatus, Interface, Link, Observation, Unit
 from inventory.observations import ObservedDevice, evidence_of, fingerprint, normalise
+from inventory.sightings import record_sightings
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ class IngestResult:
     reappeared: int = 0
     observations_stored: int = 0
     device_ids: list[int] = field(default_factory=list)  # one per observation, in order
+    # Relocations to confirm that this batch raised: devices it saw in another unit than their own.
+    relocations_raised: list[int] = field(default_factory=list)
 
 
 def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3) -> IngestResult:
@@ -167,6 +170,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
 
     result = IngestResult(device_ids=[record.id for record in records])
     _write_history(connection, merger, result)
+    result.relocations_raised = record_sightings(connection, merger.sightings)
     result.observations_stored = _store_observations(connection, observations, result.device_ids)
     written[Link] = _store_links(connection, merger, observations, result.device_ids)
     if batch.complete_scan:
@@ -175,8 +179,9 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
                                                   if observations else None)
         written[Device] += unseen_ids
     _expire_written(session, written)
-    log.info("ingested %d observations: %d created, %d changed, %d unchanged, %d missing",
-             len(observations), result.created, result.changed, result.unchanged, result.missing)
+    log.info("ingested %d observations: %d created, %d changed, %d unchanged, %d missing, %d relocations raised",
+             len(observations), result.created, result.changed, result.unchanged, result.missing,
+             len(result.relocations_raised))
     return result
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from inventory.errors import Conflict
@@ -14,6 +15,11 @@ from inventory.models import DeviceClass, DeviceStatus
 from inventory.observations import DEVICE_FIELDS, METHOD_RANK, ObservedDevice, ObservedInterface
 
 log = logging.getLogger(__name__)
+
+# Methods whose unit is a person's statement (a record, an edit, a spreadsheet), checked against the
+# caller's units before ingestion: they move a device. Any other method that sees a device in another
+# unit only reports a sighting, and the device stays until someone decides (`inventory.relocations`).
+MOVED_BY_PEOPLE = frozenset({"manual", "import"})
 
 TRACKED = (*DEVICE_FIELDS, "unit_id")
 # The columns a merge reads and writes: all of the device's.
@@ -60,6 +66,16 @@ class DeviceRecord:
         return [i for i in self.interfaces if i["id"] is None]
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """A known device seen by an observation of another unit than its own."""
+    record: DeviceRecord
+    unit_id: int  # the unit whose scan saw it
+    method: str
+    source: str
+    at: dt.datetime
+
+
 class Merger:
     """Matches observations to device records and merges their fields into them."""
 
@@ -71,16 +87,25 @@ class Merger:
         self.by_id = {record.id: record for record in candidates}
         self.new: list[DeviceRecord] = []
         self.touched: dict[DeviceRecord, None] = {}  # insertion-ordered set
+        self.sightings: list[Sighting] = []
         for record in candidates:
             self._index(record)
 
     def apply(self, observation: ObservedDevice) -> DeviceRecord:
-        record = self._match(observation) or self._create(observation)
+        unit_id: int | None = self.unit_ids[observation.unit_code]
+        record = self._match(observation)
+        if record is None:
+            record = self._create(observation)
+        elif record.row["unit_id"] != unit_id and observation.method not in MOVED_BY_PEOPLE:
+            self.sightings.append(Sighting(record, unit_id, observation.method, observation.source,
+                                           observation.observed_at))
+            unit_id = None  # the device stays where it is; its other fields merge as usual
         self.touched[record] = None
         row = record.row
+        said_fields = observation.fields.items() if unit_id is None else \
+            (("unit_id", unit_id), *observation.fields.items())
         # Provenance is replaced once per observation, not once per field: each replacement copies it whole.
-        said = [name for name, value in (("unit_id", self.unit_ids[observation.unit_code]),
-                                         *observation.fields.items())
+        said = [name for name, value in said_fields
                 if self._merge_field(record, name, value, observation)]
         if said:
             row["source"] = observation.method

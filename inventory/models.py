@@ -248,3 +248,40 @@ class DeviceEvent(Base):
     method: Mapped[str] = mapped_column(String(32), default="")
     source: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RelocationStatus(enum.StrEnum):
+    PENDING = "pending"      # seen in another unit; the device stays where it is until someone decides
+    CONFIRMED = "confirmed"  # the device was moved to the unit that saw it
+    REJECTED = "rejected"    # not moved; later sightings from the same unit are counted, not raised again
+
+
+class Relocation(Base):
+    """A device seen by a scan of another unit than its own: the move waits for a person's decision.
+
+    A scan may see a device that really moved (a laptop carried to another office) or a MAC that leaks
+    across networks; either way a scan never moves a device by itself. One row per device and unit
+    that saw it, counting the sightings, until an officer of that unit or an administrator decides."""
+
+    __tablename__ = "relocation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"))  # the index below starts with it
+    from_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    to_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    status: Mapped[RelocationStatus] = mapped_column(default=RelocationStatus.PENDING, index=True)
+    # Who saw it: the method and its source (a scope, a collector) of the first and the latest sighting.
+    method: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime)
+    sightings: Mapped[int] = mapped_column(default=1)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    device: Mapped[Device] = relationship()
+    from_unit: Mapped[Unit] = relationship(foreign_keys=[from_unit_id])
+    to_unit: Mapped[Unit] = relationship(foreign_keys=[to_unit_id])
+
+    # At most one open question per device and unit that saw it, however many scans see it again.
+    __table_args__ = (Index("ix_relocation_device_to_unit", "device_id", "to_unit_id", "status"),)

@@ -4,7 +4,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from inventory.devices import SORTABLE
-from inventory.models import DeviceClass, DeviceStatus, UnitKind
+from inventory.models import DeviceClass, DeviceStatus, RelocationStatus, UnitKind
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                        error="1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")
@@ -206,11 +206,14 @@ class HistoryPageSchema(PageSchema):
     items = fields.List(fields.Nested(DeviceEventSchema))
 
 
+END_HIDDEN = "null: a device of a unit that is not yours; its port is still shown"
+
+
 class LinkSchema(Schema):
     id = fields.Integer()
-    device_id = fields.Integer()
+    device_id = fields.Integer(allow_none=True, metadata={"description": END_HIDDEN})
     port = fields.String()
-    remote_device_id = fields.Integer()
+    remote_device_id = fields.Integer(allow_none=True, metadata={"description": END_HIDDEN})
     remote_port = fields.String()
     protocol = fields.String()
     first_seen = UtcDateTime()
@@ -237,3 +240,43 @@ class ImportReportSchema(Schema):
 class ExportArgs(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
     unit = fields.String(validate=CODE)
+
+
+class RelocationDeviceSchema(Schema):
+    """The device as seen: enough to recognise it. Its id only for a caller who may read the device."""
+    id = fields.Function(lambda d: d.id if getattr(d, "readable_by_caller", True) else None, allow_none=True)
+    device_class = fields.Enum(DeviceClass, by_value=True)
+    vendor = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True)
+    hostname = fields.String(allow_none=True)
+
+
+class RelocationSchema(Schema):
+    id = fields.Integer()
+    status = fields.Enum(RelocationStatus, by_value=True)
+    device = fields.Nested(RelocationDeviceSchema)
+    from_unit_code = fields.Function(lambda r: r.from_unit.code)
+    to_unit_code = fields.Function(lambda r: r.to_unit.code,
+                                   metadata={"description": "The unit whose scan saw the device."})
+    method = fields.String(metadata={"description": "How the latest sighting was made: snmp, nmap, fdb ..."})
+    source = fields.String()
+    first_seen = UtcDateTime()
+    last_seen = UtcDateTime()
+    sightings = fields.Integer()
+    decided_by = fields.String(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+    note = fields.String()
+
+
+class RelocationPageSchema(PageSchema):
+    items = fields.List(fields.Nested(RelocationSchema))
+
+
+class RelocationListArgs(PageArgs):
+    status = fields.Enum(RelocationStatus, by_value=True)
+    unit = fields.String(validate=CODE, metadata={"description": "This unit and the units below it."})
+
+
+class RelocationDecisionSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=1000))

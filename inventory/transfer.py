@@ -4,23 +4,23 @@ An import is all or nothing: every row is checked first, and one bad row rejects
 report naming each bad row, column and reason. Device rows go through `ingest` as method `import`,
 so they merge with what scans found. Exports use the same columns, so an export edited in a
 spreadsheet imports back."""
-import csv
 import datetime as dt
-import io
 import os
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from inventory.cells import csv_document, unquote_cell, xlsx_document
 from inventory.errors import InvalidInput
 from inventory.ingest import IngestBatch, chunks, ingest
 from inventory.models import Device, Interface, Unit, UnitKind, utcnow
 from inventory.observations import DEVICE_FIELDS, ObservedDevice, ObservedInterface, normalise
+from inventory.tables import TableLimits, plain_text, read_rows
 from inventory.units import NewUnit, create_unit, subtree_ids, unit_in_scope
 
 DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware", "os",
@@ -29,8 +29,9 @@ SPEC_PREFIX = "spec:"  # spec:cpu, spec:ram_mb ... one column per spec key
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "staff_count")
 UNIT_EXPORT_COLUMNS = (*UNIT_COLUMNS, "active", "successor_code", "dissolved_on")
 LIST_SEPARATOR = ";"
-# A cell starting with one of these is a formula to a spreadsheet: exports quote it, imports unquote it.
-FORMULA_START = ("=", "+", "-", "@")
+# Bounds of an import besides its rows (app.py: IMPORT_MAX_CELLS, IMPORT_MAX_XML_BYTES)
+CELLS_MAX = TableLimits.cells
+XML_BYTES_MAX = TableLimits.xml_bytes
 UNIT_NAME_LENGTH = Unit.__table__.c["name"].type.length
 ID_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger number names no device and cannot be queried
 
@@ -62,32 +63,29 @@ class ImportRejected(InvalidInput):
         self.problems = list(problems)
 
 
-def read_table(filename: str, content: bytes, *, max_rows: int) -> tuple[list[str], list[dict[str, Any]]]:
+def read_table(filename: str, content: bytes, *, max_rows: int, max_cells: int = CELLS_MAX,
+               max_xml_bytes: int = XML_BYTES_MAX) -> tuple[list[str], list[dict[str, Any]]]:
     """The header and the rows of a CSV or XLSX file (first sheet), by the file name's extension."""
-    header, numbered = read_numbered_table(filename, content, max_rows=max_rows)
+    header, numbered = read_numbered_table(filename, content, max_rows=max_rows, max_cells=max_cells,
+                                           max_xml_bytes=max_xml_bytes)
     return header, [row for _number, row in numbered]
 
 
-def read_numbered_table(filename: str, content: bytes, *,
-                        max_rows: int) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def read_numbered_table(filename: str, content: bytes, *, max_rows: int, max_cells: int = CELLS_MAX,
+                        max_xml_bytes: int = XML_BYTES_MAX) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """The header and the rows, each with its number as the spreadsheet shows it: blank rows are
-    left out but counted, so that a report's "row 7" is the row the user sees as 7."""
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if suffix == "csv":
-        header, rows = _read_csv(content)
-    elif suffix == "xlsx":
-        header, rows = _read_xlsx(content)
-    else:
-        raise InvalidInput(f"{filename!r}: only .csv and .xlsx files can be imported", field="file")
-    if len(rows) > max_rows:
-        raise InvalidInput(f"{filename!r} has {len(rows)} rows; at most {max_rows} per import", field="file")
-    return header, [(number, dict(zip(header, _unquote_row(row)))) for number, row in rows]
+    left out but counted, so that a report's "row 7" is the row the user sees as 7. Reading stops at
+    the first limit passed (inventory/tables.py)."""
+    header, rows = read_rows(filename, content, TableLimits(max_rows, max_cells, max_xml_bytes))
+    return header, [(number, dict(zip(header, map(unquote_cell, row)))) for number, row in rows]
 
 
 def import_devices(session: Session, filename: str, content: bytes, *, by: str, max_rows: int,
+                   max_cells: int = CELLS_MAX, max_xml_bytes: int = XML_BYTES_MAX,
                    scope: frozenset[int] | None = None, dry_run: bool = False) -> ImportReport:
     """Import device rows; a caller limited to some units may only name those, and only their devices."""
-    header, rows = read_numbered_table(filename, content, max_rows=max_rows)
+    header, rows = read_numbered_table(filename, content, max_rows=max_rows, max_cells=max_cells,
+                                       max_xml_bytes=max_xml_bytes)
     problems = _header_problems(header, required=("unit_code",), allowed=DEVICE_COLUMNS, prefix=SPEC_PREFIX)
     observations = [] if problems else _device_observations(session, rows, filename, by, scope, problems)
     if problems:
@@ -96,10 +94,11 @@ def import_devices(session: Session, filename: str, content: bytes, *, by: str, 
     return ImportReport("devices", len(rows), result.created, result.changed, result.unchanged, dry_run)
 
 
-def import_units(session: Session, filename: str, content: bytes, *, max_rows: int,
-                 dry_run: bool = False) -> ImportReport:
+def import_units(session: Session, filename: str, content: bytes, *, max_rows: int, max_cells: int = CELLS_MAX,
+                 max_xml_bytes: int = XML_BYTES_MAX, dry_run: bool = False) -> ImportReport:
     """Create units that do not exist and update those that do, parents before children."""
-    header, rows = read_numbered_table(filename, content, max_rows=max_rows)
+    header, rows = read_numbered_table(filename, content, max_rows=max_rows, max_cells=max_cells,
+                                       max_xml_bytes=max_xml_bytes)
     problems = _header_problems(header, required=("code", "name", "kind"), allowed=UNIT_COLUMNS)
     if problems:
         raise ImportRejected(problems)
@@ -222,7 +221,7 @@ def _refuse_devices_of_other_units(session: Session, rows_of: Sequence[int], obs
 def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], source: str, now: dt.datetime,
                         problems: list[RowProblem], *, scoped: bool) -> ObservedDevice | None:
     before = len(problems)
-    unit_code = _text(row.get("unit_code"))
+    unit_code = plain_text(row.get("unit_code"))
     if not unit_code:
         problems.append(RowProblem(n, "unit_code", "is empty"))
     elif unit_code not in units:
@@ -231,9 +230,9 @@ def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], sou
     elif not units[unit_code]:
         problems.append(RowProblem(n, "unit_code", f"unit {unit_code} is inactive"))
     device_id = _device_id(n, row.get("id"), problems)
-    fields = {name: row[name] for name in DEVICE_FIELDS if name in row and _text(row[name])}
+    fields = {name: row[name] for name in DEVICE_FIELDS if name in row and plain_text(row[name])}
     specs = {key[len(SPEC_PREFIX):]: _spec_value(value) for key, value in row.items()
-             if key.startswith(SPEC_PREFIX) and _text(value)}
+             if key.startswith(SPEC_PREFIX) and plain_text(value)}
     macs = _split(row.get("macs"))
     ips = _split(row.get("ips"))
     interfaces = tuple(ObservedInterface(mac=mac, ips=tuple(ips) if i == 0 else ()) for i, mac in enumerate(macs))
@@ -250,7 +249,7 @@ def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], sou
 
 
 def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
-    text = _text(value)
+    text = plain_text(value)
     if not text:
         return None
     try:
@@ -261,9 +260,10 @@ def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
 
 
 def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[str, Any]:
-    name = _text(row.get("name")).replace("\x00", "")  # PostgreSQL stores no NUL
-    parsed: dict[str, Any] = {"row": n, "code": _text(row.get("code")), "name": name,
-                              "parent_code": _text(row.get("parent_code")) or None, "kind": None, "staff_count": 0}
+    name = plain_text(row.get("name")).replace("\x00", "")  # PostgreSQL stores no NUL
+    parsed: dict[str, Any] = {"row": n, "code": plain_text(row.get("code")), "name": name,
+                              "parent_code": plain_text(row.get("parent_code")) or None, "kind": None,
+                              "staff_count": 0}
     for column in ("code", "name"):
         if not parsed[column]:
             problems.append(RowProblem(n, column, "is empty"))
@@ -275,11 +275,11 @@ def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[s
         problems.append(RowProblem(n, "code", f"{parsed['code']!r} is not a unit code (1 to 32 letters, digits, "
                                                "'.', '_' or '-')"))
     try:
-        parsed["kind"] = UnitKind(_text(row.get("kind")).lower())
+        parsed["kind"] = UnitKind(plain_text(row.get("kind")).lower())
     except ValueError:
-        problems.append(RowProblem(n, "kind", f"{_text(row.get('kind'))!r} is not one of "
+        problems.append(RowProblem(n, "kind", f"{plain_text(row.get('kind'))!r} is not one of "
                                               f"{', '.join(k.value for k in UnitKind)}"))
-    staff = _text(row.get("staff_count"))
+    staff = plain_text(row.get("staff_count"))
     if staff:
         try:
             parsed["staff_count"] = int(float(staff)) if float(staff).is_integer() else -1
@@ -351,57 +351,8 @@ def _header_problems(header: Sequence[str], *, required: Sequence[str], allowed:
     return problems
 
 
-def _read_csv(content: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(f"the CSV file is not UTF-8 (byte {error.start})", field="file") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:  # a record is a spreadsheet row, however many lines its quoted cells span
-        lines = [(number, line) for number, line in enumerate(reader, start=1) if any(cell.strip() for cell in line)]
-    except csv.Error as error:  # e.g. a cell past the csv module's 131,072-character limit
-        raise InvalidInput(f"the CSV file cannot be read at line {reader.line_num}: {error}", field="file") from None
-    if not lines:
-        raise InvalidInput("the file is empty: it needs a header row", field="file")
-    return [c.strip().lower() for c in lines[0][1]], lines[1:]
-
-
-def _read_xlsx(content: bytes) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    # openpyxl raises many types for a damaged file, on opening or (read-only) on reading a sheet; all mean the same
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:
-        raise InvalidInput(f"the file is not a readable XLSX workbook ({type(error).__name__})", field="file") \
-            from None
-    try:
-        sheet_rows = enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
-        lines = [(number, list(row)) for number, row in sheet_rows if any(cell not in (None, "") for cell in row)]
-    except Exception as error:
-        raise InvalidInput(f"the file is not a readable XLSX workbook ({type(error).__name__})", field="file") \
-            from None
-    finally:
-        workbook.close()
-    if not lines:
-        raise InvalidInput("the file is empty: it needs a header row", field="file")
-    header = [_text(c).lower() for c in lines[0][1]]
-    return header, [(number, row[:len(header)]) for number, row in lines[1:]]
-
-
 def _write(header: list[str], rows: Iterable[list[Any]], fmt: str, *, sheet: str) -> bytes:
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows([_quote(_cell_text(c)) for c in row] for row in rows)
-        return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read Vietnamese text as UTF-8
-    workbook = openpyxl.Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet)
-    worksheet.append(header)
-    for row in rows:
-        worksheet.append([_quote(c) if isinstance(c, str) else c for c in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return csv_document(header, rows) if fmt == "csv" else xlsx_document(header, rows, sheet=sheet)
 
 
 def _device_cell(device: Device, column: str) -> Any:
@@ -415,38 +366,14 @@ def _device_cell(device: Device, column: str) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _quote(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
-
-
-def _unquote_row(row: Sequence[Any]) -> list[Any]:
-    return [c[1:] if isinstance(c, str) and c.startswith("'") and c[1:2] in FORMULA_START else c for c in row]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
 
 def _split(value: Any) -> list[str]:
-    return [part.strip() for part in _text(value).replace(",", LIST_SEPARATOR).split(LIST_SEPARATOR) if part.strip()]
+    parts = plain_text(value).replace(",", LIST_SEPARATOR).split(LIST_SEPARATOR)
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _spec_value(value: Any) -> Any:
-    text = _text(value)
+    text = plain_text(value)
     try:
         return int(text)
     except ValueError:
@@ -454,14 +381,21 @@ def _spec_value(value: Any) -> Any:
 
 
 def write_atomically(path: Path, content: bytes) -> None:
-    """Write a whole file or nothing: a full disk or a crash never leaves half an export behind."""
-    partial = path.with_name(f".{path.name}.partial")
+    """Write a whole file or nothing: a full disk or a crash never leaves half an export behind.
+
+    The partial file is new, under a name no one can guess (mkstemp: O_CREAT | O_EXCL | O_NOFOLLOW,
+    owner-only), so that a link planted beside the target cannot redirect the write; os.replace then
+    puts it in place of the target, a link there included, never writing through one."""
+    partial: Path | None = None
     try:
-        with open(partial, "wb") as out:
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        partial = Path(name)
+        with os.fdopen(descriptor, "wb") as out:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, path)
     except OSError as error:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         raise InvalidInput(f"could not write {path}: {error.strerror}; nothing was written", field="path") from None

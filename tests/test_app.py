@@ -1,4 +1,5 @@
 """Configuration, start-up and the schema check, as an operator meets them."""
+import logging
 import os
 import subprocess
 import sys
@@ -16,13 +17,20 @@ from inventory.db import head_revision, make_engine
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_an_unmigrated_database_gets_503_with_the_fix(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "x"})
-    response = app.test_client().get("/api/units")
-    assert response.status_code == 503
-    assert response.json["message"].endswith(
-        f"is at schema revision none, the code needs {head_revision()}: run `flask --app app db upgrade` "
-        "(or `make run`) first")
+SCHEMA_NOT_CURRENT = "the database schema is not current: run `flask --app app db upgrade` (or `make run`) first"
+
+
+@pytest.mark.parametrize("path", ["/api/units", "/sign-in", "/health"])
+def test_an_unmigrated_database_gets_503_with_the_fix_and_nothing_about_the_database(tmp_path, caplog, path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
+    with caplog.at_level(logging.ERROR, logger="inventory.db"):
+        response = app.test_client().get(path)
+    assert (response.status_code, response.json) == (
+        503, {"code": 503, "status": "Service Unavailable", "message": SCHEMA_NOT_CURRENT})
+    assert str(tmp_path) not in response.get_data(as_text=True)
+    # The operator finds the detail in the log.
+    assert caplog.messages == [f"the database {url} is at schema revision none, the code needs {head_revision()}"]
 
 
 def test_python_app_py_refuses_to_start_on_an_unmigrated_database(tmp_path):
@@ -31,8 +39,8 @@ def test_python_app_py_refuses_to_start_on_an_unmigrated_database(tmp_path):
     finished = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True,
                               timeout=60)
     assert finished.returncode == 1
-    assert "refusing to start: the database sqlite:///" in finished.stderr
-    assert "run `flask --app app db upgrade` (or `make run`) first" in finished.stderr
+    assert f"refusing to start: {SCHEMA_NOT_CURRENT}" in finished.stderr
+    assert f"the database sqlite:///{tmp_path / 'empty.sqlite3'} is at schema revision none" in finished.stderr
 
 
 def test_flask_cli_migrates_and_seeds_once(tmp_path):

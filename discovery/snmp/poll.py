@@ -23,7 +23,7 @@ from discovery.snmp.client import Access, Agent, SnmpFault, gather_bounded, new_
 from discovery.snmp.collect import Readings, collect, scalar
 from discovery.snmp.terminals import access_port_sightings, arp_table, neighbours
 from inventory.errors import InvalidInput
-from inventory.ingest import IngestBatch, ingest
+from inventory.ingest import IngestBatch, IngestResult, ingest
 from inventory.models import utcnow
 from inventory.observations import ObservedDevice, ObservedInterface, ObservedNeighbour, normalise_hostname
 
@@ -222,7 +222,7 @@ def valid_hostname(value: str | None) -> str | None:
 
 
 def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequence[HostPoll],
-                missing_after_scans: int) -> None:
+                missing_after_scans: int) -> IngestResult:
     """Ingest what answered as one complete scan of the scope, remember each address's credential and
     device, and fill the run's counts; in the caller's transaction."""
     targets = {t.address: t for t in session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id))}
@@ -237,6 +237,7 @@ def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequenc
     run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
         result.missing
     run.errors = [{"address": p.address, "reason": p.explanation} for p in polls if _is_news(p, targets)]
+    return result
 
 
 def remembered_credentials(session: Session, scope: ScanScope) -> dict[str, int]:

@@ -4,7 +4,9 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from accounts.models import Role
 from accounts.permissions import FRAMEWORK_ENDPOINTS, ROLE_PERMISSIONS, Permission, declared_permissions
-from tests.conftest import client_as
+from inventory.ingest import IngestBatch, ingest
+from inventory.observations import ObservedDevice
+from tests.conftest import T0, client_as
 
 ROLES = [None, *Role]  # None: no account at all
 
@@ -13,7 +15,7 @@ def sample_url(app, rule, ids) -> str:
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, IntegerConverter):
-            values[name] = ids[name]
+            values[name] = ids.get(name, 1)  # an id the walk does not make: the permission check comes first
         elif isinstance(converter, AnyConverter):
             values[name] = sorted(converter.items)[0]
         elif name == "filename":
@@ -44,9 +46,9 @@ def routes(app):
 
 
 @pytest.fixture
-def walk(app, client, token_for):
+def walk(app, org, client, token_for):
     """Sample ids: a device in W2 (outside the officer's W1), the admin's account, a spare token, a credential,
-    a scan scope of W2 and a (failed) run of it."""
+    a scan scope of W2 and a (failed) run of it, and the relocation raised by W1's scan seeing the device."""
     device = client.post("/api/devices", json={"unit_code": "W2", "serial": "WALK1"}).json["id"]
     spare = client.post("/api/tokens", json={"name": "spare", "permissions": ["inventory:read"]}).json["id"]
     admin = client.get("/api/session").json["user"]["id"]
@@ -54,8 +56,11 @@ def walk(app, client, token_for):
     scope = client.post("/api/scopes", json={"name": "walk", "unit_code": "W2", "networks": "127.0.9.9",
                                              "methods": "snmp", "credential_ids": [credential]}).json["id"]
     run = client.post(f"/api/scopes/{scope}/runs", json={"kind": "snmp"}).json["id"]
+    with org() as session, session.begin():
+        seen = ObservedDevice("snmp", T0, "W1", "walk", fields={"serial": "WALK1"})
+        relocation = ingest(session, IngestBatch([seen])).relocations_raised[0]
     return {"device_id": device, "user_id": admin, "token_id": spare, "credential_id": credential,
-            "scope_id": scope, "run_id": run}
+            "scope_id": scope, "run_id": run, "relocation_id": relocation}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")

@@ -5,6 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from accounts.models import ApiToken, Role, User
+from accounts.permissions import Permission
+from accounts.services import create_token
 from tests.conftest import PASSWORD, client_as, table_contents
 
 
@@ -136,13 +138,17 @@ def test_an_officer_follows_their_unit_through_a_merge(app, client, officer):
     assert client.get("/api/users").json[-1]["unit_codes"] == ["W12"]
 
 
-def test_a_password_change_ends_sessions_and_deactivation_ends_tokens(app, client, officer_account, token_for):
+def test_a_password_change_ends_sessions_and_deactivation_ends_tokens(app, client, officer_account, token_for,
+                                                                       sessions):
     browser = app.test_client()
     sign_in(browser, officer_account)
     officer_id = next(u["id"] for u in client.get("/api/users").json if u["username"] == officer_account)
     client.patch(f"/api/users/{officer_id}", json={"password": "a brand new passphrase"})
     assert browser.get("/api/devices").status_code == 401
-    officer_token = client_as(app, token_for(Role.UNIT_OFFICER))
+    assert client_as(app, token_for(Role.UNIT_OFFICER)).get("/api/devices").status_code == 401  # revoked by the reset
+    with sessions() as session, session.begin():
+        _, value = create_token(session, session.get(User, officer_id), "after the reset", [Permission.INVENTORY_READ])
+    officer_token = client_as(app, value)
     client.patch(f"/api/users/{officer_id}", json={"active": False})
     response = officer_token.get("/api/devices")
     assert (response.status_code, response.json["message"]) == (401, "the API token's user is deactivated")

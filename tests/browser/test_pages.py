@@ -36,13 +36,20 @@ def page():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
-        yield browser.new_page()
+        page = browser.new_page()
+        # A Content-Security-Policy violation, a failed load or a script error shows as a console error.
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and not message.location["url"].endswith(
+            "/favicon.ico") and page.console_errors.append(message.text))  # there is no icon: its 404 is no fault
+        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        yield page
         browser.close()
 
 
 def test_an_officer_signs_in_and_sees_what_to_do_next(server, page):
-    page.goto(server + "/")
+    response = page.goto(server + "/")
     assert page.url == server + "/sign-in?next=/"
+    assert response.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self';")
     assert page.locator("h1").inner_text() == "Đăng nhập"
     page.fill("input[name=username]", "officer")
     page.fill("input[name=password]", "wrong password!")
@@ -60,3 +67,16 @@ def test_an_officer_signs_in_and_sees_what_to_do_next(server, page):
     page.screenshot(path=str(SCREENSHOTS / "home-en.png"), full_page=True)
     page.click("text=Sign out")
     assert page.url.startswith(server + "/sign-in")
+    # The stylesheet applied under the policy (the header's background), and nothing was refused.
+    assert page.locator("header").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(18, 58, 99)"
+    # The first wrong password answers 401, which Chromium reports as a failed load; nothing else may appear.
+    assert page.console_errors == ["Failed to load resource: the server responded with a status of 401 "
+                                   "(UNAUTHORIZED)"]
+
+
+def test_the_api_documentation_runs_under_its_policy(server, page):
+    response = page.goto(server + "/api/docs")
+    assert "script-src 'self' 'sha256-" in response.headers["content-security-policy"]
+    page.wait_for_selector(".opblock-tag", timeout=30_000)  # Swagger UI read /api/openapi.json and drew it
+    assert "Devices and their history" in page.locator(".swagger-ui").inner_text()
+    assert page.console_errors == []

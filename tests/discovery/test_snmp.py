@@ -18,7 +18,9 @@ from discovery.models import ScanScope
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.snmp.poll import PollSettings, poll_host
 from discovery.sweep import SweepSettings
-from inventory.models import Device, Interface, Link
+from accounts.models import AuditEntry
+from inventory.devices import record_device
+from inventory.models import Device, Interface, Link, Relocation
 from tests.conftest import SECRETS_KEY
 from tests.discovery import snmp_lab
 
@@ -243,3 +245,30 @@ def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
     with org() as session:
         pa = session.scalars(select(Device).where(Device.serial == "0009C100761")).one()
         assert sum("127.0.5.11" in i.ips for i in pa.interfaces) == 1  # one interface holds the address
+
+
+def test_a_scan_that_sees_another_units_switch_raises_a_relocation(snmp_lab_devices, org):
+    """W2's Cisco switch, recorded by hand, answers the SNMP scan of W1's scope: it stays in W2, the run
+    counts one relocation and the audit log says which run raised it."""
+    settings = ScanSettings(allowlist="127.0.0.0/8", poll=PollSettings(timeout=1, retries=2))
+    with org() as session, session.begin():
+        record_device(session, "W2", {"serial": "FOC1408Z61U", "location": "W2 server room"}, by="officer-w2")
+        credential = save_credential(session, SecretBox([SECRETS_KEY]),
+                                     {"name": "lab", "version": SnmpVersion.V2C, "community": "public"})
+        scope_id = create_scope(session, unit_code="W1", name="lab", networks=LAB_RANGE, allowlist="127.0.0.0/8",
+                                snmp_port=snmp_lab.PORT, credential_ids=[credential.id]).id
+    run = scan(org, scope_id, "snmp", settings)
+    assert (run.status, run.relocations) == ("finished", 1)
+    with org() as session:
+        switch = session.scalars(select(Device).where(Device.serial == "FOC1408Z61U")).one()
+        assert (switch.unit.code, switch.model, switch.location) == ("W2", "WS-C3560G-48TS-E", "W2 server room")
+        relocation = session.scalars(select(Relocation)).one()
+        assert (relocation.device_id, relocation.from_unit.code, relocation.to_unit.code, relocation.method,
+                relocation.status.value) == (switch.id, "W2", "W1", "snmp", "pending")
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "relocation.raise")).one()
+        assert (entry.actor, entry.target_id, entry.detail) == (
+            f"snmp scan run {run.id}", str(relocation.id), "scope lab of W1 saw a device of another unit")
+    again = scan(org, scope_id, "snmp", settings)
+    assert again.relocations == 0
+    with org() as session:
+        assert session.scalars(select(Relocation.sightings)).one() == 2

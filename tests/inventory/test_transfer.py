@@ -182,3 +182,32 @@ def test_units_import_updates_and_rejects_cycles(org, client, engine):
     assert table_contents(engine) == before
     ok = upload(client, "units", "u.csv", b"code,name,kind,parent_code,staff_count\nW1,Ward One,ward,C,25\nW2,Ward Two,ward,C,15\n")
     assert (ok.json["changed"], ok.json["unchanged"]) == (1, 1)
+
+
+def test_flask_export_never_writes_through_a_planted_link(app, org, tmp_path):
+    """`flask export` wrote FILE.partial first, following any link already there: one planted at
+    .devices.csv.partial made the export overwrite the file the link pointed to (issue 11, item 14)."""
+    folder = tmp_path / "exports"  # tmp_path also holds the SQLite database
+    folder.mkdir()
+    victim = folder / "victim.txt"
+    victim.write_text("precious")
+    (folder / ".devices.csv.partial").symlink_to(victim)
+    target = folder / "devices.csv"
+    result = app.test_cli_runner().invoke(args=["export", "devices", str(target)])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "precious"
+    assert target.read_bytes().decode("utf-8-sig").startswith("id,unit_code,device_class")
+    assert not target.is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == [".devices.csv.partial", "devices.csv", "victim.txt"]
+    assert (folder / ".devices.csv.partial").readlink() == victim  # the link is left alone, never followed
+
+
+def test_flask_export_over_a_link_replaces_the_link_not_its_target(app, org, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    target = tmp_path / "units.csv"
+    target.symlink_to(victim)
+    result = app.test_cli_runner().invoke(args=["export", "units", str(target)])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "precious"
+    assert not target.is_symlink() and target.read_bytes().decode("utf-8-sig").startswith("code,name,kind")

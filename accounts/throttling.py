@@ -1,0 +1,83 @@
+"""Sign-in throttling: slow password guessing down without letting a guesser lock the real user out.
+
+Failed sign-ins are counted over the last 15 minutes, three ways:
+- one address against one user name: 5 failures, then that pair is refused for the rest of the window;
+- one address against any names: 20 failures, then that address is refused;
+- every address against one user name (a guesser spreading over many addresses): from the 10th failure
+  on, each attempt waits 2 ** (failures - 10) seconds after the last failure (1, 2, 4 ... capped at a
+  minute), and at 50 failures the name is refused. Addresses the user signed in from in the last 30
+  days are spared these two, so a guesser elsewhere cannot keep the real user out.
+A throttled attempt is refused before the password is checked, and is not counted itself.
+
+The address is the request's `remote_addr`: behind a reverse proxy, set TRUSTED_PROXIES (see
+`accounts.web.install`), or every user shares the proxy's address and its limits."""
+import datetime as dt
+import math
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from accounts.errors import TooManyAttempts
+from accounts.models import SignInFailure, User, UserSession
+from inventory.models import utcnow
+
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_PAIR = 5       # one address, one user name
+MAX_FAILURES_PER_ADDRESS = 20   # one address, any user names
+MAX_FAILURES_PER_ACCOUNT = 50   # all addresses but the user's own, one user name
+DELAYS_AFTER_FAILURES = 10      # per user name, before the delays start
+MAX_DELAY = dt.timedelta(minutes=1)
+KNOWN_ADDRESS_AGE = dt.timedelta(days=30)
+THROTTLED = "too many failed sign-ins; wait 15 minutes and try again"
+ACCOUNT_THROTTLED = "too many failed sign-ins for this account; wait 15 minutes and try again"
+
+
+def refuse_if_throttled(session: Session, username: str, ip: str, user: User | None) -> None:
+    """Raise TooManyAttempts if this attempt must not even be checked. `user`: the account named, if any."""
+    now = utcnow()
+    recent = select(func.count(SignInFailure.id)).where(SignInFailure.at >= now - FAILURE_WINDOW,
+                                                        SignInFailure.ip == ip[:64])
+    by_pair = session.scalar(recent.where(_named(username)))
+    if by_pair >= MAX_FAILURES_PER_PAIR or session.scalar(recent) >= MAX_FAILURES_PER_ADDRESS:
+        raise TooManyAttempts(THROTTLED, field="username")
+    if user is not None and _signed_in_from(session, user.id, ip, now):
+        return
+    by_account, last_failure_at = session.execute(
+        select(func.count(SignInFailure.id), func.max(SignInFailure.at))
+        .where(_named(username), SignInFailure.at >= now - FAILURE_WINDOW)).one()
+    refusal = account_refusal(by_account, last_failure_at, now)
+    if refusal:
+        raise TooManyAttempts(refusal, field="username")
+
+
+def account_refusal(failures: int, last_failure_at: dt.datetime | None, now: dt.datetime) -> str | None:
+    """Why an attempt on a user name with `failures` recent failures is refused now, or None."""
+    if failures >= MAX_FAILURES_PER_ACCOUNT:
+        return ACCOUNT_THROTTLED
+    if failures < DELAYS_AFTER_FAILURES or last_failure_at is None:
+        return None
+    delay = min(dt.timedelta(seconds=2 ** (failures - DELAYS_AFTER_FAILURES)), MAX_DELAY)
+    wait_s = math.ceil((last_failure_at + delay - now).total_seconds())
+    if wait_s <= 0:
+        return None
+    return f"too many failed sign-ins for this account; try again in {wait_s} second{'' if wait_s == 1 else 's'}"
+
+
+def count_failure(session: Session, username: str, ip: str) -> None:
+    session.add(SignInFailure(username=username[:64], ip=ip[:64], at=utcnow()))
+    session.flush()
+
+
+def forget_failures(session: Session, username: str, ip: str) -> None:
+    """After a success, from this address only: a guesser elsewhere keeps the failures counted against it."""
+    session.execute(delete(SignInFailure).where(_named(username), SignInFailure.ip == ip[:64]))
+
+
+def _named(username: str):
+    return func.lower(SignInFailure.username) == username[:64].lower()
+
+
+def _signed_in_from(session: Session, user_id: int, ip: str, now: dt.datetime) -> bool:
+    return session.scalar(select(UserSession.id).where(
+        UserSession.user_id == user_id, UserSession.ip == ip[:64],
+        UserSession.created_at >= now - KNOWN_ADDRESS_AGE).limit(1)) is not None

@@ -1,0 +1,283 @@
+"""Reading an uploaded CSV or XLSX table, with bounds that make a small file unable to cost much work.
+
+Rows are read one at a time and reading stops at the first bound passed. An XLSX file is a zip of XML
+parts that openpyxl parses element by element in Python (about 3 us a cell, 10 us a row, more for a
+style): before openpyxl opens it, its parts are unpacked as a stream and their elements counted with
+bytes.count, so that a file of too many rows, cells or strings, or a zip bomb, is refused after a
+fraction of a second instead of the minutes openpyxl would spend on it. Every refusal names "file"."""
+import csv
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import openpyxl
+
+from inventory.errors import InvalidInput
+
+COLUMNS_MAX = 512  # the device columns and one per spec key; openpyxl pads every row to this width
+PARTS_MAX = 1_000  # a workbook has a dozen parts or two
+# Elements besides rows, cells and their values (styles, drawings, merged ranges...): parsed one by one
+# in Python at up to ~15 us each, and a table needs a few thousand.
+OTHER_ELEMENTS_MAX = 100_000
+# A cell's value is <v>; or inline <is><t>; or shared, <v> and a <si><t> of the strings part; <f> for a formula.
+VALUES_PER_CELL = 4
+VALUES_SLACK = 1_000
+MAIN_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+PREFIXES_MAX = 1  # namespace prefixes counted per part beside the default one (more: counted as "other")
+CHUNK_BYTES = 2**20
+_NAME_END = bytes.maketrans(b"\t\n\r/>", b"     ")  # what may end a tag's name, as a space
+TAG_BYTES_MAX = 64  # no counted tag is longer: a chunk is cut before its last "<" within this many bytes
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    rows: int                     # filled rows below the header; as many blank rows again are skipped
+    cells: int = 3_000_000        # filled cells, the header's included (XLSX: blank formatted ones too)
+    xml_bytes: int = 128 * 2**20  # an XLSX file unpacked, all its parts together
+
+
+@dataclass(frozen=True)
+class _Format:
+    blank: Callable[[Sequence[Any]], bool]
+    width: Callable[[Sequence[Any]], int]   # of a header row
+    filled: Callable[[Sequence[Any]], int]  # cells that count towards the limit
+
+
+def read_rows(filename: str, content: bytes, limits: TableLimits) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """The header and the filled rows, each with its number as a spreadsheet shows it (blank rows count)."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix == "csv":
+        header, rows = _bounded_table(filename, _csv_lines(content), limits, CSV)
+        return [c.strip().lower() for c in header], [(n, list(row)) for n, row in rows]
+    if suffix == "xlsx":
+        check_workbook(filename, content, limits)
+        header, rows = _bounded_table(filename, _sheet_lines(content), limits, XLSX)
+        return _xlsx_table(header, rows)
+    raise InvalidInput(f"{filename!r}: only .csv and .xlsx files can be imported", field="file")
+
+
+def plain_text(value: Any) -> str:
+    """A cell as text: a whole number without ".0", and no white space around it."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def check_workbook(filename: str, content: bytes, limits: TableLimits) -> None:
+    """Refuse an XLSX file whose parts would cost openpyxl more work than the limits allow, reading
+    them as a stream (zipfile stops each part at its stated size: a larger part fails its CRC)."""
+    if content.count(b"PK\x01\x02") > PARTS_MAX:  # each part's central directory entry starts so
+        raise _too_much(filename, f"has more than {PARTS_MAX} parts")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+            if sum(part.file_size for part in parts) > limits.xml_bytes:
+                size = f"{limits.xml_bytes / 2**20:g} MiB"
+                raise InvalidInput(f"{filename!r} unpacks to more than {size}; at most {size} per import",
+                                   field="file")
+            counts = _ElementCounts()
+            for part in parts:
+                if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise _unreadable("compressed with a method other than deflate")
+                with archive.open(part) as stream:
+                    _count_part(stream, counts, lambda: counts.check(filename, limits))
+            counts.check(filename, limits, complete=True)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as error:
+        raise _unreadable(type(error).__name__) from None  # RuntimeError: a part needs a password
+
+
+class _ElementCounts:
+    """Upper bounds on the elements openpyxl would parse, by kind. An element whose start tag is not
+    spelt as counted here (another prefix, unusual white space) counts as "other", so that every
+    element falls under one of the bounds."""
+
+    def __init__(self):
+        self.elements = self.rows = self.cells = self.values = 0
+
+    def add(self, xml: bytes, prefixes: Sequence[bytes]) -> None:
+        few = _few_tags(xml)
+        if few is not None:  # text, mostly (a long string): its few elements count as other, unsorted
+            self.elements += few
+            return
+        self.elements += xml.count(b"<") - xml.count(b"</")  # start tags, comments and instructions
+        named = xml.translate(_NAME_END)  # "<c>", "<c/>", "<c\n" all read "<c "
+        for prefix in prefixes:
+            if prefix and b"<" + prefix not in named:
+                continue
+            self.rows += named.count(b"<" + prefix + b"row ")
+            self.cells += named.count(b"<" + prefix + b"c ")
+            self.values += sum(named.count(b"<" + prefix + name + b" ") for name in (b"v", b"is", b"t", b"f", b"si"))
+
+    def check(self, filename: str, limits: TableLimits, *, complete: bool = False) -> None:
+        if self.rows > limits.rows + 1:  # and the header
+            raise _too_many(filename, limits.rows, "rows")
+        if self.cells > limits.cells:
+            raise _too_many(filename, limits.cells, "cells")
+        if self.elements - self.rows - self.cells - self.values > OTHER_ELEMENTS_MAX:
+            raise _too_much(filename, f"holds more than {OTHER_ELEMENTS_MAX} XML elements besides its rows, cells "
+                                      "and values (formatting, drawings, ...)")
+        # The strings part may come before the sheets: the cells known at the end bound the values.
+        cells = self.cells if complete else limits.cells
+        if self.values > VALUES_PER_CELL * cells + VALUES_SLACK:
+            raise _too_much(filename, "holds more strings and values than its cells use")
+
+
+def _count_part(stream: BinaryIO, counts: _ElementCounts, check: Callable[[], None]) -> None:
+    """Count one part's elements a chunk at a time; a part that is not XML (a picture) is skipped,
+    since openpyxl cannot parse it either."""
+    chunk = stream.read(CHUNK_BYTES)
+    if not _is_xml(chunk):
+        return
+    prefixes, carry = [b""], b""
+    while chunk:
+        xml = carry + chunk
+        _refuse_entities(xml)
+        _learn_prefixes(xml, prefixes)
+        cut = xml.rfind(b"<", max(0, len(xml) - TAG_BYTES_MAX))  # never count a tag cut in two
+        cut = len(xml) if cut <= 0 else cut
+        counts.add(xml[:cut], prefixes)
+        check()
+        carry, chunk = xml[cut:], stream.read(CHUNK_BYTES)
+    counts.add(carry, prefixes)
+    check()
+
+
+def _few_tags(xml: bytes, most: int = 64) -> int | None:
+    """How many "<" the text holds if at most `most` (memchr-fast where bytes.count is slow for one byte)."""
+    at = -1
+    for found in range(most + 1):
+        at = xml.find(b"<", at + 1)
+        if at < 0:
+            return found
+    return None
+
+
+def _is_xml(head: bytes) -> bool:
+    """Whether a part starts as XML would; refused if it is XML in another encoding than UTF-8,
+    whose tags the counts would not see."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00") or head[:4] == b"\x00\x00\xfe\xff":
+        raise _unreadable("its XML is not UTF-8")
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    declared = re.match(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)", text)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        raise _unreadable("its XML is not UTF-8")
+    return not text or text.startswith(b"<")
+
+
+def _refuse_entities(xml: bytes) -> None:
+    # An entity expands into markup the counts never saw (defusedxml refuses them too, when installed).
+    if b"<!" in xml and (b"<!ENTITY" in xml or b"<!DOCTYPE" in xml):
+        raise _unreadable("it declares XML entities or a DTD")
+
+
+def _learn_prefixes(xml: bytes, prefixes: list[bytes]) -> None:
+    """Prefixes bound to the spreadsheet namespace (<x:row> in files of Microsoft's Open XML SDK)."""
+    for found in re.finditer(rb"xmlns:([A-Za-z_][\w.-]{0,15})\s*=\s*[\"']" + re.escape(MAIN_NAMESPACE) + rb"[\"']",
+                             xml):
+        prefix = found.group(1) + b":"
+        if prefix not in prefixes and len(prefixes) <= PREFIXES_MAX:
+            prefixes.append(prefix)
+
+
+def _bounded_table(filename: str, lines: Iterator[tuple[int, Sequence[Any]]], limits: TableLimits, table: _Format
+                   ) -> tuple[Sequence[Any], list[tuple[int, Sequence[Any]]]]:
+    """The first filled row and the filled rows after it, stopping at the first bound passed."""
+    header: Sequence[Any] | None = None
+    rows: list[tuple[int, Sequence[Any]]] = []
+    blank_rows = cells = 0
+    for number, line in lines:
+        cells += table.filled(line)
+        if cells > limits.cells:
+            raise _too_many(filename, limits.cells, "cells")
+        if table.blank(line):
+            blank_rows += 1
+            if blank_rows > limits.rows:
+                raise _too_many(filename, limits.rows, "blank rows")
+        elif header is None:
+            if table.width(line) > COLUMNS_MAX:
+                raise _too_many(filename, COLUMNS_MAX, "columns")
+            header = line
+        elif len(rows) == limits.rows:
+            raise _too_many(filename, limits.rows, "rows")
+        else:
+            rows.append((number, line))
+    if header is None:
+        raise InvalidInput("the file is empty: it needs a header row", field="file")
+    return header, rows
+
+
+def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"the CSV file is not UTF-8 (byte {error.start})", field="file") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:  # a record is a spreadsheet row, however many lines its quoted cells span
+        yield from enumerate(reader, start=1)
+    except csv.Error as error:  # e.g. a cell past the csv module's 131,072-character limit
+        raise InvalidInput(f"the CSV file cannot be read at line {reader.line_num}: {error}", field="file") from None
+
+
+def _sheet_lines(content: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    # openpyxl raises many types for a damaged file, on opening or (read-only) on reading a sheet; all mean the same
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:
+        raise _unreadable(type(error).__name__) from None
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the size the file states is the sender's word: never pad rows to it
+        yield from enumerate(sheet.iter_rows(values_only=True, max_col=COLUMNS_MAX + 1), start=1)
+    except Exception as error:
+        raise _unreadable(type(error).__name__) from None
+    finally:
+        workbook.close()
+
+
+def _xlsx_table(header: Sequence[Any], rows: list[tuple[int, Sequence[Any]]]
+                ) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Rows cut to the header's width; a value beyond it adds a nameless column, which the import refuses."""
+    width = _filled_width(header)
+    names = [plain_text(c).lower() for c in header[:width]]
+    if any(not _blank_values(row[width:]) for _number, row in rows):
+        names.append("")
+    return names, [(number, list(row[:width])) for number, row in rows]
+
+
+def _blank_texts(line: Sequence[str]) -> bool:
+    return not "".join(line).strip()
+
+
+def _blank_values(line: Sequence[Any]) -> bool:
+    # C-speed first: openpyxl hands over rows padded with None to COLUMNS_MAX + 1 cells
+    return not any(line) and (line.count(None) == len(line) or all(c is None or c == "" for c in line))
+
+
+def _filled_width(line: Sequence[Any]) -> int:
+    width = len(line)
+    while width and line[width - 1] in (None, ""):
+        width -= 1
+    return width
+
+
+CSV = _Format(blank=_blank_texts, width=len, filled=lambda line: len(line) - line.count(""))
+# openpyxl pads each row with None; comparing each cell with "" as well would cost more than the reading
+XLSX = _Format(blank=_blank_values, width=_filled_width, filled=lambda line: len(line) - line.count(None))
+
+
+def _too_many(filename: str, limit: int, what: str) -> InvalidInput:
+    return InvalidInput(f"{filename!r} has more than {limit} {what}; at most {limit} per import", field="file")
+
+
+def _too_much(filename: str, what: str) -> InvalidInput:
+    return InvalidInput(f"{filename!r} {what}; copy the table alone into a new workbook", field="file")
+
+
+def _unreadable(why: str) -> InvalidInput:
+    return InvalidInput(f"the file is not a readable XLSX workbook ({why})", field="file")

@@ -1,0 +1,56 @@
+"""account security: sessions kept on the server, and the token that created a token
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-05
+
+`user_session` holds each signed-in browser: the signed cookie carries a random key whose SHA-256 hash
+is kept here, so that signing out ends the session for every copy of the cookie, and sessions have an
+absolute lifetime and an idle timeout (`accounts.services.caller_for_session`). The address it was
+opened from spares the user the per-account sign-in delays that failures elsewhere bring.
+
+`api_token.parent_id` names the token that created a token: revoking a token revokes those it created.
+Tokens made before this revision have none, and keep the expiry (or none) they were given.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('user_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_user_session_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_user_session_key_hash'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
+
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_api_token_parent_id_api_token'), 'api_token', ['parent_id'], ['id'])
+        batch_op.create_index(batch_op.f('ix_api_token_parent_id'), ['parent_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_parent_id'))
+        batch_op.drop_constraint(batch_op.f('fk_api_token_parent_id_api_token'), type_='foreignkey')
+        batch_op.drop_column('parent_id')
+
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+
+    op.drop_table('user_session')
