@@ -47,20 +47,22 @@ def refuse_if_throttled(session: Session, username: str, ip: str, user: User | N
         .where(_named(username), SignInFailure.at >= now - FAILURE_WINDOW)).one()
     refusal = account_refusal(by_account, last_failure_at, now)
     if refusal:
-        raise TooManyAttempts(refusal, field="username")
+        raise refusal
 
 
-def account_refusal(failures: int, last_failure_at: dt.datetime | None, now: dt.datetime) -> str | None:
-    """Why an attempt on a user name with `failures` recent failures is refused now, or None."""
+def account_refusal(failures: int, last_failure_at: dt.datetime | None, now: dt.datetime) -> TooManyAttempts | None:
+    """The refusal of an attempt on a user name with `failures` recent failures now, or None. A delay's
+    refusal says how long to wait in `details` too (`retry_after_s`), for the page to translate."""
     if failures >= MAX_FAILURES_PER_ACCOUNT:
-        return ACCOUNT_THROTTLED
+        return TooManyAttempts(ACCOUNT_THROTTLED, field="username")
     if failures < DELAYS_AFTER_FAILURES or last_failure_at is None:
         return None
     delay = min(dt.timedelta(seconds=2 ** (failures - DELAYS_AFTER_FAILURES)), MAX_DELAY)
     wait_s = math.ceil((last_failure_at + delay - now).total_seconds())
     if wait_s <= 0:
         return None
-    return f"too many failed sign-ins for this account; try again in {wait_s} second{'' if wait_s == 1 else 's'}"
+    return TooManyAttempts(f"too many failed sign-ins for this account; try again in {wait_s} "
+                           f"second{'' if wait_s == 1 else 's'}", field="username", details={"retry_after_s": wait_s})
 
 
 def count_failure(session: Session, username: str, ip: str) -> None:

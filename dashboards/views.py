@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, make_response, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 
 from accounts import audit, services
@@ -67,7 +68,8 @@ def sign_in_page():
     except (Unauthenticated, TooManyAttempts) as refusal:
         db.commit()  # keep the failure: it counts towards throttling
         status = 429 if isinstance(refusal, TooManyAttempts) else 401
-        return render_template("sign_in.html", next=next_page, username=username, error=_(refusal.reason)), status
+        return render_template("sign_in.html", next=next_page, username=username,
+                               error=_sign_in_refusal(refusal)), status
     start_session(user.id, user.session_version)
     audit.record(db, user.username, "session.sign_in", "user", user.id)
     db.commit()
@@ -79,6 +81,15 @@ def sign_in_page():
 def sign_out_page():
     end_session()
     return redirect(url_for("dashboards.sign_in_page"))
+
+
+def _sign_in_refusal(refusal: Unauthenticated | TooManyAttempts) -> str:
+    """The refusal in the page's language; a delay's text holds its number of seconds."""
+    wait_s = (refusal.details or {}).get("retry_after_s")
+    if wait_s is None:
+        return _(refusal.reason)
+    return ngettext("too many failed sign-ins for this account; try again in %(num)d second",
+                    "too many failed sign-ins for this account; try again in %(num)d seconds", wait_s)
 
 
 def _local_path(target: str) -> str:

@@ -233,6 +233,13 @@ def test_many_addresses_bring_growing_delays_but_not_to_addresses_the_user_signe
     wait_s = int(re.fullmatch(r"too many failed sign-ins for this account; try again in (\d+) seconds?",
                               delayed.json["message"]).group(1))
     assert 1 <= wait_s <= 4  # 12 failures: 2 ** (12 - 10) seconds after the last
+    assert delayed.json["details"] == {"retry_after_s": wait_s}
+    page = from_address(app, "10.9.9.98")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get("/sign-in").get_data(as_text=True)).group(1)
+    refused = page.post("/sign-in", data={"username": officer_account, "password": PASSWORD, "csrf_token": csrf})
+    assert refused.status_code == 429
+    assert re.search(r"tài khoản này bị đăng nhập sai quá nhiều lần; hãy thử lại sau [1-4] giây",
+                     refused.get_data(as_text=True))
     assert sign_in(app.test_client(), officer_account).status_code == 200
 
 
@@ -248,7 +255,8 @@ def test_many_addresses_bring_growing_delays_but_not_to_addresses_the_user_signe
 def test_account_delays_double_with_each_failure_up_to_the_ceiling(failures, seconds_ago, refusal):
     from accounts.throttling import account_refusal
     now = dt.datetime(2026, 11, 2, 8, 0)
-    assert account_refusal(failures, now - dt.timedelta(seconds=seconds_ago), now) == refusal
+    refused = account_refusal(failures, now - dt.timedelta(seconds=seconds_ago), now)
+    assert (refused.reason if refused else None) == refusal
 
 
 # Item 7: an unknown user name costs an argon2 verification like a known one.
