@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_ROWS": 100_000,
     "IMPORT_MAX_CELLS": 3_000_000,  # filled cells per import (XLSX: blank formatted ones too): 30 a row at most rows
     "IMPORT_MAX_XML_BYTES": 128 * 1024 * 1024,  # an XLSX upload unpacked: past it (a zip bomb), refused unread
+    "IMPORTS_AT_ONCE": 1,  # imports read at the same time by one process; more are refused (429) until one ends
     "API_TITLE": "Equipment and network readiness",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
@@ -105,6 +107,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     app.extensions["sessions"] = make_session_factory(engine)
+    app.extensions["import_slots"] = threading.BoundedSemaphore(app.config["IMPORTS_AT_ONCE"])
     app.teardown_appcontext(_close_session)
 
     Babel(app, locale_selector=select_locale)

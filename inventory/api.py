@@ -11,7 +11,7 @@ from accounts.permissions import Permission, requires
 from accounts.web import audit, caller_scope, current_caller
 from inventory import devices, relocations, transfer, units
 from inventory.db import request_session
-from inventory.errors import InvalidInput
+from inventory.errors import Busy, InvalidInput
 from inventory.observations import DEVICE_FIELDS, ObservedInterface
 from inventory.schemas import (DeviceCreateSchema, DeviceListArgs, DevicePageSchema, DeviceSchema,
                                DeviceWriteSchema, ExportArgs, HistoryPageSchema, ImportArgs, ImportFileSchema,
@@ -238,7 +238,19 @@ class UnitImport(MethodView):
 
 
 def _run_import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
-    """Import an uploaded file; a dry run reports and rolls back, a real one is audited and committed."""
+    """Import an uploaded file, one at a time (IMPORTS_AT_ONCE): a file at the limits costs up to half a
+    minute of CPU (`bench/robustness.py`), and imports must not occupy every thread of the server."""
+    slots = current_app.extensions["import_slots"]
+    if not slots.acquire(blocking=False):
+        raise Busy("another import is being read; try again when it has finished", field="file")
+    try:
+        return _import(importer, upload, dry_run, **options)
+    finally:
+        slots.release()
+
+
+def _import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
+    """A dry run reports and rolls back, a real one is audited and committed."""
     session = request_session()
     config = current_app.config
     report = importer(session, upload.filename or "", upload.read(), max_rows=config["IMPORT_MAX_ROWS"],

@@ -27,6 +27,12 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
+class Busy(DomainError):
+    """The work asked for is already running as much as the service allows: try again later."""
+
+    status_code = 429
+
+
 class SchemaNotMigrated(DomainError):
     status_code = 503
 

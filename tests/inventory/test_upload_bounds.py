@@ -98,3 +98,20 @@ def test_a_workbook_with_shared_strings_reads_as_any_other(org, client):
     response = upload(client, "devices", "excel.xlsx", upload_attacks.many_shared_strings_xlsx(strings=0))
     assert (response.status_code, response.json["created"]) == (200, 1), response.json
     assert client.get("/api/devices?q=SST-1").json["total"] == 1
+
+
+def test_one_import_at_a_time_the_next_is_told_to_wait(app, org, client, engine):
+    """A file at the limits costs up to half a minute: while one import is read, another is refused, not queued."""
+    content = b"unit_code,serial\nW1,WAIT-1\n"
+    slots = app.extensions["import_slots"]
+    assert slots.acquire(blocking=False)  # an import under way, as another request of this process holds it
+    try:
+        before = table_contents(engine)
+        response = upload(client, "devices", "wait.csv", content)
+        assert (response.status_code, response.json["message"]) == (
+            429, "another import is being read; try again when it has finished")
+        assert table_contents(engine) == before
+    finally:
+        slots.release()
+    assert upload(client, "devices", "wait.csv", content).json["created"] == 1
+    assert upload(client, "devices", "again.csv", b"unit_code,serial\nW1,WAIT-2\n").json["created"] == 1  # released

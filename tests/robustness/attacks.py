@@ -286,3 +286,52 @@ def worst_uploads() -> list[tuple[str, bytes]]:
             ("entities.xlsx", upload_attacks.entity_rows_xlsx(rows=200_000)),
             ("far.xlsx", upload_attacks.far_row_xlsx(row_number=5_000_000)),
             ("rows.csv", b"unit_code,serial\n" + b"W1,S\n" * 100_001)]
+
+
+def largest_refused_imports(url: str) -> list[tuple[str, int, float]]:
+    """Not an attack: the costliest refusal within the limits, a file of `IMPORT_MAX_ROWS` rows of 20 cells
+    whose last row is wrong, as CSV and XLSX (name, status, CPU seconds the server process spent)."""
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "attacks"})
+    figures, measured = AttackFigures(), []
+    try:
+        migrate(app.extensions["engine"])
+        build_organisation(app.extensions["sessions"])
+        tokens = _accounts(app.extensions["sessions"])
+        rows = app.config["IMPORT_MAX_ROWS"]
+        with serving(app, threads=2) as base:
+            admin = Client(base, figures, token=tokens["admin"])
+            for name, content in (("largest.csv", _largest_csv(rows)), ("largest.xlsx", _largest_xlsx(rows))):
+                started = time.process_time()
+                status, _, _ = admin.upload("/api/imports/devices", name, content)
+                measured.append((name, status, time.process_time() - started))
+    finally:
+        app.extensions["engine"].dispose()
+    return measured
+
+
+LARGEST_HEADER = ["unit_code", "serial", "vendor", "model", "hostname", "location", "device_class", "status", "os",
+                  "firmware", *(f"spec:s{n}" for n in range(10))]
+
+
+def _largest_rows(rows: int):
+    for n in range(rows - 1):
+        yield ["W1", f"SER{n:07d}", "Dell", "OptiPlex 7090", f"pc-{n}", "Room 1", "workstation", "in_use",
+               "Windows 10", "1.2", *[n] * 10]
+    yield ["NO-SUCH-UNIT", *["x"] * 19]
+
+
+def _largest_csv(rows: int) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([LARGEST_HEADER, *_largest_rows(rows)])
+    return out.getvalue().encode()
+
+
+def _largest_xlsx(rows: int) -> bytes:
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("devices")
+    sheet.append(LARGEST_HEADER)
+    for row in _largest_rows(rows):
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
