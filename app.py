@@ -243,7 +243,10 @@ def _register_security_headers(app: Flask) -> None:
     def security_headers(response):
         policy = CONTENT_SECURITY_POLICY
         if request.endpoint == SWAGGER_UI_ENDPOINT and response.status_code == 200:
-            policy = policy | _swagger_ui_policy(response.get_data())
+            # Hashed once, from the first page served: a later page whose script differed would not run it.
+            if "swagger_ui_policy" not in app.extensions:
+                app.extensions["swagger_ui_policy"] = _swagger_ui_policy(response.get_data())
+            policy = policy | app.extensions["swagger_ui_policy"]
         response.headers["Content-Security-Policy"] = "; ".join(f"{name} {value}" for name, value in policy.items())
         response.headers.update(SECURITY_HEADERS)
         return response

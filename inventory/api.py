@@ -253,9 +253,8 @@ def _import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport
     """A dry run reports and rolls back, a real one is audited and committed."""
     session = request_session()
     config = current_app.config
-    report = importer(session, upload.filename or "", upload.read(), max_rows=config["IMPORT_MAX_ROWS"],
-                      max_cells=config["IMPORT_MAX_CELLS"], max_xml_bytes=config["IMPORT_MAX_XML_BYTES"],
-                      dry_run=dry_run, **options)
+    report = importer(session, upload.filename or "", upload.read(), limits=transfer.table_limits(config), dry_run=dry_run,
+                      **options)
     if dry_run:
         session.rollback()
         return report
@@ -335,6 +334,6 @@ class RelocationDecision(MethodView):
 
 
 def _mark_readable(relocation, scope: frozenset[int] | None):
-    """Whether the caller may read the device itself (then its id is shown): a transient attribute."""
-    relocation.device.readable_by_caller = scope is None or relocation.device.unit_id in scope
+    """Whether the caller may read the device itself (then its record is shown): a transient attribute."""
+    relocation.device_readable_by_caller = scope is None or relocation.device.unit_id in scope
     return relocation

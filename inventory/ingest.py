@@ -157,7 +157,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     _wait_for_batches_naming_the_same_devices(connection, identities)
     session.flush()  # the caller's pending changes, before the Core reads below
     unit_ids = _unit_ids_by_code(connection, observations)
-    merger = Merger(unit_ids, _load_candidates(connection, observations, identities))
+    merger = Merger(unit_ids, _load_candidates(connection, observations, identities), _unit_covers(connection))
     # In time order: at equal rank, the later observation's value wins.
     records_by_position = {n: merger.apply(observations[n])
                            for n in sorted(range(len(observations)), key=lambda n: observations[n].observed_at)}
@@ -228,6 +228,24 @@ def _lock_key(identity: tuple[Any, ...]) -> int:
     """A 64-bit advisory lock key for an identity; two that collide only make their batches take turns."""
     digest = hashlib.blake2b("\x1f".join(map(str, identity)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _unit_covers(connection: Connection) -> Callable[[int, int], bool]:
+    """covers(a, b): whether unit b is unit a or below it. The tree (a few hundred rows) is read on the first
+    question only: most batches see no device of another unit and ask none."""
+    parents: dict[int, int | None] = {}
+
+    def covers(unit_id: int, other_id: int | None) -> bool:
+        if not parents:
+            parents.update(connection.execute(select(UNIT.c.id, UNIT.c.parent_id)).all())
+        seen = set()
+        while other_id is not None and other_id not in seen:  # a cycle cannot be stored; stop all the same
+            if other_id == unit_id:
+                return True
+            seen.add(other_id)
+            other_id = parents.get(other_id)
+        return False
+    return covers
 
 
 def _unit_ids_by_code(connection: Connection, observations: Sequence[ObservedDevice]) -> dict[str, int]:

@@ -6,7 +6,7 @@ instrumentation and the unit of work cost more than the merge itself."""
 import datetime as dt
 import enum
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,11 @@ from inventory.observations import DEVICE_FIELDS, METHOD_RANK, ObservedDevice, O
 log = logging.getLogger(__name__)
 
 # Methods whose unit is a person's statement (a record, an edit, a spreadsheet), checked against the
-# caller's units before ingestion: they move a device. Any other method that sees a device in another
-# unit only reports a sighting, and the device stays until someone decides (`inventory.relocations`).
+# caller's units before ingestion: they move a device. Any other method that sees a device of a unit
+# outside its own unit's subtree reports a sighting and changes nothing of the device: not its unit, not
+# its fields (another unit's scan must not rename or re-place it), until someone decides
+# (`inventory.relocations`). A unit's scan that sees a device of a unit below it (an agency's scope over
+# its departments) describes it as usual, and the device stays in its unit.
 MOVED_BY_PEOPLE = frozenset({"manual", "import"})
 
 TRACKED = (*DEVICE_FIELDS, "unit_id")
@@ -68,19 +71,31 @@ class DeviceRecord:
 
 @dataclass(frozen=True)
 class Sighting:
-    """A known device seen by an observation of another unit than its own."""
+    """A known device seen by an observation of another unit than its own, and what it saw."""
     record: DeviceRecord
     unit_id: int  # the unit whose scan saw it
     method: str
     source: str
     at: dt.datetime
+    seen: dict[str, Any]  # identity as observed: serial, host name, vendor, model, MACs and addresses
+
+
+def seen_by(o: ObservedDevice) -> dict[str, Any]:
+    """What an observation says of a device's identity: all that a unit that saw it is shown of it until
+    it may read the device itself."""
+    said = {name: o.fields[name] for name in ("serial", "hostname", "vendor", "model") if o.fields.get(name)}
+    macs = sorted({i.mac for i in o.interfaces if i.mac})
+    ips = sorted({ip for i in o.interfaces for ip in i.ips})
+    return said | ({"macs": macs} if macs else {}) | ({"ips": ips} if ips else {})
 
 
 class Merger:
     """Matches observations to device records and merges their fields into them."""
 
-    def __init__(self, unit_ids: Mapping[str, int], candidates: Sequence[DeviceRecord]):
+    def __init__(self, unit_ids: Mapping[str, int], candidates: Sequence[DeviceRecord],
+                 covers: Callable[[int, int], bool] = lambda unit_id, other_id: unit_id == other_id):
         self.unit_ids = unit_ids
+        self.covers = covers  # covers(a, b): unit b is a or below it
         self.by_serial: dict[str, DeviceRecord] = {}
         self.by_mac: dict[str, DeviceRecord] = {}
         self.by_host: dict[tuple[int, str], DeviceRecord] = {}
@@ -97,9 +112,11 @@ class Merger:
         if record is None:
             record = self._create(observation)
         elif record.row["unit_id"] != unit_id and observation.method not in MOVED_BY_PEOPLE:
-            self.sightings.append(Sighting(record, unit_id, observation.method, observation.source,
-                                           observation.observed_at))
-            unit_id = None  # the device stays where it is; its other fields merge as usual
+            if not self.covers(unit_id, record.row["unit_id"]):
+                self.sightings.append(Sighting(record, unit_id, observation.method, observation.source,
+                                               observation.observed_at, seen_by(observation)))
+                return record
+            unit_id = None  # a device of a unit below the scan's: described, and left in its unit
         self.touched[record] = None
         row = record.row
         said_fields = observation.fields.items() if unit_id is None else \

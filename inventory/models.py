@@ -254,6 +254,7 @@ class RelocationStatus(enum.StrEnum):
     PENDING = "pending"      # seen in another unit; the device stays where it is until someone decides
     CONFIRMED = "confirmed"  # the device was moved to the unit that saw it
     REJECTED = "rejected"    # not moved; later sightings from the same unit are counted, not raised again
+    SUPERSEDED = "superseded"  # a merge or split made the device's unit and the one that saw it one unit
 
 
 class Relocation(Base):
@@ -275,6 +276,9 @@ class Relocation(Base):
     first_seen: Mapped[dt.datetime] = mapped_column(DateTime)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime)
     sightings: Mapped[int] = mapped_column(default=1)
+    # What the latest sighting observed of the device (serial, host name, MACs, addresses ...): what the unit
+    # that saw it is shown, rather than the other unit's record, until it may read the device.
+    seen: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")

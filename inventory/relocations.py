@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from inventory.devices import Page, record_device
 from inventory.errors import Conflict, NotFound, OutsideScope
-from inventory.models import DeviceEvent, Relocation, RelocationStatus, utcnow
+from inventory.models import Device, DeviceEvent, Relocation, RelocationStatus, utcnow
 from inventory.units import subtree_ids, unit_in_scope
 
 
@@ -37,9 +37,12 @@ def list_relocations(session: Session, *, scope: frozenset[int] | None, status: 
     return Page(items=list(items), total=total or 0, page=page, page_size=page_size)
 
 
-def get_relocation(session: Session, relocation_id: int, scope: frozenset[int] | None) -> Relocation:
-    """The relocation, if the caller is a party to it; otherwise it does not exist for them."""
-    relocation = session.get(Relocation, relocation_id, options=_loaded())
+def get_relocation(session: Session, relocation_id: int, scope: frozenset[int] | None, *,
+                   for_update: bool = False) -> Relocation:
+    """The relocation, if the caller is a party to it; otherwise it does not exist for them. `for_update`
+    locks its row until the transaction ends (PostgreSQL; SQLite has one writer at a time anyway)."""
+    relocation = session.get(Relocation, relocation_id, options=_loaded(), with_for_update=for_update,
+                             populate_existing=for_update)
     if relocation is None or (scope is not None and relocation.to_unit_id not in scope
                               and relocation.from_unit_id not in scope):
         raise NotFound(f"relocation {relocation_id} does not exist", field="relocation_id")
@@ -50,7 +53,8 @@ def decide_relocation(session: Session, relocation_id: int, decision: Decision, 
                       scope: frozenset[int] | None, note: str = "") -> Relocation:
     """Confirm (the device moves to the unit that saw it) or reject (it stays). Only an officer of the
     unit that saw it, or an administrator, decides: the device's own unit cannot keep it by refusing."""
-    relocation = get_relocation(session, relocation_id, scope)
+    # Locked, then checked: two officers deciding at once are taken in turn, and the second sees the first.
+    relocation = get_relocation(session, relocation_id, scope, for_update=True)
     to_code = relocation.to_unit.code
     if scope is not None and relocation.to_unit_id not in scope:
         raise OutsideScope(f"only an officer of {to_code} or an administrator decides relocation {relocation_id}",
@@ -58,6 +62,10 @@ def decide_relocation(session: Session, relocation_id: int, decision: Decision, 
     if relocation.status is not RelocationStatus.PENDING:
         raise Conflict(f"relocation {relocation_id} was already {relocation.status.value} by "
                        f"{relocation.decided_by}", field="relocation_id")
+    if decision is Decision.CONFIRM and relocation.device.unit_id != relocation.from_unit_id:
+        raise Conflict(f"relocation {relocation_id} is out of date: the device has moved from "
+                       f"{relocation.from_unit.code} to {relocation.device.unit.code} since; reject it",
+                       field="relocation_id")
     if decision is Decision.CONFIRM:
         # The caller's scope was checked on the unit that saw the device, which is where it goes.
         record_device(session, to_code, {}, by=by, device_id=relocation.device_id)
@@ -88,4 +96,5 @@ def _decision_detail(relocation: Relocation) -> str:
 
 
 def _loaded():
-    return [selectinload(Relocation.device), selectinload(Relocation.from_unit), selectinload(Relocation.to_unit)]
+    return [selectinload(Relocation.device).selectinload(Device.unit), selectinload(Relocation.from_unit),
+            selectinload(Relocation.to_unit)]

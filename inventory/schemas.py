@@ -243,8 +243,9 @@ class ExportArgs(Schema):
 
 
 class RelocationDeviceSchema(Schema):
-    """The device as seen: enough to recognise it. Its id only for a caller who may read the device."""
-    id = fields.Function(lambda d: d.id if getattr(d, "readable_by_caller", True) else None, allow_none=True)
+    """The device as its unit recorded it: only for a caller who may read it (`RelocationSchema.device`)."""
+    id = fields.Integer()
+    unit_code = fields.Function(lambda d: d.unit.code)
     device_class = fields.Enum(DeviceClass, by_value=True)
     vendor = fields.String(allow_none=True)
     model = fields.String(allow_none=True)
@@ -255,7 +256,10 @@ class RelocationDeviceSchema(Schema):
 class RelocationSchema(Schema):
     id = fields.Integer()
     status = fields.Enum(RelocationStatus, by_value=True)
-    device = fields.Nested(RelocationDeviceSchema)
+    device = fields.Method("_device", allow_none=True, metadata={
+        "description": "The device as recorded; null for a caller who may not read it yet (see `seen`)."})
+    seen = fields.Dict(metadata={"description": "What the latest sighting observed: serial, hostname, vendor, "
+                                                "model, macs, ips."})
     from_unit_code = fields.Function(lambda r: r.from_unit.code)
     to_unit_code = fields.Function(lambda r: r.to_unit.code,
                                    metadata={"description": "The unit whose scan saw the device."})
@@ -267,6 +271,13 @@ class RelocationSchema(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = UtcDateTime(allow_none=True)
     note = fields.String()
+
+
+    def _device(self, relocation):
+        # Fails closed: a path that did not mark the caller's right to read the device shows nothing of it.
+        if not getattr(relocation, "device_readable_by_caller", False):
+            return None
+        return RelocationDeviceSchema().dump(relocation.device)
 
 
 class RelocationPageSchema(PageSchema):

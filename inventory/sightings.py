@@ -14,8 +14,9 @@ from inventory.models import DeviceEvent, Relocation, RelocationStatus, Unit
 RELOCATION = Relocation.__table__
 EVENT = DeviceEvent.__table__
 UNIT = Unit.__table__
-# A rejected relocation stays the answer for its device and unit: the scans that go on seeing the
-# device there are counted on it instead of asking again at every scan.
+# A rejected relocation stays the answer for its device and unit while the device is where it was: the
+# scans that go on seeing it there are counted on it instead of asking again at every scan. Once the device
+# has moved elsewhere, a sighting asks anew.
 OPEN = (RelocationStatus.PENDING, RelocationStatus.REJECTED)
 
 
@@ -28,7 +29,7 @@ def record_sightings(connection: Connection, sightings: Sequence[Sighting]) -> l
     by_pair: dict[tuple[int, int], list[Sighting]] = {}
     for sighting in sorted(sightings, key=lambda s: s.at):
         by_pair.setdefault((sighting.record.id, sighting.unit_id), []).append(sighting)
-    known = _open_relocations(connection, {device_id for device_id, _ in by_pair})
+    known = _open_relocations(connection, {s.record.id: s.record.row["unit_id"] for s in sightings})
     raised = []
     for pair, seen in by_pair.items():
         relocation = known.get(pair)
@@ -39,12 +40,13 @@ def record_sightings(connection: Connection, sightings: Sequence[Sighting]) -> l
     return raised
 
 
-def _open_relocations(connection: Connection, device_ids: set[int]) -> dict[tuple[int, int], Any]:
+def _open_relocations(connection: Connection, unit_of: dict[int, int]) -> dict[tuple[int, int], Any]:
+    """The open relocation of each (device, unit that saw it), the latest; `unit_of`: each device's unit."""
     rows = connection.execute(select(RELOCATION.c.id, RELOCATION.c.device_id, RELOCATION.c.to_unit_id,
-                                     RELOCATION.c.last_seen, RELOCATION.c.sightings)
-                              .where(RELOCATION.c.device_id.in_(device_ids), RELOCATION.c.status.in_(OPEN))
+                                     RELOCATION.c.from_unit_id, RELOCATION.c.last_seen, RELOCATION.c.sightings)
+                              .where(RELOCATION.c.device_id.in_(unit_of), RELOCATION.c.status.in_(OPEN))
                               .order_by(RELOCATION.c.id))
-    return {(row.device_id, row.to_unit_id): row for row in rows}  # the latest of each pair
+    return {(row.device_id, row.to_unit_id): row for row in rows if row.from_unit_id == unit_of[row.device_id]}
 
 
 def _raise(connection: Connection, seen: Sequence[Sighting]) -> int:
@@ -53,7 +55,8 @@ def _raise(connection: Connection, seen: Sequence[Sighting]) -> int:
     relocation_id = connection.execute(insert(RELOCATION).returning(RELOCATION.c.id), {
         "device_id": device["id"], "from_unit_id": device["unit_id"], "to_unit_id": first.unit_id,
         "status": RelocationStatus.PENDING, "method": last.method, "source": last.source,
-        "first_seen": first.at, "last_seen": last.at, "sightings": len(seen), "note": ""}).scalar_one()
+        "first_seen": first.at, "last_seen": last.at, "sightings": len(seen), "seen": last.seen,
+        "note": ""}).scalar_one()
     codes = dict(connection.execute(select(UNIT.c.id, UNIT.c.code)
                                     .where(UNIT.c.id.in_([device["unit_id"], first.unit_id]))).all())
     from_code, to_code = codes[device["unit_id"]], codes[first.unit_id]
@@ -70,4 +73,4 @@ def _count(connection: Connection, relocation: Any, seen: Sequence[Sighting]) ->
     if later:
         connection.execute(update(RELOCATION).where(RELOCATION.c.id == relocation.id).values(
             last_seen=later[-1].at, sightings=relocation.sightings + len(later), method=later[-1].method,
-            source=later[-1].source))
+            source=later[-1].source, seen=later[-1].seen))

@@ -5,11 +5,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from inventory.errors import Conflict, InvalidInput, NotFound, OutsideScope
-from inventory.models import Device, DeviceEvent, Reorganisation, ReorganisationKind, Unit, UnitKind, utcnow
+from inventory.models import (Device, DeviceEvent, Relocation, RelocationStatus, Reorganisation, ReorganisationKind,
+                              Unit, UnitKind, utcnow)
 
 # Packages that own unit-scoped records (scan scopes, plans) register here to follow a
 # reorganisation: each gets {old unit id: successor unit id} inside the same transaction.
@@ -178,8 +179,26 @@ def _hand_over(session: Session, sources: Sequence[Unit], successor: Mapping[int
     if events:
         session.execute(insert(DeviceEvent), events)
     session.flush()
+    _carry_relocations(session, successor, f"{kind} effective {effective_on.isoformat()}")
     for hook in REORGANISATION_HOOKS:
         hook(session, {s.id: successor[s.id].id for s in sources})
+
+
+def _carry_relocations(session: Session, successor: Mapping[int, Unit], reorganisation: str) -> None:
+    """Pending relocations follow their units: the device's side to where the device went, the side that saw
+    it to its successor. One whose two sides became one unit is answered by the reorganisation itself."""
+    pending = session.scalars(select(Relocation).where(
+        Relocation.status == RelocationStatus.PENDING,
+        or_(Relocation.from_unit_id.in_(successor), Relocation.to_unit_id.in_(successor))))
+    for relocation in pending:
+        relocation.from_unit_id = relocation.device.unit_id
+        if relocation.to_unit_id in successor:
+            relocation.to_unit_id = successor[relocation.to_unit_id].id
+        if relocation.from_unit_id == relocation.to_unit_id:
+            relocation.status, relocation.decided_by, relocation.decided_at = \
+                RelocationStatus.SUPERSEDED, reorganisation, utcnow()
+            relocation.note = "the device's unit and the unit that saw it are one unit now"
+    session.flush()
 
 
 def _record(session: Session, kind: ReorganisationKind, sources: list[str], targets: list[str],

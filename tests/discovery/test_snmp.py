@@ -248,8 +248,8 @@ def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
 
 
 def test_a_scan_that_sees_another_units_switch_raises_a_relocation(snmp_lab_devices, org):
-    """W2's Cisco switch, recorded by hand, answers the SNMP scan of W1's scope: it stays in W2, the run
-    counts one relocation and the audit log says which run raised it."""
+    """W2's Cisco switch, recorded by hand, answers the SNMP scan of W1's scope: it stays in W2 as W2 recorded
+    it, the run counts one relocation and the audit log says which run raised it."""
     settings = ScanSettings(allowlist="127.0.0.0/8", poll=PollSettings(timeout=1, retries=2))
     with org() as session, session.begin():
         record_device(session, "W2", {"serial": "FOC1408Z61U", "location": "W2 server room"}, by="officer-w2")
@@ -261,10 +261,13 @@ def test_a_scan_that_sees_another_units_switch_raises_a_relocation(snmp_lab_devi
     assert (run.status, run.relocations) == ("finished", 1)
     with org() as session:
         switch = session.scalars(select(Device).where(Device.serial == "FOC1408Z61U")).one()
-        assert (switch.unit.code, switch.model, switch.location) == ("W2", "WS-C3560G-48TS-E", "W2 server room")
+        # W1's scan changed nothing of W2's record; what it saw is the relocation's.
+        assert (switch.unit.code, switch.model, switch.location) == ("W2", None, "W2 server room")
         relocation = session.scalars(select(Relocation)).one()
         assert (relocation.device_id, relocation.from_unit.code, relocation.to_unit.code, relocation.method,
                 relocation.status.value) == (switch.id, "W2", "W1", "snmp", "pending")
+        assert {k: relocation.seen.get(k) for k in ("serial", "vendor", "model", "hostname")} == {
+            "serial": "FOC1408Z61U", "vendor": "Cisco", "model": "WS-C3560G-48TS-E", "hostname": "dumsys-04"}
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "relocation.raise")).one()
         assert (entry.actor, entry.target_id, entry.detail) == (
             f"snmp scan run {run.id}", str(relocation.id), "scope lab of W1 saw a device of another unit")

@@ -35,12 +35,21 @@ def stored_record(unit_id: int) -> DeviceRecord:
 
 def test_a_scan_of_another_unit_is_a_sighting_and_a_person_moves_the_device():  # pure: no database
     merger = Merger({"W1": 1, "W2": 2}, [stored_record(unit_id=2)])
-    record = merger.apply(normalise(seen("snmp", "W1", 5, model="WS-C2960"), position=0))
-    assert record.row["unit_id"] == 2 and record.row["model"] == "WS-C2960"  # other fields still merge
-    assert [(s.record.id, s.unit_id, s.method, s.source) for s in merger.sightings] == [(7, 1, "snmp", "snmp:W1")]
-    assert "unit_id" not in record.row["provenance"] or record.row["provenance"]["unit_id"]["method"] == "nmap"
+    stored = dict(merger.by_id[7].row)
+    record = merger.apply(normalise(seen("snmp", "W1", 5, model="WS-C2960", hostname="evil"), position=0))
+    assert record.row == stored and not merger.touched  # another unit's scan changes nothing of the device
+    assert [(s.record.id, s.unit_id, s.method, s.source, s.seen) for s in merger.sightings] == [
+        (7, 1, "snmp", "snmp:W1", {"hostname": "evil", "model": "WS-C2960", "macs": [MAC], "ips": ["10.2.0.9"]})]
     merger.apply(normalise(seen("manual", "W1", 6), position=1))
     assert record.row["unit_id"] == 1 and len(merger.sightings) == 1
+
+
+def test_a_scan_of_a_unit_above_describes_the_device_and_leaves_it_in_its_unit():  # pure: no database
+    below = {(1, 3)}  # unit 3 is below unit 1
+    merger = Merger({"A1": 1}, [stored_record(unit_id=3)], covers=lambda a, b: a == b or (a, b) in below)
+    record = merger.apply(normalise(seen("snmp", "A1", 5, model="WS-C2960"), position=0))
+    assert (record.row["unit_id"], record.row["model"], merger.sightings) == (3, "WS-C2960", [])
+    assert record.row["provenance"]["unit_id"]["method"] == "nmap"
 
 
 def run(sessions, *observations):
@@ -62,9 +71,15 @@ def relocations(sessions) -> list[tuple]:
 
 def test_a_device_seen_by_another_units_scan_stays_and_waits(org):
     run(org, seen("nmap", "W2", 0))
-    result = run(org, seen("snmp", "W1", 10, serial="FOC1"))
+    with org() as session:
+        before = session.scalars(select(Device)).one()
+        before = (before.hostname, before.serial, before.scope_key, before.last_seen, before.provenance)
+    result = run(org, seen("snmp", "W1", 10, serial="FOC1", hostname="evil-name"))
     unit, device_id = device_in(org)
     assert unit == "W2"
+    with org() as session:
+        after = session.scalars(select(Device)).one()
+        assert (after.hostname, after.serial, after.scope_key, after.last_seen, after.provenance) == before
     assert relocations(org) == [(device_id, "W2", "W1", "pending", "snmp", "snmp:W1", at(10), at(10), 1)]
     assert result.relocations_raised == [relocations_ids(org)[0]]
     with org() as session:
@@ -76,6 +91,8 @@ def test_a_device_seen_by_another_units_scan_stays_and_waits(org):
     assert relocations(org)[0][-1] == 1
     run(org, seen("nmap", "W1", 20), seen("fdb", "W1", 30))  # later sightings are counted on it
     assert relocations(org) == [(device_id, "W2", "W1", "pending", "fdb", "fdb:W1", at(10), at(30), 3)]
+    with org() as session:
+        assert session.scalars(select(Relocation.seen)).one() == {"macs": [MAC], "ips": ["10.2.0.9"]}
     with org() as session:
         assert session.scalar(select(DeviceEvent.id).where(DeviceEvent.kind == "moved")) is None
 
@@ -100,8 +117,8 @@ def test_the_officer_of_the_unit_that_saw_it_confirms_and_the_device_moves(app, 
     listed = officer.get("/api/relocations?status=pending").json
     assert listed["total"] == 1
     relocation = listed["items"][0]
-    # W1's officer may not read W2's device yet: recognisable by its serial, but no id.
-    assert (relocation["device"]["id"], relocation["device"]["serial"]) == (None, "LAP-1")
+    # W1's officer may not read W2's device yet: shown what W1's scan saw of it, not W2's record.
+    assert (relocation["device"], relocation["seen"]) == (None, {"macs": [MAC], "ips": ["10.2.0.9"]})
     assert (relocation["from_unit_code"], relocation["to_unit_code"], relocation["sightings"]) == ("W2", "W1", 1)
     assert relocation["first_seen"] == "2026-11-02T08:10:00+00:00"
 
@@ -114,8 +131,9 @@ def test_the_officer_of_the_unit_that_saw_it_confirms_and_the_device_moves(app, 
 
     confirmed = officer.post(f"/api/relocations/{relocation['id']}/confirm", json={"note": "carried to W1"})
     assert confirmed.status_code == 200
-    assert (confirmed.json["status"], confirmed.json["decided_by"], confirmed.json["device"]["id"]) == (
-        "confirmed", "unit-officer", device_id)
+    assert (confirmed.json["status"], confirmed.json["decided_by"], confirmed.json["device"]) == (
+        "confirmed", "unit-officer", {"id": device_id, "unit_code": "W1", "device_class": "other", "vendor": None,
+                                      "model": None, "serial": "LAP-1", "hostname": None})
     assert officer.get(f"/api/devices/{device_id}").json["unit_code"] == "W1"
     with org() as session:
         w1, w2_id = (session.scalar(select(Unit.id).where(Unit.code == code)) for code in ("W1", "W2"))
@@ -159,6 +177,36 @@ def test_relocations_are_shown_only_to_their_parties(app, client, officer, org, 
     assert officer.get("/api/relocations").json["total"] == 0
     assert officer.get(f"/api/relocations/{relocation_id}").status_code == 404
     assert officer.post(f"/api/relocations/{relocation_id}/confirm", json={}).status_code == 404
-    assert client.get("/api/relocations?unit=W2").json["items"][0]["device"]["serial"] == "PC-1"
+    assert client.get("/api/relocations?unit=W2").json["items"][0]["device"]["serial"] == "PC-1"  # an admin reads it
     assert client_as(app, token_for(Role.FINANCE)).post(f"/api/relocations/{relocation_id}/confirm",
                                                         json={}).status_code == 403
+
+
+def test_a_relocation_confirmed_after_the_device_moved_elsewhere_is_refused(app, client, officer, org, engine):
+    device_id = client.post("/api/devices", json={"unit_code": "W2", "serial": "LAP-2",
+                                                  "interfaces": [{"mac": MAC}]}).json["id"]
+    run(org, seen("nmap", "W1", 10))
+    relocation_id = relocations_ids(org)[0]
+    client.put(f"/api/devices/{device_id}/unit", json={"unit_code": "A1"})
+    before = table_contents(engine)
+    stale = officer.post(f"/api/relocations/{relocation_id}/confirm", json={})
+    assert (stale.status_code, stale.json["message"]) == (
+        409, f"relocation {relocation_id} is out of date: the device has moved from W2 to A1 since; reject it")
+    assert table_contents(engine) == before
+    assert officer.post(f"/api/relocations/{relocation_id}/reject", json={}).json["status"] == "rejected"
+    run(org, seen("nmap", "W1", 20))  # seen again in W1, now from A1: a new question
+    assert [r[1:4] for r in relocations(org)] == [("W2", "W1", "rejected"), ("A1", "W1", "pending")]
+
+
+def test_pending_relocations_follow_a_merge(app, client, org):
+    client.post("/api/devices", json={"unit_code": "W2", "serial": "LAP-3", "interfaces": [{"mac": MAC}]})
+    run(org, seen("nmap", "W1", 10))
+    client.post("/api/units/merge", json={"sources": ["W1"], "into_code": "A1", "effective_on": "2026-12-01"})
+    assert [r[1:4] for r in relocations(org)] == [("W2", "A1", "pending")]  # A1's officers decide now
+    client.post("/api/units/merge", json={"sources": ["W2", "A1"], "into_new": {
+        "code": "D", "name": "District", "kind": "ward"}, "effective_on": "2026-12-02"})
+    with org() as session:
+        relocation = session.scalars(select(Relocation)).one()
+        assert (relocation.from_unit.code, relocation.to_unit.code, relocation.status.value, relocation.decided_by,
+                relocation.note) == ("D", "D", "superseded", "merge effective 2026-12-02",
+                                     "the device's unit and the unit that saw it are one unit now")
