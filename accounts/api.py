@@ -133,10 +133,9 @@ class Tokens(MethodView):
     @requires(Permission.SIGNED_IN)
     @tokens_blp.response(200, TokenSchema(many=True))
     def get(self):
-        """Your tokens (an administrator sees everyone's). Token values are never shown again."""
-        caller = current_caller()
-        owner = None if caller.may(Permission.ACCOUNTS_MANAGE) else caller.user_id
-        return services.list_tokens(request_session(), owner)
+        """From a session, your tokens (an administrator's session: everyone's); from a token, that token and
+        the tokens it created. Token values are never shown again."""
+        return services.list_tokens(request_session(), current_caller())
 
     @requires(Permission.SIGNED_IN)
     @tokens_blp.arguments(TokenCreateSchema)
@@ -144,9 +143,16 @@ class Tokens(MethodView):
     def post(self, args):
         """Create a token that acts as you, limited to the permissions you list. Copy it now.
 
-        A token may create tokens only within its own permissions and expiry; revoking it revokes them."""
+        From a session, give your current password (`password`; a wrong one counts as a failed sign-in).
+        A token needs none, but may create tokens only within its own permissions and expiry; revoking it
+        revokes them."""
         db = request_session()
         caller = current_caller()
+        try:
+            services.confirm_token_creator(db, caller, args.get("password"), request.remote_addr or "")
+        except WrongPassword:
+            db.commit()  # keep the failure: it counts towards throttling, like a failed sign-in
+            raise
         user = services.get_user(db, caller.user_id)
         parent = db.get(ApiToken, caller.token_id) if caller.token_id is not None else None
         token, value = services.create_token(db, user, args["name"], args["permissions"], args["expires_at"],
@@ -162,7 +168,8 @@ class TokenById(MethodView):
     @requires(Permission.SIGNED_IN)
     @tokens_blp.response(200, TokenSchema)
     def delete(self, token_id):
-        """Revoke a token, and the tokens it created: they stop working at once."""
+        """Revoke a token, and the tokens it created: they stop working at once. A token may revoke only
+        itself and the tokens it created; a session its user's tokens (an administrator's: anyone's)."""
         db = request_session()
         token, descendants = services.revoke_token(db, token_id, current_caller())
         detail = f"and the tokens it created: {', '.join(map(str, descendants))}" if descendants else ""

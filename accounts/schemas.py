@@ -83,6 +83,8 @@ class NewTokenSchema(TokenSchema):
 
 class TokenCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(load_only=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "Your current password: required from a signed-in session, not from an API token."})
     permissions = fields.List(fields.Enum(Permission, by_value=True), required=True,
                               validate=validate.Length(min=1, max=len(Permission)))
     expires_at = UtcDateTime(load_default=None, allow_none=True, metadata={

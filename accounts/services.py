@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, has_app_context
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.audit import record
 from accounts.errors import Forbidden, Unauthenticated, WrongPassword
 from accounts.models import ApiToken, Role, User, UserSession, user_unit
 from accounts.permissions import ROLE_PERMISSIONS, Permission
-from accounts.throttling import count_failure, forget_failures, refuse_if_throttled
+from accounts.throttling import (KNOWN_ADDRESS_AGE, PURGE_BATCH, count_failure, forget_failures, purge_old_failures,
+                                 refuse_if_throttled)
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.models import Unit, utcnow
 from inventory.units import get_unit, subtree_ids
@@ -108,11 +109,12 @@ def update_user(session: Session, user_id: int, changes: Mapping[str, object]) -
 
 def sign_in(session: Session, username: str, password: str, ip: str) -> User:
     """The user, if the password is right and guessing has not been throttled (`accounts.throttling`);
-    each failure is counted.
+    each failure is counted, and each attempt deletes a batch of failures that no longer count.
 
     The same message for an unknown user and a wrong password, and the same work: an unknown or inactive
     user's attempt is verified against a dummy hash, so that response times do not tell names apart."""
-    user = session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
+    purge_old_failures(session)
+    user = _signing_in(session, username)
     refuse_if_throttled(session, username, ip, user)
     matches = _password_matches(user.password_hash if user else dummy_hash(), password)
     if user is None or not user.active or not matches:
@@ -122,6 +124,15 @@ def sign_in(session: Session, username: str, password: str, ip: str) -> User:
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     return user
+
+
+def _signing_in(session: Session, username: str) -> User | None:
+    """The account a sign-in names. User names are ASCII (their schema): a name outside it matches no one,
+    rather than the name it folds to (U+212A, the Kelvin sign, lowers to "k")."""
+    name = username.strip()
+    if not name.isascii():
+        return None
+    return session.scalars(select(User).where(func.lower(User.username) == name.lower())).one_or_none()
 
 
 @functools.cache
@@ -144,19 +155,25 @@ def change_own_password(session: Session, caller: Caller, old_password: str, new
     if caller.via != "session":
         raise Forbidden("change your password from a signed-in session, not with an API token")
     user = get_user(session, caller.user_id)
-    refuse_if_throttled(session, user.username, ip, user)
-    if not _password_matches(user.password_hash, old_password):
-        count_failure(session, user.username, ip)
-        raise WrongPassword("the current password is wrong", field="old_password")
+    confirm_password(session, user, old_password, ip, field="old_password")
     if new_password == old_password:
         raise InvalidInput("the new password must differ from the current one", field="new_password")
     try:
         user.password_hash = hash_password(new_password)
     except InvalidInput as error:
         raise InvalidInput(error.reason, field="new_password") from None
-    forget_failures(session, user.username, ip)
     return PasswordChange(sessions_ended=end_sessions_of(session, user.id, keep_id=caller.session_id),
                           tokens_revoked=revoke_tokens_of(session, user.id))
+
+
+def confirm_password(session: Session, user: User, password: str, ip: str, *, field: str) -> None:
+    """Refuse a wrong current password as a sign-in would: throttled first, then counted as a failure (the
+    caller commits it on WrongPassword); a right one forgets this address's failures, as a sign-in does."""
+    refuse_if_throttled(session, user.username, ip, user)
+    if not _password_matches(user.password_hash, password):
+        count_failure(session, user.username, ip)
+        raise WrongPassword("the current password is wrong", field=field)
+    forget_failures(session, user.username, ip)
 
 
 @dataclass(frozen=True)
@@ -166,13 +183,23 @@ class SessionLimits:
     idle: dt.timedelta
 
 
-def open_user_session(session: Session, user_id: int, ip: str) -> str:
+def open_user_session(session: Session, user_id: int, ip: str, limits: SessionLimits) -> str:
     """A new session's key, for the signed cookie; only its hash is stored."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
+    _purge_old_sessions(session, now - max(KNOWN_ADDRESS_AGE, limits.absolute))
     session.add(UserSession(user_id=user_id, key_hash=_digest(key), ip=ip[:64], created_at=now, last_seen_at=now))
     session.flush()
     return key
+
+
+def _purge_old_sessions(session: Session, before: dt.datetime) -> None:
+    """Delete up to PURGE_BATCH sessions opened before `before`, a batch so that a sign-in's cost stays
+    bounded. Younger ended sessions stay: they mark the addresses the user signed in from, which
+    throttling spares (`accounts.throttling.KNOWN_ADDRESS_AGE`); `before` is past any absolute lifetime."""
+    old = select(UserSession.id).where(UserSession.created_at < before).limit(PURGE_BATCH)
+    session.execute(delete(UserSession).where(UserSession.id.in_(old)),
+                    execution_options={"synchronize_session": False})
 
 
 def end_user_session(session: Session, key: str) -> None:
@@ -198,7 +225,9 @@ def caller_for_session(session: Session, key: str, session_version: int, limits:
     user = row.user
     if not user.active or user.session_version != session_version:
         raise Unauthenticated(SESSION_ENDED)
-    if now - row.last_seen_at > LAST_USE_PRECISION:
+    # Written at most once a minute, but at least twice per idle timeout: a short one must not end a session
+    # whose requests come more often than it.
+    if now - row.last_seen_at > min(LAST_USE_PRECISION, limits.idle / 2):
         row.last_seen_at = now
     return _caller(session, user, ROLE_PERMISSIONS[user.role.value], "session", session_id=row.id)
 
@@ -232,22 +261,36 @@ def create_token(session: Session, user: User, name: str, permissions: Iterable[
     return token, value
 
 
+def confirm_token_creator(session: Session, caller: Caller, password: str | None, ip: str) -> None:
+    """A token made from a session needs the user's current password, so that a stolen session cookie cannot
+    mint a long-lived token that outlives signing out. A token making one needs none: its own permissions and
+    expiry bound what it makes (`create_token`)."""
+    if caller.via != "session":
+        return
+    if not password:
+        raise InvalidInput("creating a token from a signed-in session needs your current password", field="password")
+    confirm_password(session, get_user(session, caller.user_id), password, ip, field="password")
+
+
 def token_permissions(token: ApiToken) -> frozenset[Permission]:
     """What a token may do: what it lists, within what its user's role allows today."""
     return ROLE_PERMISSIONS[token.user.role.value] & {Permission(p) for p in token.permissions}
 
 
-def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
+def list_tokens(session: Session, caller: Caller) -> list[ApiToken]:
+    """The tokens within the caller's reach (`_within_reach`)."""
     query = select(ApiToken).order_by(ApiToken.id)
-    if user_id is not None:
-        query = query.where(ApiToken.user_id == user_id)
+    if caller.via == "token":
+        query = query.where(ApiToken.id.in_([caller.token_id, *_descendant_ids(session, caller.token_id)]))
+    elif not caller.may(Permission.ACCOUNTS_MANAGE):
+        query = query.where(ApiToken.user_id == caller.user_id)
     return list(session.scalars(query))
 
 
 def revoke_token(session: Session, token_id: int, caller: Caller) -> tuple[ApiToken, list[int]]:
     """Revoke a token and the tokens it created, theirs in turn; the second: the ids revoked with it."""
     token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != caller.user_id and not caller.may(Permission.ACCOUNTS_MANAGE)):
+    if token is None or not _within_reach(session, token, caller):
         raise NotFound(f"token {token_id} does not exist", field="token_id")
     now = utcnow()
     if token.revoked_at is None:
@@ -361,6 +404,15 @@ def _token_expiry(requested: dt.datetime | None, parent: ApiToken | None, lifeti
         return requested
     default = now + lifetimes.default
     return min(default, limit) if limit is not None else default
+
+
+def _within_reach(session: Session, token: ApiToken, caller: Caller) -> bool:
+    """A token reaches itself and the tokens it created, theirs in turn: not its user's other tokens, so a
+    script's narrow token cannot revoke a sibling or the token that created it. A session reaches its user's
+    tokens; an administrator's session everyone's."""
+    if caller.via == "token":
+        return token.id == caller.token_id or token.id in _descendant_ids(session, caller.token_id)
+    return token.user_id == caller.user_id or caller.may(Permission.ACCOUNTS_MANAGE)
 
 
 def _descendant_ids(session: Session, token_id: int) -> list[int]:

@@ -8,6 +8,9 @@ Failed sign-ins are counted over the last 15 minutes, three ways:
   minute), and at 50 failures the name is refused. Addresses the user signed in from in the last 30
   days are spared these two, so a guesser elsewhere cannot keep the real user out.
 A throttled attempt is refused before the password is checked, and is not counted itself.
+Failures are kept by the user name as `failure_key` normalises it, in Python: the database's lower()
+folds differently (SQLite's not past ASCII), and a name that folds to another must count against it.
+Each sign-in deletes a bounded batch of failures past the window, so the table does not only grow.
 
 The address is the request's `remote_addr`: behind a reverse proxy, set TRUSTED_PROXIES (see
 `accounts.web.install`), or every user shares the proxy's address and its limits."""
@@ -28,6 +31,7 @@ MAX_FAILURES_PER_ACCOUNT = 50   # all addresses but the user's own, one user nam
 DELAYS_AFTER_FAILURES = 10      # per user name, before the delays start
 MAX_DELAY = dt.timedelta(minutes=1)
 KNOWN_ADDRESS_AGE = dt.timedelta(days=30)
+PURGE_BATCH = 1000              # rows deleted by one sign-in attempt: its cost stays bounded
 THROTTLED = "too many failed sign-ins; wait 15 minutes and try again"
 ACCOUNT_THROTTLED = "too many failed sign-ins for this account; wait 15 minutes and try again"
 
@@ -65,9 +69,21 @@ def account_refusal(failures: int, last_failure_at: dt.datetime | None, now: dt.
                            f"second{'' if wait_s == 1 else 's'}", field="username", details={"retry_after_s": wait_s})
 
 
+def failure_key(username: str) -> str:
+    """The name failures are kept and counted by: "\u212Aim" (a Kelvin sign) and " KIM " count against kim."""
+    return username.strip().lower()[:64]
+
+
 def count_failure(session: Session, username: str, ip: str) -> None:
-    session.add(SignInFailure(username=username[:64], ip=ip[:64], at=utcnow()))
+    session.add(SignInFailure(username=failure_key(username), ip=ip[:64], at=utcnow()))
     session.flush()
+
+
+def purge_old_failures(session: Session) -> None:
+    """Delete up to PURGE_BATCH failures that no longer count; a batch, so one attempt's cost stays bounded."""
+    old = select(SignInFailure.id).where(SignInFailure.at < utcnow() - FAILURE_WINDOW).limit(PURGE_BATCH)
+    session.execute(delete(SignInFailure).where(SignInFailure.id.in_(old)),
+                    execution_options={"synchronize_session": False})
 
 
 def forget_failures(session: Session, username: str, ip: str) -> None:
@@ -76,7 +92,7 @@ def forget_failures(session: Session, username: str, ip: str) -> None:
 
 
 def _named(username: str):
-    return func.lower(SignInFailure.username) == username[:64].lower()
+    return SignInFailure.username == failure_key(username)
 
 
 def _signed_in_from(session: Session, user_id: int, ip: str, now: dt.datetime) -> bool:

@@ -109,7 +109,7 @@ def start_session(user_id: int, version: int) -> None:
     if "key" in session:
         end_user_session(db, session["key"])
     session.clear()
-    session["key"] = open_user_session(db, user_id, request.remote_addr or "")
+    session["key"] = open_user_session(db, user_id, request.remote_addr or "", _session_limits())
     session["version"] = version
     session.permanent = True
 

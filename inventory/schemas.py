@@ -242,15 +242,8 @@ class ExportArgs(Schema):
     unit = fields.String(validate=CODE)
 
 
-class RelocationDeviceSchema(Schema):
-    """The device as its unit recorded it: only for a caller who may read it (`RelocationSchema.device`)."""
-    id = fields.Integer()
-    unit_code = fields.Function(lambda d: d.unit.code)
-    device_class = fields.Enum(DeviceClass, by_value=True)
-    vendor = fields.String(allow_none=True)
-    model = fields.String(allow_none=True)
-    serial = fields.String(allow_none=True)
-    hostname = fields.String(allow_none=True)
+# The device as its unit recorded it, enough to recognise it: only for a caller who may read it.
+RELOCATED_DEVICE = DeviceSchema(only=("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname"))
 
 
 class RelocationSchema(Schema):
@@ -277,7 +270,7 @@ class RelocationSchema(Schema):
         # Fails closed: a path that did not mark the caller's right to read the device shows nothing of it.
         if not getattr(relocation, "device_readable_by_caller", False):
             return None
-        return RelocationDeviceSchema().dump(relocation.device)
+        return RELOCATED_DEVICE.dump(relocation.device)
 
 
 class RelocationPageSchema(PageSchema):

@@ -10,11 +10,12 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import openpyxl
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from inventory.errors import InvalidInput
 
@@ -30,14 +31,29 @@ MAIN_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 PREFIXES_MAX = 1  # namespace prefixes counted per part beside the default one (more: counted as "other")
 CHUNK_BYTES = 2**20
 _NAME_END = bytes.maketrans(b"\t\n\r/>", b"     ")  # what may end a tag's name, as a space
-TAG_BYTES_MAX = 64  # no counted tag is longer: a chunk is cut before its last "<" within this many bytes
+# expat 2.5 parses a token cut by its buffer again from its "<" at every refill: quadratic in the token's
+# length (an 8 MB attribute value: 1.7 s; 20 MB: 27 s). Excel's longest tags are a few hundred bytes.
+TAG_BYTES_MAX = 64 * 2**10
+_WINDOW = TAG_BYTES_MAX // 2  # a run of TAG_BYTES_MAX bytes without "<" holds a whole window of these
+# A start or end tag, quotes in mind: an attribute value may hold ">" (never "<"). No "!" or "?": comments,
+# CDATA and instructions are refused on their own.
+_TAG = re.compile(rb"""</?[^\s/>!?<]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*/?>""")
+# Parts expat cannot read as XML, whatever their name: it takes "\x89P", "\xff\xd8"... for UTF-8 and fails
+# at once. PNG, JPEG, GIF, BMP, TIFF, EMF, WMF, OLE (vbaProject.bin, embedded objects), zip (embedded files).
+BINARY_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"\x01\x00\x00\x00",
+                b"\xd7\xcd\xc6\x9a", b"\xd0\xcf\x11\xe0", b"PK\x03\x04")
 
 
 @dataclass(frozen=True)
 class TableLimits:
-    rows: int                     # filled rows below the header; as many blank rows again are skipped
-    cells: int = 3_000_000        # filled cells, the header's included (XLSX: blank formatted ones too)
-    xml_bytes: int = 128 * 2**20  # an XLSX file unpacked, all its parts together
+    """No defaults: they are settings, in app.py's DEFAULTS alone (IMPORT_MAX_*)."""
+    rows: int       # filled rows below the header; as many blank rows again are skipped
+    cells: int      # filled cells, the header's included (XLSX: blank formatted ones too)
+    xml_bytes: int  # an XLSX file unpacked, all its parts together
+
+
+def table_limits(config: Mapping[str, Any]) -> TableLimits:
+    return TableLimits(config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_CELLS"], config["IMPORT_MAX_XML_BYTES"])
 
 
 @dataclass(frozen=True)
@@ -45,17 +61,21 @@ class _Format:
     blank: Callable[[Sequence[Any]], bool]
     width: Callable[[Sequence[Any]], int]   # of a header row
     filled: Callable[[Sequence[Any]], int]  # cells that count towards the limit
+    names: Callable[[Sequence[Any]], list[str]]  # of a header row's columns
 
 
-def read_rows(filename: str, content: bytes, limits: TableLimits) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """The header and the filled rows, each with its number as a spreadsheet shows it (blank rows count)."""
+def read_rows(filename: str, content: bytes, limits: TableLimits,
+              check_header: Callable[[list[str]], None] = lambda names: None
+              ) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """The header and the filled rows, each with its number as a spreadsheet shows it (blank rows count).
+    `check_header` sees the column names as soon as the header is read, before any row below it."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if suffix == "csv":
-        header, rows = _bounded_table(filename, _csv_lines(content), limits, CSV)
-        return [c.strip().lower() for c in header], [(n, list(row)) for n, row in rows]
+        header, rows = _bounded_table(filename, _csv_lines(content), limits, CSV, check_header)
+        return CSV.names(header), [(n, list(row)) for n, row in rows]
     if suffix == "xlsx":
         check_workbook(filename, content, limits)
-        header, rows = _bounded_table(filename, _sheet_lines(content), limits, XLSX)
+        header, rows = _bounded_table(filename, _sheet_lines(content), limits, XLSX, check_header)
         return _xlsx_table(header, rows)
     raise InvalidInput(f"{filename!r}: only .csv and .xlsx files can be imported", field="file")
 
@@ -134,18 +154,54 @@ def _count_part(stream: BinaryIO, counts: _ElementCounts, check: Callable[[], No
     chunk = stream.read(CHUNK_BYTES)
     if not _is_xml(chunk):
         return
-    prefixes, carry = [b""], b""
+    prefixes, carry, declaration = [b""], b"", _declaration_end(chunk)
     while chunk:
         xml = carry + chunk
-        _refuse_entities(xml)
+        _refuse_markup(xml, declaration)
+        _refuse_long_tags(xml)
         _learn_prefixes(xml, prefixes)
-        cut = xml.rfind(b"<", max(0, len(xml) - TAG_BYTES_MAX))  # never count a tag cut in two
+        # Never count a tag cut in two, and keep a tag's start until its length is known
+        cut = xml.rfind(b"<", max(0, len(xml) - TAG_BYTES_MAX))
         cut = len(xml) if cut <= 0 else cut
         counts.add(xml[:cut], prefixes)
         check()
-        carry, chunk = xml[cut:], stream.read(CHUNK_BYTES)
+        carry, chunk, declaration = xml[cut:], stream.read(CHUNK_BYTES), 0
     counts.add(carry, prefixes)
     check()
+
+
+def _declaration_end(head: bytes) -> int:
+    """Where the XML declaration ends, if the part starts with one (the only instruction allowed)."""
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    if not text.startswith(b"<?xml"):
+        return 0
+    end = text.find(b"?>", 0, 512)
+    return len(head) - len(text) + end + 2 if end > 0 else 0
+
+
+def _refuse_markup(xml: bytes, declaration_end: int) -> None:
+    """Comments, CDATA and instructions: Excel writes none, and expat parses each again at every refill."""
+    if b"<!" in xml:
+        # An entity expands into markup the counts never saw (defusedxml refuses them too, when installed).
+        if b"<!ENTITY" in xml or b"<!DOCTYPE" in xml:
+            raise _unreadable("it declares XML entities or a DTD")
+        raise _unreadable("it holds XML comments or CDATA sections")
+    if xml.find(b"<?", declaration_end) >= 0:
+        raise _unreadable("it holds XML processing instructions")
+
+
+def _refuse_long_tags(xml: bytes) -> None:
+    """Refuse a tag longer than TAG_BYTES_MAX. Only a run without "<" can hold one, and legitimate files
+    have such runs only for long text, so only the tag before such a run is read (a regex, bounded)."""
+    checked = -1
+    for window in range(0, len(xml) - _WINDOW + 1, _WINDOW):
+        if xml.find(b"<", window, window + _WINDOW) >= 0:
+            continue
+        start = xml.rfind(b"<", 0, window)  # -1: the run began in the last chunk, which checked it
+        if start > checked:
+            checked = start
+            if not _TAG.match(xml, start, start + TAG_BYTES_MAX):
+                raise _unreadable(f"an XML tag is longer than {TAG_BYTES_MAX // 2**10} KiB")
 
 
 def _few_tags(xml: bytes, most: int = 64) -> int | None:
@@ -161,19 +217,28 @@ def _few_tags(xml: bytes, most: int = 64) -> int | None:
 def _is_xml(head: bytes) -> bool:
     """Whether a part starts as XML would; refused if it is XML in another encoding than UTF-8,
     whose tags the counts would not see."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00") or head[:4] == b"\x00\x00\xfe\xff":
+    if head.startswith(BINARY_MAGIC):
+        return False
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:4] == b"\x00\x00\xfe\xff" or _utf16_markup(head):
         raise _unreadable("its XML is not UTF-8")
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"<") and b"\x00" in head[:1024]:  # expat stops there, and no XML holds one
+        raise _unreadable("its XML is not UTF-8")
     declared = re.match(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)", text)
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         raise _unreadable("its XML is not UTF-8")
     return not text or text.startswith(b"<")
 
 
-def _refuse_entities(xml: bytes) -> None:
-    # An entity expands into markup the counts never saw (defusedxml refuses them too, when installed).
-    if b"<!" in xml and (b"<!ENTITY" in xml or b"<!DOCTYPE" in xml):
-        raise _unreadable("it declares XML entities or a DTD")
+def _utf16_markup(head: bytes) -> bool:
+    """Whether expat would read the part as UTF-16 markup: it takes a NUL in the first two bytes for
+    UTF-16, BOM or not (" \x00<\x00"). A UTF-16 part not starting with "<" (Excel's printer settings,
+    a printer name) is no XML to expat either, and is skipped."""
+    if b"\x00" not in head[:2]:
+        return False
+    encoding = "utf-16-be" if head[:1] == b"\x00" else "utf-16-le"
+    text = head[:1024 - 1024 % 2].decode(encoding, errors="replace")
+    return text.lstrip(" \t\r\n").startswith("<")
 
 
 def _learn_prefixes(xml: bytes, prefixes: list[bytes]) -> None:
@@ -185,8 +250,8 @@ def _learn_prefixes(xml: bytes, prefixes: list[bytes]) -> None:
             prefixes.append(prefix)
 
 
-def _bounded_table(filename: str, lines: Iterator[tuple[int, Sequence[Any]]], limits: TableLimits, table: _Format
-                   ) -> tuple[Sequence[Any], list[tuple[int, Sequence[Any]]]]:
+def _bounded_table(filename: str, lines: Iterator[tuple[int, Sequence[Any]]], limits: TableLimits, table: _Format,
+                   check_header: Callable[[list[str]], None]) -> tuple[Sequence[Any], list[tuple[int, Sequence[Any]]]]:
     """The first filled row and the filled rows after it, stopping at the first bound passed."""
     header: Sequence[Any] | None = None
     rows: list[tuple[int, Sequence[Any]]] = []
@@ -203,6 +268,7 @@ def _bounded_table(filename: str, lines: Iterator[tuple[int, Sequence[Any]]], li
             if table.width(line) > COLUMNS_MAX:
                 raise _too_many(filename, COLUMNS_MAX, "columns")
             header = line
+            check_header(table.names(line))  # a wrong header is refused before the rows are read
         elif len(rows) == limits.rows:
             raise _too_many(filename, limits.rows, "rows")
         else:
@@ -222,6 +288,15 @@ def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
         yield from enumerate(reader, start=1)
     except csv.Error as error:  # e.g. a cell past the csv module's 131,072-character limit
         raise InvalidInput(f"the CSV file cannot be read at line {reader.line_num}: {error}", field="file") from None
+
+
+def _skip_stated_size(sheet: ReadOnlyWorksheet) -> None:
+    """openpyxl parses a whole sheet when opening it if no <dimension> precedes its rows (its own writer
+    writes none), only to learn the size that reset_dimensions() then discards: 10 s for 99,999 x 30
+    cells, before the header could be checked."""
+
+
+ReadOnlyWorksheet._get_size = _skip_stated_size
 
 
 def _sheet_lines(content: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -244,10 +319,14 @@ def _xlsx_table(header: Sequence[Any], rows: list[tuple[int, Sequence[Any]]]
                 ) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Rows cut to the header's width; a value beyond it adds a nameless column, which the import refuses."""
     width = _filled_width(header)
-    names = [plain_text(c).lower() for c in header[:width]]
+    names = _xlsx_names(header)
     if any(not _blank_values(row[width:]) for _number, row in rows):
         names.append("")
     return names, [(number, list(row[:width])) for number, row in rows]
+
+
+def _xlsx_names(header: Sequence[Any]) -> list[str]:
+    return [plain_text(c).lower() for c in header[:_filled_width(header)]]
 
 
 def _blank_texts(line: Sequence[str]) -> bool:
@@ -266,9 +345,11 @@ def _filled_width(line: Sequence[Any]) -> int:
     return width
 
 
-CSV = _Format(blank=_blank_texts, width=len, filled=lambda line: len(line) - line.count(""))
+CSV = _Format(blank=_blank_texts, width=len, filled=lambda line: len(line) - line.count(""),
+              names=lambda line: [c.strip().lower() for c in line])
 # openpyxl pads each row with None; comparing each cell with "" as well would cost more than the reading
-XLSX = _Format(blank=_blank_values, width=_filled_width, filled=lambda line: len(line) - line.count(None))
+XLSX = _Format(blank=_blank_values, width=_filled_width, filled=lambda line: len(line) - line.count(None),
+               names=_xlsx_names)
 
 
 def _too_many(filename: str, limit: int, what: str) -> InvalidInput:

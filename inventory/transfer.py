@@ -20,7 +20,7 @@ from inventory.errors import InvalidInput
 from inventory.ingest import IngestBatch, chunks, ingest
 from inventory.models import Device, Interface, Unit, UnitKind, utcnow
 from inventory.observations import DEVICE_FIELDS, ObservedDevice, ObservedInterface, normalise
-from inventory.tables import TableLimits, plain_text, read_rows
+from inventory.tables import TableLimits, plain_text, read_rows, table_limits  # noqa: F401 (for api.py)
 from inventory.units import NewUnit, create_unit, subtree_ids, unit_in_scope
 
 DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware", "os",
@@ -29,9 +29,6 @@ SPEC_PREFIX = "spec:"  # spec:cpu, spec:ram_mb ... one column per spec key
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "staff_count")
 UNIT_EXPORT_COLUMNS = (*UNIT_COLUMNS, "active", "successor_code", "dissolved_on")
 LIST_SEPARATOR = ";"
-# Bounds of an import besides its rows (app.py: IMPORT_MAX_CELLS, IMPORT_MAX_XML_BYTES)
-CELLS_MAX = TableLimits.cells
-XML_BYTES_MAX = TableLimits.xml_bytes
 UNIT_NAME_LENGTH = Unit.__table__.c["name"].type.length
 ID_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger number names no device and cannot be queried
 
@@ -63,30 +60,34 @@ class ImportRejected(InvalidInput):
         self.problems = list(problems)
 
 
-def read_table(filename: str, content: bytes, *, max_rows: int, max_cells: int = CELLS_MAX,
-               max_xml_bytes: int = XML_BYTES_MAX) -> tuple[list[str], list[dict[str, Any]]]:
+def read_table(filename: str, content: bytes, limits: TableLimits) -> tuple[list[str], list[dict[str, Any]]]:
     """The header and the rows of a CSV or XLSX file (first sheet), by the file name's extension."""
-    header, numbered = read_numbered_table(filename, content, max_rows=max_rows, max_cells=max_cells,
-                                           max_xml_bytes=max_xml_bytes)
+    header, numbered = read_numbered_table(filename, content, limits)
     return header, [row for _number, row in numbered]
 
 
-def read_numbered_table(filename: str, content: bytes, *, max_rows: int, max_cells: int = CELLS_MAX,
-                        max_xml_bytes: int = XML_BYTES_MAX) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def read_numbered_table(filename: str, content: bytes, limits: TableLimits, **header_rules: Any
+                        ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """The header and the rows, each with its number as the spreadsheet shows it: blank rows are
     left out but counted, so that a report's "row 7" is the row the user sees as 7. Reading stops at
-    the first limit passed (inventory/tables.py)."""
-    header, rows = read_rows(filename, content, TableLimits(max_rows, max_cells, max_xml_bytes))
+    the first limit passed (inventory/tables.py), and at a header breaking `header_rules`
+    (_header_problems' arguments), before any row is read: a wrong header costs no reading."""
+    def check_header(names: list[str]) -> None:
+        if header_rules and (problems := _header_problems(names, **header_rules)):
+            raise ImportRejected(problems)
+    header, rows = read_rows(filename, content, limits, check_header)
     return header, [(number, dict(zip(header, map(unquote_cell, row)))) for number, row in rows]
 
 
-def import_devices(session: Session, filename: str, content: bytes, *, by: str, max_rows: int,
-                   max_cells: int = CELLS_MAX, max_xml_bytes: int = XML_BYTES_MAX,
+DEVICE_HEADER = {"required": ("unit_code",), "allowed": DEVICE_COLUMNS, "prefix": SPEC_PREFIX}
+UNIT_HEADER = {"required": ("code", "name", "kind"), "allowed": UNIT_COLUMNS}
+
+
+def import_devices(session: Session, filename: str, content: bytes, *, by: str, limits: TableLimits,
                    scope: frozenset[int] | None = None, dry_run: bool = False) -> ImportReport:
     """Import device rows; a caller limited to some units may only name those, and only their devices."""
-    header, rows = read_numbered_table(filename, content, max_rows=max_rows, max_cells=max_cells,
-                                       max_xml_bytes=max_xml_bytes)
-    problems = _header_problems(header, required=("unit_code",), allowed=DEVICE_COLUMNS, prefix=SPEC_PREFIX)
+    header, rows = read_numbered_table(filename, content, limits, **DEVICE_HEADER)
+    problems = _header_problems(header, **DEVICE_HEADER)  # again: a value past the header adds a column
     observations = [] if problems else _device_observations(session, rows, filename, by, scope, problems)
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p.row))
@@ -94,12 +95,11 @@ def import_devices(session: Session, filename: str, content: bytes, *, by: str, 
     return ImportReport("devices", len(rows), result.created, result.changed, result.unchanged, dry_run)
 
 
-def import_units(session: Session, filename: str, content: bytes, *, max_rows: int, max_cells: int = CELLS_MAX,
-                 max_xml_bytes: int = XML_BYTES_MAX, dry_run: bool = False) -> ImportReport:
+def import_units(session: Session, filename: str, content: bytes, *, limits: TableLimits,
+                 dry_run: bool = False) -> ImportReport:
     """Create units that do not exist and update those that do, parents before children."""
-    header, rows = read_numbered_table(filename, content, max_rows=max_rows, max_cells=max_cells,
-                                       max_xml_bytes=max_xml_bytes)
-    problems = _header_problems(header, required=("code", "name", "kind"), allowed=UNIT_COLUMNS)
+    header, rows = read_numbered_table(filename, content, limits, **UNIT_HEADER)
+    problems = _header_problems(header, **UNIT_HEADER)
     if problems:
         raise ImportRejected(problems)
     parsed = [_unit_row(n, row, problems) for n, row in rows]
@@ -189,7 +189,7 @@ def _device_observations(session: Session, rows: Sequence[tuple[int, dict[str, A
     known = set(session.scalars(select(Device.id).where(Device.id.in_(wanted_ids)))) if wanted_ids else set()
     for n, o in zip(rows_of, observations):
         if o.device_id is not None and o.device_id not in known:
-            problems.append(RowProblem(n, "id", f"device {o.device_id} does not exist"))
+            problems.append(RowProblem(n, "id", _no_device(o.device_id, scoped=scope is not None)))
     if scope is not None:
         _refuse_devices_of_other_units(session, rows_of, observations, scope, problems)
     return observations
@@ -214,8 +214,16 @@ def _refuse_devices_of_other_units(session: Session, rows_of: Sequence[int], obs
     for n, o in zip(rows_of, observations):
         keys = [("id", o.device_id), ("serial", o.serial), *(("macs", m) for m in o.macs)]
         clash = next((key for key in keys if key in elsewhere), None)
-        if clash:
+        if clash and clash[0] == "id":
+            problems.append(RowProblem(n, "id", _no_device(clash[1], scoped=True)))
+        elif clash:
             problems.append(RowProblem(n, clash[0], f"{clash[1]} is a device of a unit that is not yours"))
+
+
+def _no_device(device_id: int, *, scoped: bool) -> str:
+    """One reason, to a caller limited to some units, for an id of no device and of another unit's device:
+    two would tell which ids exist."""
+    return f"device {device_id} is not a device of your units" if scoped else f"device {device_id} does not exist"
 
 
 def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], source: str, now: dt.datetime,

@@ -10,8 +10,12 @@ absolute lifetime and an idle timeout (`accounts.services.caller_for_session`). 
 opened from spares the user the per-account sign-in delays that failures elsewhere bring.
 
 `api_token.parent_id` names the token that created a token: revoking a token revokes those it created.
-Tokens made before this revision have none, and keep the expiry (or none) they were given.
+Tokens made before this revision have none. Those made without an expiry get one: their creation plus
+365 days, the default TOKEN_MAX_LIFETIME_DAYS (one older than that ends now); a token that never expires
+is what the lifetimes exist to prevent. The downgrade keeps the expiries given.
 """
+import datetime as dt
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -20,6 +24,9 @@ revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
+
+# app.py's default TOKEN_MAX_LIFETIME_DAYS, copied: a migration must not change with the settings of the day.
+TOKEN_MAX_LIFETIME = dt.timedelta(days=365)
 
 
 def upgrade() -> None:
@@ -42,6 +49,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_api_token_parent_id_api_token'), 'api_token', ['parent_id'], ['id'])
         batch_op.create_index(batch_op.f('ix_api_token_parent_id'), ['parent_id'], unique=False)
+    _give_tokens_an_expiry()
+
+
+def _give_tokens_an_expiry() -> None:
+    """Computed in Python: SQLite and PostgreSQL add days to a time differently."""
+    tokens = sa.table('api_token', sa.column('id', sa.Integer()), sa.column('created_at', sa.DateTime()),
+                      sa.column('expires_at', sa.DateTime()))
+    connection = op.get_bind()
+    ends = [{'token_id': token_id, 'ends': created_at + TOKEN_MAX_LIFETIME} for token_id, created_at in
+            connection.execute(sa.select(tokens.c.id, tokens.c.created_at).where(tokens.c.expires_at.is_(None)))]
+    if ends:
+        connection.execute(tokens.update().where(tokens.c.id == sa.bindparam('token_id'))
+                           .values(expires_at=sa.bindparam('ends')), ends)
 
 
 def downgrade() -> None:

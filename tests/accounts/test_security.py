@@ -292,17 +292,18 @@ def test_a_token_gets_the_default_lifetime_and_no_more_than_the_maximum(app, tok
     token_for(Role.ADMIN)
     browser = signed_in_browser(app, "admin")  # a session: a token creating tokens would bound their expiry
     start = utcnow().replace(microsecond=0)
-    made = browser.post("/api/tokens", json={"name": "default", "permissions": ["inventory:read"]}).json
+    made = browser.post("/api/tokens", json={"name": "default", "permissions": ["inventory:read"],
+                                                    "password": PASSWORD}).json
     expires = dt.datetime.fromisoformat(made["expires_at"]).replace(tzinfo=None)
     assert start + dt.timedelta(days=90) <= expires <= utcnow() + dt.timedelta(days=90)
     count = token_count(sessions)
     for expires_at, message in [(utcnow() + dt.timedelta(days=366), "a token may live at most 365 days"),
                                 (utcnow() - dt.timedelta(minutes=1), "expires_at must be in the future")]:
         response = browser.post("/api/tokens", json={"name": "x", "permissions": ["inventory:read"],
-                                                     "expires_at": expires_at.isoformat() + "Z"})
+                                                     "password": PASSWORD, "expires_at": expires_at.isoformat() + "Z"})
         assert (response.status_code, response.json["errors"]["json"]) == (422, {"expires_at": [message]})
     assert token_count(sessions) == count
-    year = browser.post("/api/tokens", json={"name": "year", "permissions": ["inventory:read"],
+    year = browser.post("/api/tokens", json={"name": "year", "permissions": ["inventory:read"], "password": PASSWORD,
                                              "expires_at": (utcnow() + dt.timedelta(days=364)).isoformat() + "Z"})
     assert year.status_code == 201
 
@@ -311,10 +312,11 @@ def test_token_lifetimes_are_settings(app_with, token_for):
     app = app_with(TOKEN_DEFAULT_LIFETIME_DAYS=7, TOKEN_MAX_LIFETIME_DAYS=30)
     token_for(Role.ADMIN)
     admin = signed_in_browser(app, "admin")
-    made = admin.post("/api/tokens", json={"name": "week", "permissions": ["inventory:read"]}).json
+    made = admin.post("/api/tokens", json={"name": "week", "permissions": ["inventory:read"],
+                                           "password": PASSWORD}).json
     expires = dt.datetime.fromisoformat(made["expires_at"]).replace(tzinfo=None)
     assert dt.timedelta(days=6, hours=23) < expires - utcnow() <= dt.timedelta(days=7)
-    month = admin.post("/api/tokens", json={"name": "x", "permissions": ["inventory:read"],
+    month = admin.post("/api/tokens", json={"name": "x", "permissions": ["inventory:read"], "password": PASSWORD,
                                             "expires_at": (utcnow() + dt.timedelta(days=31)).isoformat() + "Z"})
     assert month.json["errors"]["json"] == {"expires_at": ["a token may live at most 30 days"]}
 

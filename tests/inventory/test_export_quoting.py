@@ -9,7 +9,7 @@ import io
 import openpyxl
 import pytest
 
-from inventory.cells import quote_cell
+from inventory.cells import quote_cell, unquote_cell
 from tests.inventory.test_transfer import upload
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +34,13 @@ def test_a_formula_start_is_quoted(value):
     assert quote_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["W1", "", " =1", "'=1", 12, -3, None, 1.5])
+@pytest.mark.parametrize("value", [" =3+3", "\n=5+5", "\u3000-1", "\uff1d4+4", "\uff0b1", " \uff20A1"])
+def test_a_formula_start_behind_white_space_or_in_full_width_is_quoted(value):
+    """Spreadsheets skip leading white space and read a full-width ＝ as = (review of issue 11, finding 20)."""
+    assert (quote_cell(value), unquote_cell("'" + value)) == ("'" + value, value)
+
+
+@pytest.mark.parametrize("value", ["W1", "", " 1", "'=1", "\u3000W1", 12, -3, None, 1.5])
 def test_anything_else_is_kept(value):
     assert quote_cell(value) == value
 
@@ -74,3 +80,17 @@ def test_a_quoted_export_imports_back_unchanged(client, fmt):
     response = upload(client, "devices", f"devices.{fmt}", exported.data)
     assert (response.json["created"], response.json["changed"], response.json["unchanged"]) == (0, 0, 1), \
         response.json
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_nested_specs_and_control_characters_export_as_json_text(client, fmt):
+    """{"a": 1} and "a\x01b" made the XLSX export a 500, and CSV wrote Python's repr (review, finding 8)."""
+    specs = {"board": {"b": 2, "a": "ổ"}, "slots": ["=1", 2], "note": "a\x01b\x1f", "lead": " =3+3"}
+    created = client.post("/api/devices", json={"unit_code": "W1", "serial": "J1", "specs": specs})
+    assert created.status_code == 201, created.json
+    exported = client.get(f"/api/exports/devices?format={fmt}")
+    assert exported.status_code == 200
+    rows = csv_cells(exported) if fmt == "csv" else xlsx_cells(exported)
+    device = dict(zip(rows[0], rows[1]))
+    assert (device["spec:board"], device["spec:slots"], device["spec:note"], device["spec:lead"]) == \
+        ('{"a": "ổ", "b": 2}', '["=1", 2]', "ab", "' =3+3")

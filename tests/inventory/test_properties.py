@@ -21,6 +21,8 @@ from inventory.errors import InvalidInput
 from inventory.models import Device, DeviceClass, DeviceStatus
 from inventory.observations import (DEVICE_FIELDS, ObservedDevice, ObservedInterface, evidence_of, fingerprint,
                                     normalise, normalise_hostname, normalise_serial)
+from app import DEFAULTS
+from inventory.tables import table_limits
 from inventory.transfer import (DEVICE_COLUMNS, UNIT_COLUMNS, ImportRejected, import_devices, import_units,
                                 read_table)
 from tests.conftest import T0, table_contents
@@ -31,6 +33,8 @@ WITH_DATABASE = settings(max_examples=40, derandomize=True, deadline=None,
                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                 HealthCheck.data_too_large])
 MAX_ROWS = 50
+LIMITS = table_limits({**DEFAULTS, "IMPORT_MAX_ROWS": MAX_ROWS})
+READ_LIMITS = table_limits({**DEFAULTS, "IMPORT_MAX_ROWS": 10_000})
 
 # Any text a spreadsheet cell can hold as UTF-8 (no lone surrogates), now and then longer than any column.
 any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30) | \
@@ -119,7 +123,7 @@ def import_or_refusal(engine, kind: str, filename: str, content: bytes):
     extra = {"by": "hypothesis"} if kind == "devices" else {}
     try:
         with Session(engine) as session, session.begin():
-            return importer(session, filename, content, max_rows=MAX_ROWS, **extra)
+            return importer(session, filename, content, limits=LIMITS, **extra)
     except InvalidInput as refusal:  # ImportRejected is one
         assert table_contents(engine) == before, f"a refused import changed stored data: {refusal.reason}"
         return refusal
@@ -205,7 +209,7 @@ def test_a_bad_row_is_reported_at_its_spreadsheet_row_blank_rows_included(org, e
 @example(content=b"\xef\xbb\xbfunit_code\r\nW1\r\n")
 def test_any_bytes_are_a_table_or_a_refusal_of_the_file(content):
     try:
-        header, rows = read_table("any.csv", content, max_rows=10_000)
+        header, rows = read_table("any.csv", content, READ_LIMITS)
     except InvalidInput as refusal:
         assert refusal.field == "file"
         return
@@ -219,7 +223,7 @@ def test_any_bytes_are_a_table_or_a_refusal_of_the_file(content):
 @example(content=damaged_sheet())
 def test_any_bytes_named_xlsx_are_a_table_or_a_refusal_of_the_file(content):
     try:
-        read_table("any.xlsx", content, max_rows=10_000)
+        read_table("any.xlsx", content, READ_LIMITS)
     except InvalidInput as refusal:
         assert refusal.field == "file"
 
@@ -231,7 +235,7 @@ def test_a_written_sheet_reads_back_cell_for_cell(sheet, fmt):
     if not "".join(header).strip():
         return
     write = csv_bytes if fmt == "csv" else xlsx_bytes
-    read_header, read_rows = read_table(f"s.{fmt}", write(header, rows), max_rows=10_000)
+    read_header, read_rows = read_table(f"s.{fmt}", write(header, rows), READ_LIMITS)
     assert read_header == [h.strip().lower() for h in header]
     if fmt == "csv":  # a row of blank cells is no row
         kept = [row for row in rows if any(value.strip() for value in row)]

@@ -211,3 +211,16 @@ def test_flask_export_over_a_link_replaces_the_link_not_its_target(app, org, tmp
     assert result.exit_code == 0, result.output
     assert victim.read_text() == "precious"
     assert not target.is_symlink() and target.read_bytes().decode("utf-8-sig").startswith("code,name,kind")
+
+
+def test_an_officer_cannot_tell_which_device_ids_exist(org, client, officer, engine):
+    """An id of another unit's device and an id of no device read the same (review of issue 11, finding 13)."""
+    theirs = client.post("/api/devices", json={"unit_code": "W2", "serial": "THEIRS-ID"}).json["id"]
+    before = table_contents(engine)
+    response = upload(officer, "devices", "ids.csv", f"id,unit_code\n{theirs},W1\n2000000000,W1\n".encode())
+    assert (response.status_code, response.json["details"]) == (422, [
+        {"row": 2, "column": "id", "reason": f"device {theirs} is not a device of your units"},
+        {"row": 3, "column": "id", "reason": "device 2000000000 is not a device of your units"}])
+    assert table_contents(engine) == before
+    assert upload(client, "devices", "ids.csv", b"id,unit_code\n2000000000,W1\n").json["details"] == [
+        {"row": 2, "column": "id", "reason": "device 2000000000 does not exist"}]

@@ -24,7 +24,7 @@ def worst_upload() -> tuple[str, bytes]:
     return "rows.xlsx", openpyxl_rows_xlsx(rows=200_000, columns=20)
 
 
-def openpyxl_rows_xlsx(*, rows: int, columns: int) -> bytes:
+def openpyxl_rows_xlsx(*, rows: int, columns: int, encoding: str = "utf-8") -> bytes:
     """The workbook openpyxl's write_only mode writes for a header and `rows` rows of `columns` numbers.
 
     openpyxl needs about 30 s to write 200,000 x 20 cells one by one, so its XML for the first data row
@@ -43,7 +43,43 @@ def openpyxl_rows_xlsx(*, rows: int, columns: int) -> bytes:
         for first in range(2, rows + 2, 10_000):
             yield b"".join(row % {b"n": n} for n in range(first, min(first + 10_000, rows + 2)))
         yield xml[end:]
-    return _replaced(template, {SHEET: sheet_xml()})
+    if encoding == "utf-8":
+        return _replaced(template, {SHEET: sheet_xml()})
+    # A blank first: expat reads " \x00<\x00" as UTF-16 by its NUL, where no BOM is needed (issue 11, review 2)
+    recoded = (chunk.decode().encode(encoding) for chunk in _chained([b" "], sheet_xml()))
+    return _replaced(template, {SHEET: recoded})
+
+
+def _chained(*parts):
+    for part in parts:
+        yield from part
+
+
+def long_attribute_xlsx(*, value_bytes: int) -> bytes:
+    """A sheet whose root element has one attribute of `value_bytes` bytes: expat 2.5 parses a start tag
+    again from its "<" at every buffer it reads, quadratic in the tag's length (a 20 KB upload)."""
+    return _sheet_with_root_attributes(iter([b' a="', b"a" * value_bytes, b'"']))
+
+
+def many_attributes_xlsx(*, attributes: int) -> bytes:
+    """A sheet whose root element has `attributes` attributes: one start tag, parsed again and again."""
+    def attributes_xml():
+        for first in range(0, attributes, 100_000):
+            yield b"".join(b' a%d=""' % n for n in range(first, min(first + 100_000, attributes)))
+    return _sheet_with_root_attributes(attributes_xml())
+
+
+def long_comment_xlsx(*, comment_bytes: int) -> bytes:
+    """A sheet holding one XML comment of `comment_bytes` bytes: as quadratic to expat as a long tag."""
+    sheet = (b'<worksheet xmlns="' + MAIN_NAMESPACE + b'"><sheetData>' + _inline_row(1, HEADER) + b"<!--",
+             b"a" * comment_bytes, b"--></sheetData></worksheet>")
+    return _replaced(zipfile.ZipFile(io.BytesIO(_write_only_workbook())), {SHEET: iter(sheet)})
+
+
+def _sheet_with_root_attributes(attributes) -> bytes:
+    sheet = _chained([b'<worksheet xmlns="' + MAIN_NAMESPACE + b'"'], attributes,
+                     [b"><sheetData>" + _inline_row(1, HEADER) + b"</sheetData></worksheet>"])
+    return _replaced(zipfile.ZipFile(io.BytesIO(_write_only_workbook())), {SHEET: sheet})
 
 
 def shared_strings_bomb_xlsx(*, unpacked_bytes: int) -> bytes:
@@ -110,6 +146,20 @@ def prefixed_xlsx(rows: list[list[str]], prefix: bytes = b"x") -> bytes:
     sheet = (b"<" + prefix + b":worksheet xmlns:" + prefix + b'="' + MAIN_NAMESPACE + b'"><' + prefix
              + b":sheetData>" + body + b"</" + prefix + b":sheetData></" + prefix + b":worksheet>")
     return _replaced(zipfile.ZipFile(io.BytesIO(_write_only_workbook())), {SHEET: iter([sheet])})
+
+
+def replaced_sheet(sheet: bytes) -> bytes:
+    """A real workbook whose first sheet is `sheet`."""
+    return _replaced(zipfile.ZipFile(io.BytesIO(_write_only_workbook())), {SHEET: iter([sheet])})
+
+
+def with_parts(content: bytes, parts: dict[str, bytes]) -> bytes:
+    """The workbook with parts added (pictures, printer settings) that no relation names."""
+    return _replaced(content, {name: iter([part]) for name, part in parts.items()})
+
+
+def inline_row(number: int, values: list[str]) -> bytes:
+    return _inline_row(number, values)
 
 
 def _inline_row(number: int, values: list[str]) -> bytes:

@@ -285,7 +285,15 @@ def worst_uploads() -> list[tuple[str, bytes]]:
             ("styles.xlsx", upload_attacks.styles_bomb_xlsx(formats=200_000)),
             ("entities.xlsx", upload_attacks.entity_rows_xlsx(rows=200_000)),
             ("far.xlsx", upload_attacks.far_row_xlsx(row_number=5_000_000)),
-            ("rows.csv", b"unit_code,serial\n" + b"W1,S\n" * 100_001)]
+            ("rows.csv", b"unit_code,serial\n" + b"W1,S\n" * 100_001),
+            # expat 2.5 re-parses a long token at every refill (review of issue 11, finding 1): 27 s, 614 s
+            ("attribute.xlsx", upload_attacks.long_attribute_xlsx(value_bytes=20 * 2**20)),
+            ("comment.xlsx", upload_attacks.long_comment_xlsx(comment_bytes=20 * 2**20)),
+            ("attributes.xlsx", upload_attacks.many_attributes_xlsx(attributes=2_000_000)),
+            # UTF-16 without a BOM skipped every count (finding 2); under the unpacked bound, 120 MB
+            ("utf16.xlsx", upload_attacks.openpyxl_rows_xlsx(rows=90_000, columns=20, encoding="utf-16-le")),
+            # a wrong header was found after every row was read (finding 3): 15 s
+            ("header.xlsx", upload_attacks.openpyxl_rows_xlsx(rows=99_999, columns=30))]
 
 
 def largest_refused_imports(url: str) -> list[tuple[str, int, float]]:

@@ -15,8 +15,8 @@ def test_no_attack_of_the_review_gets_through(database, tmp_path, request):
     assert figures.answers == {
         "token escalation": [403, 403, 403, 403], "replayed session": [401], "sign-in after others' guesses": [200],
         "device seen by another unit's scan": [200],
-        "serial of another unit": [409], "links to another unit": [200], "worst uploads": [422] * 7}
+        "serial of another unit": [409], "links to another unit": [200], "worst uploads": [422] * 12}
     assert {k: v for k, v in figures.counts().items() if k != "upload_cpu_s"} == {
         "token_escalations": 0, "cross_unit_moves": 0, "formula_cells": 0, "replayed_sessions": 0,
         "lockouts_of_others": 0, "scope_leaks": 0}
-    assert figures.requests == 97  # every attack was sent
+    assert figures.requests == 102  # every attack was sent
