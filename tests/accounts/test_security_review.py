@@ -186,3 +186,18 @@ def test_a_short_idle_timeout_does_not_end_a_session_in_use(app_with, engine, of
     for _ in range(3):  # a request every 25 seconds, shorter than the 40-second idle timeout
         set_session_times(engine, last_seen_at=last_seen(engine) - dt.timedelta(seconds=25))
         assert browser.get("/api/session").status_code == 200
+
+
+def test_a_guesser_behind_an_offices_address_does_not_lock_out_its_users(app, officer_account):
+    assert sign_in(from_address(app, "10.1.1.1"), officer_account).status_code == 200  # the office's NAT address
+    office = from_address(app, "10.1.1.1")
+    assert [sign_in(office, f"guess-{n}", "wrong password!").status_code for n in range(21)] == [401] * 20 + [429]
+    assert sign_in(from_address(app, "10.1.1.1"), "someone-new").json["message"] == THROTTLED
+    assert sign_in(from_address(app, "10.1.1.1"), officer_account).status_code == 200
+
+
+def test_an_ipv6_guesser_counts_as_its_64(app, officer_account):
+    answers = [sign_in(from_address(app, f"2001:db8:7:7::{n:x}"), officer_account, "wrong password!").status_code
+               for n in range(1, 8)]
+    assert answers == [401] * 5 + [429] * 2
+    assert sign_in(from_address(app, "2001:db8:7:8::1"), officer_account).status_code == 200  # another /64
