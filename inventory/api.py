@@ -238,8 +238,8 @@ class UnitImport(MethodView):
 
 
 def _run_import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
-    """Import an uploaded file, one at a time (IMPORTS_AT_ONCE): a file at the limits costs up to half a
-    minute of CPU (`bench/robustness.py`), and imports must not occupy every thread of the server."""
+    """Import an uploaded file, one at a time (IMPORTS_AT_ONCE): a file at the limits costs about 20 s of
+    CPU (`bench/robustness.py`, largest_import_cpu_s), and imports must not occupy every thread of the server."""
     slots = current_app.extensions["import_slots"]
     if not slots.acquire(blocking=False):
         raise Busy("another import is being read; try again when it has finished", field="file")

@@ -115,7 +115,7 @@ def test_a_workbook_with_shared_strings_reads_as_any_other(org, client):
 
 
 def test_one_import_at_a_time_the_next_is_told_to_wait(app, org, client, engine):
-    """A file at the limits costs up to half a minute: while one import is read, another is refused, not queued."""
+    """A file at the limits costs about 20 s of CPU: while one import is read, another is refused, not queued."""
     content = b"unit_code,serial\nW1,WAIT-1\n"
     slots = app.extensions["import_slots"]
     assert slots.acquire(blocking=False)  # an import under way, as another request of this process holds it
