@@ -3,6 +3,7 @@ another's, tokens older than their lifetimes, a stolen cookie minting a token, a
 siblings, tables that only grow, and sessions ended by a short idle timeout while in use."""
 import datetime as dt
 import hashlib
+import re
 
 import sqlalchemy as sa
 from alembic import command
@@ -201,3 +202,26 @@ def test_an_ipv6_guesser_counts_as_its_64(app, officer_account):
                for n in range(1, 8)]
     assert answers == [401] * 5 + [429] * 2
     assert sign_in(from_address(app, "2001:db8:7:8::1"), officer_account).status_code == 200  # another /64
+
+
+def test_password_checks_beyond_the_slots_are_refused_and_count_as_nothing(app, officer_account, engine, monkeypatch):
+    """Each argon2 check costs 0.3 s and 64 MiB: sign-ins from many addresses at once must not hold every
+    thread. The slots are taken here as four sign-ins under way would hold them."""
+    from accounts import services
+    monkeypatch.setattr(services, "PASSWORD_CHECK_WAIT_S", 0.05)
+    taken = [services.PASSWORD_CHECKS.acquire(blocking=False) for _ in range(4)]
+    try:
+        assert taken == [True] * 4
+        before = table_contents(engine)
+        busy = sign_in(app.test_client(), officer_account)
+        assert (busy.status_code, busy.json["message"]) == (429, "too many sign-ins at once; try again in a moment")
+        page = app.test_client()
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.get("/sign-in").get_data(as_text=True)).group(1)
+        refused = page.post("/sign-in", data={"username": officer_account, "password": PASSWORD, "csrf_token": csrf})
+        assert refused.status_code == 429
+        assert "có quá nhiều lượt đăng nhập cùng lúc; hãy thử lại sau giây lát" in refused.get_data(as_text=True)
+        assert table_contents(engine) == before
+    finally:
+        for _ in taken:
+            services.PASSWORD_CHECKS.release()
+    assert sign_in(app.test_client(), officer_account).status_code == 200
