@@ -79,6 +79,9 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the service that append the client's address to X-Forwarded-For; 0: none,
     # the header is ignored and sign-in throttling counts by the connection's address.
     "TRUSTED_PROXIES": 0,
+    # Password checks (argon2: 0.3 s of CPU, 64 MiB each) at once per process, and how long one waits for a slot.
+    "PASSWORD_CHECKS_AT_ONCE": 4,
+    "PASSWORD_CHECK_WAIT_S": 5.0,
     "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
 }
 # Configuration read from the environment, by name; nothing else in the code reads os.environ.

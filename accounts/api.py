@@ -16,7 +16,7 @@ from accounts.schemas import (AuditArgs, AuditEntrySchema, AuditExportArgs, Audi
                               PasswordChangedSchema, PasswordChangeSchema, SessionSchema, SignInSchema,
                               TokenCreateSchema, TokenSchema, UserCreateSchema, UserSchema, UserUpdatedSchema,
                               UserUpdateSchema)
-from accounts.web import audit, current_caller, end_session, start_session
+from accounts.web import audit, current_caller, end_session, password_check_slot, start_session
 from inventory.cells import csv_document
 from inventory.db import request_session
 
@@ -39,7 +39,8 @@ class SignIn(MethodView):
         """Sign in with a user name and password; the answer carries the CSRF token for later writes."""
         db = request_session()
         try:
-            user = services.sign_in(db, args["username"], args["password"], request.remote_addr or "")
+            with password_check_slot():
+                user = services.sign_in(db, args["username"], args["password"], request.remote_addr or "")
         except Unauthenticated:
             db.commit()  # keep the failure: it counts towards throttling
             raise
@@ -72,8 +73,9 @@ class OwnPassword(MethodView):
         db = request_session()
         caller = current_caller()
         try:
-            change = services.change_own_password(db, caller, args["old_password"], args["new_password"],
-                                                  request.remote_addr or "")
+            with password_check_slot():
+                change = services.change_own_password(db, caller, args["old_password"], args["new_password"],
+                                                      request.remote_addr or "")
         except WrongPassword:
             db.commit()  # keep the failure: it counts towards throttling, like a failed sign-in
             raise
@@ -149,7 +151,8 @@ class Tokens(MethodView):
         db = request_session()
         caller = current_caller()
         try:
-            services.confirm_token_creator(db, caller, args.get("password"), request.remote_addr or "")
+            with password_check_slot():
+                services.confirm_token_creator(db, caller, args.get("password"), request.remote_addr or "")
         except WrongPassword:
             db.commit()  # keep the failure: it counts towards throttling, like a failed sign-in
             raise

@@ -5,7 +5,6 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from accounts.audit import record
-from accounts.errors import Forbidden, TooManyAttempts, Unauthenticated, WrongPassword
+from accounts.errors import Forbidden, Unauthenticated, WrongPassword
 from accounts.models import ApiToken, Role, User, UserSession, user_unit
 from accounts.permissions import ROLE_PERMISSIONS, Permission
 from accounts.throttling import (KNOWN_ADDRESS_AGE, PURGE_BATCH, count_failure, forget_failures, purge_old_failures,
@@ -25,13 +24,9 @@ from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.models import Unit, utcnow
 from inventory.units import get_unit, subtree_ids
 
-HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# A verification costs about 0.3 s of CPU and 64 MiB, for an unknown name too (the dummy hash): sign-ins
-# from many addresses at once could hold every server thread. At most this many run at once per process;
-# one that finds no slot within PASSWORD_CHECK_WAIT_S is refused (429), and counts as no failure.
-PASSWORD_CHECKS = threading.BoundedSemaphore(4)
-PASSWORD_CHECK_WAIT_S = 5.0
-BUSY = "too many sign-ins at once; try again in a moment"
+# argon2id with the library's current recommended parameters: a verification costs about 0.3 s of CPU and
+# 64 MiB (the web layer bounds how many run at once: `accounts.web.password_check_slot`).
+HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "rdy_"
 LAST_USE_PRECISION = dt.timedelta(minutes=1)  # one write a minute per token or session, not one per request
@@ -384,14 +379,10 @@ def _keep_an_active_admin(session: Session) -> None:
 
 
 def _password_matches(password_hash: str, password: str) -> bool:
-    if not PASSWORD_CHECKS.acquire(timeout=PASSWORD_CHECK_WAIT_S):
-        raise TooManyAttempts(BUSY, field="password")
     try:
         return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    finally:
-        PASSWORD_CHECKS.release()
 
 
 def _refuse_beyond(wanted: set[Permission], allowed: frozenset[Permission], reason: str) -> None:

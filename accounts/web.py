@@ -9,15 +9,18 @@ The session cookie carries only a random key to a `UserSession` row: signing out
 copied cookie stops working too; a session also ends SESSION_ABSOLUTE_LIFETIME_S after signing in
 (default 12 hours) and after SESSION_IDLE_TIMEOUT_S without a request (default 30 minutes, as OWASP
 ASVS level 2 asks)."""
+import contextlib
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from accounts.audit import record
-from accounts.errors import Forbidden, Unauthenticated
+from accounts.errors import Forbidden, TooManyAttempts, Unauthenticated
 from accounts.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
 from accounts.services import (Caller, SessionLimits, caller_for_session, caller_for_token, end_user_session,
                                open_user_session)
@@ -33,6 +36,7 @@ def install(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session's life
     csrf.init_app(app)
     app.before_request(authorise)
+    app.extensions["password_checks"] = threading.BoundedSemaphore(app.config["PASSWORD_CHECKS_AT_ONCE"])
     if app.config.get("TRUSTED_PROXIES"):
         # Behind N reverse proxies, each appending the address it received from to X-Forwarded-For, the
         # client's is the Nth from the right; values further left are the client's to forge. Off (0) by
@@ -132,3 +136,21 @@ def audit(action: str, target_type: str, target_id: object = "", *, before=None,
     """Record the caller's change in the audit log, in the request's transaction."""
     record(request_session(), current_caller().name, action, target_type, target_id, before=before, after=after,
            detail=detail)
+
+
+BUSY = "too many sign-ins at once; try again in a moment"
+
+
+@contextlib.contextmanager
+def password_check_slot() -> Iterator[None]:
+    """A slot for checking a password (sign-in, one's own password, a token from a session). Each check costs
+    about 0.3 s of CPU and 64 MiB, for an unknown name too (the dummy hash): sign-ins from many addresses at
+    once could hold every server thread. One that finds no slot within PASSWORD_CHECK_WAIT_S is refused
+    (429) before anything is checked or counted."""
+    slots = current_app.extensions["password_checks"]
+    if not slots.acquire(timeout=current_app.config["PASSWORD_CHECK_WAIT_S"]):
+        raise TooManyAttempts(BUSY, field="password")
+    try:
+        yield
+    finally:
+        slots.release()

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from accounts import audit, services
 from accounts.errors import TooManyAttempts, Unauthenticated
 from accounts.permissions import Permission, requires
-from accounts.web import caller_scope, csrf, current_caller, end_session, start_session
+from accounts.web import caller_scope, csrf, current_caller, end_session, password_check_slot, start_session
 from dashboards.i18n import LANGUAGES
 from discovery.scopes import list_scopes
 from inventory.db import request_session
@@ -64,7 +64,8 @@ def sign_in_page():
     db = request_session()
     username = request.form.get("username", "")
     try:
-        user = services.sign_in(db, username, request.form.get("password", ""), request.remote_addr or "")
+        with password_check_slot():
+            user = services.sign_in(db, username, request.form.get("password", ""), request.remote_addr or "")
     except (Unauthenticated, TooManyAttempts) as refusal:
         db.commit()  # keep the failure: it counts towards throttling
         status = 429 if isinstance(refusal, TooManyAttempts) else 401
