@@ -1,6 +1,5 @@
 """HTTP API for signing in, accounts, API tokens and the audit log."""
 import datetime as dt
-import json
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -44,7 +43,7 @@ class SignIn(MethodView):
         except Unauthenticated:
             db.commit()  # keep the failure: it counts towards throttling
             raise
-        start_session(user.id, user.session_version)
+        start_session(user.id)
         audit_log.record(db, user.username, "session.sign_in", "user", user.id)
         db.commit()
         return session_body(user)
@@ -202,9 +201,9 @@ class AuditExport(MethodView):
         """Export the matching entries as CSV, oldest first."""
         entries, _ = audit_log.list_entries(request_session(), _audit_filter(args), page_size=10**9)
         columns = list(AuditEntrySchema().fields)
-        # Through the exports' quoting: a target or detail such as an upload's file name is the user's text.
-        rows = ([row[c] if not isinstance(row[c], dict | list) else _json(row[c]) for c in columns]
-                for row in AuditEntrySchema(many=True).dump(reversed(entries)))
+        # Through the exports' cells (JSON for before and after, quoting): a target or detail such as an
+        # upload's file name is the user's text.
+        rows = ([row[c] for c in columns] for row in AuditEntrySchema(many=True).dump(reversed(entries)))
         return Response(csv_document(columns, rows), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
@@ -222,7 +221,3 @@ def _audit_filter(args) -> audit_log.AuditFilter:
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     """Times are stored as naive UTC; a time given with its zone is converted first."""
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment and moment.tzinfo else moment
-
-
-def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

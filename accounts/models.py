@@ -35,8 +35,6 @@ class User(Base):
     role: Mapped[Role]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    # Bumped by an administrator's password reset or a deactivation: sessions signed before it stop working.
-    session_version: Mapped[int] = mapped_column(default=1)
 
     units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")

@@ -60,7 +60,7 @@ def create_user(session: Session, username: str, display_name: str, password: st
     if session.scalars(select(User.id).where(func.lower(User.username) == username.lower())).first():
         raise Conflict(f"user {username} already exists", field="username")
     user = User(username=username, display_name=display_name, password_hash=hash_password(password), role=role,
-                active=True, session_version=1, units=_units(session, role, unit_codes))
+                active=True, units=_units(session, role, unit_codes))
     session.add(user)
     session.flush()
     return user
@@ -94,12 +94,10 @@ def update_user(session: Session, user_id: int, changes: Mapping[str, object]) -
         user.display_name = changes["display_name"]
     if "password" in changes:
         user.password_hash = hash_password(str(changes["password"]))
-        user.session_version += 1
         end_sessions_of(session, user.id)
         user.tokens_revoked = revoke_tokens_of(session, user.id)
     if "active" in changes:
         user.active = bool(changes["active"])
-        user.session_version += 1
         end_sessions_of(session, user.id)
     if "unit_codes" in changes or "role" in changes:
         codes = changes.get("unit_codes", [u.code for u in user.units])
@@ -218,14 +216,14 @@ def end_sessions_of(session: Session, user_id: int, *, keep_id: int | None = Non
     return session.execute(query.values(ended_at=utcnow())).rowcount
 
 
-def caller_for_session(session: Session, key: str, session_version: int, limits: SessionLimits) -> Caller:
+def caller_for_session(session: Session, key: str, limits: SessionLimits) -> Caller:
     row = session.scalars(select(UserSession).where(UserSession.key_hash == _digest(key))).one_or_none()
     now = utcnow()
     if row is None or row.ended_at is not None or now - row.created_at >= limits.absolute \
             or now - row.last_seen_at >= limits.idle:
         raise Unauthenticated(SESSION_ENDED)
     user = row.user
-    if not user.active or user.session_version != session_version:
+    if not user.active:
         raise Unauthenticated(SESSION_ENDED)
     # Written at most once a minute, but at least twice per idle timeout: a short one must not end a session
     # whose requests come more often than it.

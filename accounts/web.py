@@ -86,7 +86,7 @@ def identify() -> Caller | None:
     if "key" not in session:
         return None
     try:
-        caller = caller_for_session(db, session["key"], session.get("version", 0), _session_limits())
+        caller = caller_for_session(db, session["key"], _session_limits())
     except Unauthenticated:
         session.clear()  # signed out, timed out, password reset or account deactivated since
         return None
@@ -106,7 +106,7 @@ def caller_scope() -> frozenset[int] | None:
     return current_caller().unit_ids
 
 
-def start_session(user_id: int, version: int) -> None:
+def start_session(user_id: int) -> None:
     """A new session, in the request's transaction (the caller commits). A session the browser had
     before ends: a key planted before sign-in is never the signed-in one."""
     db = request_session()
@@ -114,7 +114,6 @@ def start_session(user_id: int, version: int) -> None:
         end_user_session(db, session["key"])
     session.clear()
     session["key"] = open_user_session(db, user_id, request.remote_addr or "", _session_limits())
-    session["version"] = version
     session.permanent = True
 
 

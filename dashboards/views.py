@@ -71,7 +71,7 @@ def sign_in_page():
         status = 429 if isinstance(refusal, TooManyAttempts) else 401
         return render_template("sign_in.html", next=next_page, username=username,
                                error=_sign_in_refusal(refusal)), status
-    start_session(user.id, user.session_version)
+    start_session(user.id)
     audit.record(db, user.username, "session.sign_in", "user", user.id)
     db.commit()
     return redirect(next_page)

@@ -19,6 +19,7 @@ from inventory.schemas import (DeviceCreateSchema, DeviceListArgs, DevicePageSch
                                RelocationDecisionSchema, RelocationListArgs, RelocationPageSchema,
                                RelocationSchema, ReorganisationSchema, SplitSchema, UnitCreateSchema, UnitListArgs,
                                UnitSchema, UnitTreeSchema, UnitUpdateSchema)
+from inventory.tables import table_limits
 
 units_blp = Blueprint("units", __name__, url_prefix="/api/units", description="The organisation tree")
 devices_blp = Blueprint("devices", __name__, url_prefix="/api/devices", description="Devices and their history")
@@ -253,7 +254,7 @@ def _import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport
     """A dry run reports and rolls back, a real one is audited and committed."""
     session = request_session()
     config = current_app.config
-    report = importer(session, upload.filename or "", upload.read(), limits=transfer.table_limits(config), dry_run=dry_run,
+    report = importer(session, upload.filename or "", upload.read(), limits=table_limits(config), dry_run=dry_run,
                       **options)
     if dry_run:
         session.rollback()

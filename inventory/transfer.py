@@ -20,7 +20,7 @@ from inventory.errors import InvalidInput
 from inventory.ingest import IngestBatch, chunks, ingest
 from inventory.models import Device, Interface, Unit, UnitKind, utcnow
 from inventory.observations import DEVICE_FIELDS, ObservedDevice, ObservedInterface, normalise
-from inventory.tables import TableLimits, plain_text, read_rows, table_limits  # noqa: F401 (for api.py)
+from inventory.tables import TableLimits, plain_text, read_rows
 from inventory.units import NewUnit, create_unit, subtree_ids, unit_in_scope
 
 DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware", "os",

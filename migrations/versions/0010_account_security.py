@@ -9,6 +9,10 @@ is kept here, so that signing out ends the session for every copy of the cookie,
 absolute lifetime and an idle timeout (`accounts.services.caller_for_session`). The address it was
 opened from spares the user the per-account sign-in delays that failures elsewhere bring.
 
+`user_account.session_version`, which a password change bumped to end the sessions signed before it, goes:
+ending a user's `user_session` rows does that now (the cookies signed before this revision carry no key and
+are refused: everyone signs in once more).
+
 `api_token.parent_id` names the token that created a token: revoking a token revokes those it created.
 Tokens made before this revision have none. Those made without an expiry get one: their creation plus
 365 days, the default TOKEN_MAX_LIFETIME_DAYS (one older than that ends now); a token that never expires
@@ -45,6 +49,10 @@ def upgrade() -> None:
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
+    # Not a batch: copying user_account, which other tables reference, breaks their foreign keys on SQLite,
+    # which has dropped a column in place since 3.35.
+    op.drop_column('user_account', 'session_version')
+
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_api_token_parent_id_api_token'), 'api_token', ['parent_id'], ['id'])
@@ -74,3 +82,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
 
     op.drop_table('user_session')
+
+    op.add_column('user_account', sa.Column('session_version', sa.Integer(), nullable=False, server_default='1'))
