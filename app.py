@@ -18,19 +18,19 @@ import swagger_ui_bundle
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask_babel import Babel
 from flask_smorest import Api
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from dashboards.i18n import select_locale
-from discovery import commands as discovery_commands
 import accounts.web
-from accounts.encryption import SecretBox, keys_from_config, new_key, rotate_all
-from accounts.audit import record
-from accounts.permissions import Permission, require_declared_permissions, requires
-from accounts.services import follow_reorganisation
-from inventory.db import make_engine, make_session_factory, migrate, require_migrated
-from inventory.errors import DomainError, InvalidInput, SchemaNotMigrated
-from inventory.units import REORGANISATION_HOOKS
+from accounts import commands as accounts_commands
+from core import commands as core_commands
+from core.db import make_engine, make_session_factory, require_migrated
+from core.encryption import SecretBox, keys_from_config, new_key
+from core.errors import DomainError, InvalidInput, SchemaNotMigrated
+from core.i18n import select_locale
+from core.permissions import Permission, require_declared_permissions, requires
+from discovery import commands as discovery_commands
+from discovery.scans import fail_abandoned_runs_at_start
+from inventory import commands as inventory_commands
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent
@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "SCAN_UNPRIVILEGED": False,  # sweep as an unprivileged user would even as root (no ARP, no UDP, no OS guess)
     "SNMP_TIMEOUT": 1.0,  # seconds per SNMP request
     "SNMP_RETRIES": 1,
+    # A scan run whose worker has written no heartbeat for this long lost its process (a crash, a restart) and
+    # is failed, at start-up and at the next start of a run of its scope; a live run beats 5 times as often.
+    "RUN_STALE_AFTER_S": 300.0,
     "PORT": 5000,  # python app.py listens on 127.0.0.1 only
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
     "IMPORT_MAX_ROWS": 100_000,
@@ -92,7 +95,7 @@ def _flag(value: str) -> bool:
 ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SECRETS_KEYS": str, "SCAN_ALLOWLIST": str,
                "MISSING_AFTER_SCANS": int, "SCAN_MAX_ADDRESSES": int, "SCAN_DNS_SERVERS": str,
                "SCAN_UNPRIVILEGED": _flag, "SNMP_TIMEOUT": float, "SNMP_RETRIES": int,
-               "PORT": int, "SESSION_COOKIE_SECURE": _flag,
+               "RUN_STALE_AFTER_S": float, "PORT": int, "SESSION_COOKIE_SECURE": _flag,
                "SESSION_ABSOLUTE_LIFETIME_S": int, "SESSION_IDLE_TIMEOUT_S": int, "TOKEN_DEFAULT_LIFETIME_DAYS": int,
                "TOKEN_MAX_LIFETIME_DAYS": int, "TRUSTED_PROXIES": int}
 
@@ -110,6 +113,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
     app.extensions["sessions"] = make_session_factory(engine)
+    fail_abandoned_runs_at_start(app.extensions["sessions"], app.config["RUN_STALE_AFTER_S"])
     app.extensions["import_slots"] = threading.BoundedSemaphore(app.config["IMPORTS_AT_ONCE"])
     app.teardown_appcontext(_close_session)
 
@@ -117,14 +121,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     _register_blueprints(app, api)
     _register_errors(app)
-    accounts.web.install(app)  # after the schema check: both run before every request, in this order
-    if follow_reorganisation not in REORGANISATION_HOOKS:
-        REORGANISATION_HOOKS.append(follow_reorganisation)
+    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page")  # after the schema check: both run before every request, in this order
     _register_public_routes(app)
     _register_security_headers(app)
     _register_commands(app)
-    _register_transfer_commands(app)
-    discovery_commands.register(app)
 
     require_declared_permissions(app)
     return app
@@ -152,13 +152,16 @@ def _kept_key(path: Path, make) -> str:
 
 def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
+    from accounts.pages import blp as accounts_pages
+    from core.pages import blp as core_pages
     from dashboards.views import blp as dashboards_blp
     from discovery.api import credentials_blp, scopes_blp
     from inventory.api import devices_blp, relocations_blp, transfer_blp, units_blp
     for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
                       audit_blp, credentials_blp, scopes_blp):
         api.register_blueprint(blueprint)
-    app.register_blueprint(dashboards_blp)  # pages stay out of the API document
+    for pages in (core_pages, accounts_pages, dashboards_blp):
+        app.register_blueprint(pages)  # pages stay out of the API document
 
 
 def _register_errors(app: Flask) -> None:
@@ -271,23 +274,18 @@ def _close_session(_error: BaseException | None) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    db = click.Group("db", help="Database schema.")
-    app.cli.add_command(db)
-
-    @db.command("upgrade")
-    def db_upgrade():
-        """Apply the migrations the database lacks."""
-        migrate(app.extensions["engine"])
-        click.echo("database schema is current")
+    """Each package registers its own commands; `seed` puts the packages' examples together."""
+    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands):
+        package.register(app)
 
     @app.cli.command("seed")
     def seed():
         """Load the example organisation into an empty database and create the first administrator."""
-        from inventory.examples import load_example_organisation
         from discovery import lab
+        from inventory.examples import load_example_organisation
         with app.extensions["sessions"]() as session, session.begin():
             loaded = load_example_organisation(session)
-            password = create_first_admin(session)
+            password = accounts_commands.create_first_admin(session)
             lab_scope = loaded and lab.ensure_lab_scope(session, app.extensions["secret_box"],
                                                         app.config["SCAN_ALLOWLIST"], lab.LAB_UNIT, lab.default_port())
         click.echo(f"example organisation: {loaded} units loaded" if loaded else
@@ -295,76 +293,7 @@ def _register_commands(app: Flask) -> None:
         if lab_scope:
             click.echo(f"scan scope '{lab.LAB_SCOPE}': the lab's devices; poll it with "
                        f"`flask --app app snmp poll {lab.LAB_SCOPE}`")
-        if password:
-            click.echo(f"first administrator: user name 'admin', password '{password}' (shown once; change it "
-                       "after signing in, or set another with `flask --app app users password admin`)")
-        else:
-            click.echo("administrator: already created; `flask --app app users password admin` sets a new password")
-
-    secrets_group = click.Group("secrets", help="Secrets at rest.")
-    app.cli.add_command(secrets_group)
-
-    @secrets_group.command("rotate")
-    def secrets_rotate():
-        """Re-encrypt every stored secret with the first of SECRETS_KEYS (then the others can go)."""
-        with app.extensions["sessions"]() as session, session.begin():
-            count = rotate_all(session, app.extensions["secret_box"])
-            record(session, "command line", "secrets.rotate", "secrets", detail=f"{count} values re-encrypted")
-        click.echo(f"{count} secrets re-encrypted with the first key; older keys may now be removed")
-
-    @secrets_group.command("new-key")
-    def secrets_new_key():
-        """Print a new key to put first in SECRETS_KEYS."""
-        click.echo(new_key())
-
-    users = click.Group("users", help="Accounts.")
-    app.cli.add_command(users)
-
-    @users.command("password")
-    @click.argument("username")
-    @click.password_option()
-    def users_password(username: str, password: str):
-        """Set a user's password (ends their sessions)."""
-        from accounts.services import find_user, update_user
-        with app.extensions["sessions"]() as session, session.begin():
-            user = find_user(session, username)
-            update_user(session, user.id, {"password": password})
-            record(session, "command line", "user.update", "user", user.id, detail="password changed")
-        click.echo(f"password of {username} changed")
-
-
-def _register_transfer_commands(app: Flask) -> None:
-    from inventory import transfer
-
-    @app.cli.command("export")
-    @click.argument("kind", type=click.Choice(["devices", "units"]))
-    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--unit", help="Only this unit and the units below it (devices).")
-    def export(kind: str, path: Path, unit: str | None):
-        """Export devices or units to PATH (.csv or .xlsx), whole or not at all."""
-        fmt = path.suffix.lower().lstrip(".")
-        if fmt not in ("csv", "xlsx"):
-            raise click.UsageError(f"{path}: the file name must end in .csv or .xlsx")
-        with app.extensions["sessions"]() as session:
-            content = (transfer.export_devices(session, unit_code=unit, fmt=fmt) if kind == "devices"
-                       else transfer.export_units(session, fmt=fmt))
-        try:
-            transfer.write_atomically(path, content)
-        except DomainError as error:
-            raise click.ClickException(error.reason) from None
-        click.echo(f"{kind} exported to {path} ({len(content)} bytes)")
-
-
-def create_first_admin(session) -> str | None:
-    """An administrator with a random password, once, in a database without accounts."""
-    from accounts.models import Role, User
-    from accounts.services import create_user
-    if session.scalars(select(User.id).limit(1)).first() is not None:
-        return None
-    password = secrets.token_urlsafe(12)
-    create_user(session, "admin", "Administrator", password, Role.ADMIN)
-    record(session, "command line", "user.create", "user", "admin", detail="first administrator")
-    return password
+        accounts_commands.report_first_admin(password)
 
 
 def main() -> None:

@@ -7,17 +7,33 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from accounts import audit as audit_log
-from accounts import services
-from accounts.errors import Unauthenticated, WrongPassword
+from accounts import services, web
+from accounts.errors import WrongPassword
 from accounts.models import ApiToken
-from accounts.permissions import ROLE_PERMISSIONS, Permission, requires
-from accounts.schemas import (AuditArgs, AuditEntrySchema, AuditExportArgs, AuditPageSchema, NewTokenSchema,
-                              PasswordChangedSchema, PasswordChangeSchema, SessionSchema, SignInSchema,
-                              TokenCreateSchema, TokenSchema, UserCreateSchema, UserSchema, UserUpdatedSchema,
-                              UserUpdateSchema)
-from accounts.web import audit, current_caller, end_session, password_check_slot, start_session
-from inventory.cells import csv_document
-from inventory.db import request_session
+from accounts.permissions import ROLE_PERMISSIONS
+from accounts.schemas import (
+    AuditArgs,
+    AuditEntrySchema,
+    AuditExportArgs,
+    AuditPageSchema,
+    NewTokenSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
+    SessionSchema,
+    SignInSchema,
+    TokenCreateSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdatedSchema,
+    UserUpdateSchema,
+)
+from accounts.web import end_session, password_check_slot
+from core.audit import audit
+from core.caller import current_caller
+from core.cells import csv_document
+from core.db import request_session
+from core.permissions import Permission, requires
 
 session_blp = Blueprint("session", __name__, url_prefix="/api/session", description="Signing in and out")
 users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="Accounts and roles")
@@ -36,17 +52,7 @@ class SignIn(MethodView):
     @session_blp.response(200, SessionSchema)
     def post(self, args):
         """Sign in with a user name and password; the answer carries the CSRF token for later writes."""
-        db = request_session()
-        try:
-            with password_check_slot():
-                user = services.sign_in(db, args["username"], args["password"], request.remote_addr or "")
-        except Unauthenticated:
-            db.commit()  # keep the failure: it counts towards throttling
-            raise
-        start_session(user.id)
-        audit_log.record(db, user.username, "session.sign_in", "user", user.id)
-        db.commit()
-        return session_body(user)
+        return session_body(web.sign_in(args["username"], args["password"]))
 
     @requires(Permission.SIGNED_IN)
     @session_blp.response(200, SessionSchema)

@@ -1,14 +1,11 @@
-"""The audit log: one entry per change, written in the same transaction as the change itself,
-so that a change and its entry are stored together or not at all."""
+"""Reading the audit log (core.audit writes it)."""
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accounts.models import AuditEntry
-from inventory.models import utcnow
+from core.audit import AuditEntry
 
 
 @dataclass(frozen=True)
@@ -17,15 +14,6 @@ class AuditFilter:
     action: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-
-
-def record(session: Session, actor: str, action: str, target_type: str, target_id: object = "", *,
-           before: Any = None, after: Any = None, detail: str = "") -> AuditEntry:
-    entry = AuditEntry(at=utcnow(), actor=actor, action=action, target_type=target_type,
-                       target_id=str(target_id), before=before, after=after, detail=detail)
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def list_entries(session: Session, wanted: AuditFilter, *, page: int = 1, page_size: int = 100

@@ -1,13 +1,5 @@
-"""Refusals of identity and permission, mapped to HTTP like every DomainError."""
-from inventory.errors import DomainError, InvalidInput
-
-
-class Unauthenticated(DomainError):
-    status_code = 401
-
-
-class Forbidden(DomainError):
-    status_code = 403
+"""Refusals of sign-in, mapped to HTTP like every DomainError (Unauthenticated and Forbidden are core's)."""
+from core.errors import DomainError, InvalidInput
 
 
 class TooManyAttempts(DomainError):

@@ -1,13 +1,13 @@
-"""Accounts, the units an officer answers for, sessions, API tokens, sign-in failures and the audit log."""
+"""Accounts, the units an officer answers for, sessions, API tokens and sign-in failures."""
 import datetime as dt
 import enum
-from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inventory.db import Base
-from inventory.models import Unit, utcnow
+from core.db import Base
+from core.time import utcnow
+from inventory.models import Unit
 
 
 class Role(enum.StrEnum):
@@ -87,19 +87,3 @@ class SignInFailure(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-
-
-class AuditEntry(Base):
-    """Who changed what, when, from what to what. Rows are never updated or deleted: the database
-    refuses it (triggers in the migration)."""
-
-    __tablename__ = "audit_entry"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100), index=True)
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    target_type: Mapped[str] = mapped_column(String(32))
-    target_id: Mapped[str] = mapped_column(String(64), default="")
-    before: Mapped[Any] = mapped_column(JSON, nullable=True)
-    after: Mapped[Any] = mapped_column(JSON, nullable=True)
-    detail: Mapped[str] = mapped_column(Text, default="")

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from accounts.models import Role
-from accounts.permissions import Permission
+from core.permissions import Permission
 from inventory.schemas import CODE, PageArgs, PageSchema, UtcDateTime
 
 USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,63}$",

@@ -10,18 +10,27 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import g, has_app_context
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from accounts.audit import record
-from accounts.errors import Forbidden, Unauthenticated, WrongPassword
+from accounts.errors import WrongPassword
 from accounts.models import ApiToken, Role, User, UserSession, user_unit
-from accounts.permissions import ROLE_PERMISSIONS, Permission
-from accounts.throttling import (KNOWN_ADDRESS_AGE, PURGE_BATCH, count_failure, forget_failures, purge_old_failures,
-                                 refuse_if_throttled)
-from inventory.errors import Conflict, InvalidInput, NotFound
-from inventory.models import Unit, utcnow
+from accounts.permissions import ROLE_PERMISSIONS
+from accounts.throttling import (
+    KNOWN_ADDRESS_AGE,
+    PURGE_BATCH,
+    count_failure,
+    forget_failures,
+    purge_old_failures,
+    refuse_if_throttled,
+)
+from core.audit import record
+from core.caller import Caller
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from core.permissions import Permission
+from core.time import utcnow
+from inventory.changes import units_reorganised
+from inventory.models import Unit
 from inventory.units import get_unit, subtree_ids
 
 # argon2id with the library's current recommended parameters: a verification costs about 0.3 s of CPU and
@@ -31,22 +40,6 @@ MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "rdy_"
 LAST_USE_PRECISION = dt.timedelta(minutes=1)  # one write a minute per token or session, not one per request
 SESSION_ENDED = "your session has ended; sign in again"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who a request acts as, and what it may touch. `unit_ids` None means every unit."""
-    name: str
-    role: Role
-    permissions: frozenset[Permission]
-    unit_ids: frozenset[int] | None
-    user_id: int
-    via: str  # "session" or "token"
-    session_id: int | None = None  # the UserSession, for a session
-    token_id: int | None = None    # the ApiToken, for a token
-
-    def may(self, permission: Permission) -> bool:
-        return permission in self.permissions
 
 
 def hash_password(password: str) -> str:
@@ -329,7 +322,8 @@ def _caller(session: Session, user: User, permissions: frozenset[Permission], vi
     return Caller(user.username, user.role, permissions, unit_ids, user.id, via, session_id, token_id)
 
 
-def follow_reorganisation(session: Session, successors: Mapping[int, int]) -> None:
+@units_reorganised.connect
+def follow_reorganisation(session: Session, *, successors: Mapping[int, int], by: str, **_) -> None:
     """An officer of a merged or split unit answers for its successor; each officer's change is audited,
     as the caller making the reorganisation (their scope widens with a merge)."""
     rows = session.execute(select(user_unit.c.user_id, user_unit.c.unit_id)
@@ -343,16 +337,10 @@ def follow_reorganisation(session: Session, successors: Mapping[int, int]) -> No
         moves = [(session.get(Unit, unit_id), session.get(Unit, successors[unit_id])) for unit_id in unit_ids]
         kept = [u for u in user.units if u.id not in unit_ids]
         user.units = sorted({*kept, *(successor for _, successor in moves)}, key=lambda u: u.code)
-        record(session, _actor(), "user.follow_reorganisation", "user", user.id, before={"unit_codes": before},
+        record(session, by, "user.follow_reorganisation", "user", user.id, before={"unit_codes": before},
                after={"unit_codes": [u.code for u in user.units]},
                detail="; ".join(f"{old.code} -> {new.code}" for old, new in moves) + ": answers for the successor unit")
     session.flush()
-
-
-def _actor() -> str:
-    """Who is making the change: the request's caller, else the command line."""
-    caller = g.get("caller") if has_app_context() else None
-    return caller.name if caller else "command line"
 
 
 def _units(session: Session, role: Role, codes: Iterable[str]) -> list[Unit]:

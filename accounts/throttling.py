@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from accounts.errors import TooManyAttempts
 from accounts.models import SignInFailure, User, UserSession
-from inventory.models import utcnow
+from core.time import utcnow
 
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_PAIR = 5       # one address, one user name

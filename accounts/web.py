@@ -19,19 +19,25 @@ from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from accounts.audit import record
-from accounts.errors import Forbidden, TooManyAttempts, Unauthenticated
-from accounts.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
-from accounts.services import (Caller, SessionLimits, caller_for_session, caller_for_token, end_user_session,
-                               open_user_session)
-from inventory.db import request_session
+from accounts import services
+from accounts.errors import TooManyAttempts
+from accounts.models import User
+from accounts.services import SessionLimits, caller_for_session, caller_for_token, end_user_session, open_user_session
+from core.audit import record
+from core.caller import Caller
+from core.db import request_session
+from core.errors import Forbidden, Unauthenticated
+from core.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 csrf = CSRFProtect()
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, *, sign_in_page: str) -> None:
+    """Identify and check every request; a page asked for without signing in redirects to `sign_in_page`
+    (an endpoint), so that accounts need not know which package draws it."""
+    app.config["SIGN_IN_PAGE"] = sign_in_page
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, for cookie sessions only
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session's life
     csrf.init_app(app)
@@ -64,7 +70,7 @@ def authorise():
     caller = g.caller
     if caller is None:
         if not request.path.startswith("/api/"):
-            return redirect(url_for("dashboards.sign_in_page", next=request.full_path.rstrip("?")))
+            return redirect(url_for(current_app.config["SIGN_IN_PAGE"], next=request.full_path.rstrip("?")))
         raise Unauthenticated("sign in first, or send an API token as 'Authorization: Bearer <token>'")
     if not caller.may(permission):
         raise Forbidden(f"a {caller.role.value} may not do this (needs {permission.value})")
@@ -94,16 +100,20 @@ def identify() -> Caller | None:
     return caller
 
 
-def current_caller() -> Caller:
-    caller = g.get("caller")
-    if caller is None:  # authorise() lets no such request reach a handler that asks
-        raise Unauthenticated("sign in first")
-    return caller
-
-
-def caller_scope() -> frozenset[int] | None:
-    """The unit ids the caller may see and touch; None for every unit."""
-    return current_caller().unit_ids
+def sign_in(username: str, password: str) -> User:
+    """Check a user name and password and start a session: one flow for the API and the sign-in page.
+    A refusal is raised after its failure is committed, since failures count towards throttling."""
+    db = request_session()
+    try:
+        with password_check_slot():
+            user = services.sign_in(db, username, password, request.remote_addr or "")
+    except (Unauthenticated, TooManyAttempts):
+        db.commit()
+        raise
+    start_session(user.id)
+    record(db, user.username, "session.sign_in", "user", user.id)
+    db.commit()
+    return user
 
 
 def start_session(user_id: int) -> None:
@@ -129,12 +139,6 @@ def end_session() -> None:
 def _session_limits() -> SessionLimits:
     return SessionLimits(absolute=dt.timedelta(seconds=current_app.config["SESSION_ABSOLUTE_LIFETIME_S"]),
                          idle=dt.timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT_S"]))
-
-
-def audit(action: str, target_type: str, target_id: object = "", *, before=None, after=None, detail: str = "") -> None:
-    """Record the caller's change in the audit log, in the request's transaction."""
-    record(request_session(), current_caller().name, action, target_type, target_id, before=before, after=after,
-           detail=detail)
 
 
 BUSY = "too many sign-ins at once; try again in a moment"

@@ -34,12 +34,12 @@ from pathlib import Path
 # Run as `python bench/discovery.py`: the project is not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from accounts.encryption import SecretBox, new_key  # noqa: E402
+from core.db import make_engine, make_session_factory, migrate
+from core.encryption import SecretBox, new_key
 from discovery.models import ScanScope  # noqa: E402
 from discovery.scans import ScanSettings, execute_run, start_run  # noqa: E402
 from discovery.scopes import create_scope  # noqa: E402
 from discovery.sweep import SweepSettings, nmap_arguments, port_list  # noqa: E402
-from inventory.db import make_engine, make_session_factory, migrate  # noqa: E402
 from inventory.models import UnitKind  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
 from tests.discovery import netns  # noqa: E402

@@ -60,9 +60,9 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import app as application  # noqa: E402
 from accounts.models import Role  # noqa: E402
-from accounts.permissions import Permission  # noqa: E402
 from accounts.services import create_token, create_user  # noqa: E402
-from inventory.db import make_engine, make_session_factory, migrate  # noqa: E402
+from core.db import make_engine, make_session_factory, migrate
+from core.permissions import Permission
 from inventory.ingest import IngestBatch, ingest  # noqa: E402
 from inventory.models import Device, DeviceClass, DeviceStatus, Interface, Observation, UnitKind  # noqa: E402
 from inventory.observations import ObservedDevice, ObservedInterface  # noqa: E402

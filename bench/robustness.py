@@ -7,8 +7,8 @@
    PostgreSQL, derandomised; then every generated request again with a NUL character in each string
    input (PostgreSQL stores none: each must be refused with a 4xx).
 2. Races on PostgreSQL: nmap and SNMP batches describing the same devices ingested at once (3 rounds);
-   N writers over HTTP (waitress on 127.0.0.1) each PATCHing its own spec key of one device and POSTing
-   one shared serial.
+   N writers over HTTP (waitress on 127.0.0.1) each PATCHing its own spec of a device shared by ten writers
+   and POSTing one shared serial.
 3. Faults: a private PostgreSQL cluster stopped (`pg_ctl stop -m immediate`) during a 20,000-row
    import and started again; a process SIGKILLed mid-batch on SQLite and PostgreSQL; an export onto a
    full 16 KiB tmpfs.
@@ -46,12 +46,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from inventory.db import migrate  # noqa: E402
+from core.db import migrate
 from inventory.devices import record_device  # noqa: E402
 from tests.robustness import scenarios  # noqa: E402
 from tests.robustness.attacks import largest_refused_imports, run_attacks  # noqa: E402
-from tests.robustness.databases import (Unavailable, build_organisation, private_postgres_cluster,  # noqa: E402
-                                        shared_postgres_database)
+from tests.robustness.databases import (  # noqa: E402
+    Unavailable,
+    build_organisation,
+    private_postgres_cluster,
+    shared_postgres_database,
+)
 from tests.robustness.fuzzing import FuzzReport, fuzz_api, probe_nul_characters  # noqa: E402
 
 FUZZ_POSITIVE, FUZZ_NEGATIVE = 8, 5  # generated requests per operation: fitting the document, and not

@@ -1,1 +1,2 @@
-"""Web pages and plotly figures over the other packages' services; writes nothing of its own."""
+"""Pages over the other packages' services (the home page today; plotly figures with the budget); writes
+nothing of its own."""

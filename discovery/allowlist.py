@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 import netaddr
 
+from core.errors import InvalidInput
 from discovery.errors import OutsideAllowlist
-from inventory.errors import InvalidInput
 
 # IPv6 forms that carry an IPv4 address, which a host, a NAT64 gateway or a relay turns into IPv4 traffic:
 # allowed through a wide IPv6 entry (::/0), they would reach IPv4 networks the allowlist leaves out. They

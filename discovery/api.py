@@ -4,13 +4,23 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from accounts.encryption import SecretBox
-from accounts.permissions import Permission, requires
-from accounts.web import audit, caller_scope
+from core.audit import audit
+from core.caller import caller_scope
+from core.db import request_session
+from core.encryption import SecretBox
+from core.permissions import Permission, requires
 from discovery import credentials, scans, scopes
-from discovery.schemas import (CredentialCreateSchema, CredentialSchema, CredentialWriteSchema, RunSchema,
-                               RunStartSchema, ScopeCreateSchema, ScopeSchema, ScopeWriteSchema, TargetSchema)
-from inventory.db import request_session
+from discovery.schemas import (
+    CredentialCreateSchema,
+    CredentialSchema,
+    CredentialWriteSchema,
+    RunSchema,
+    RunStartSchema,
+    ScopeCreateSchema,
+    ScopeSchema,
+    ScopeWriteSchema,
+    TargetSchema,
+)
 from inventory.units import unit_in_scope
 
 credentials_blp = Blueprint("credentials", __name__, url_prefix="/api/credentials",
@@ -120,9 +130,11 @@ class ScopeRuns(MethodView):
     @requires(Permission.SCANS_RUN)
     @scopes_blp.response(200, RunSchema(many=True))
     def get(self, scope_id):
-        """The scope's latest runs, newest first."""
+        """The scope's latest runs, newest first; a run whose worker fell silent past the bound shows as failed."""
         session = request_session()
-        return scopes.list_runs(session, scopes.scope_in_reach(session, scope_id, caller_scope()))
+        scope = scopes.scope_in_reach(session, scope_id, caller_scope())
+        _fail_abandoned(session, scope.id)
+        return scopes.list_runs(session, scope)
 
     @requires(Permission.SCANS_RUN)
     @scopes_blp.arguments(RunStartSchema)
@@ -159,4 +171,15 @@ class RunById(MethodView):
     @scopes_blp.response(200, RunSchema)
     def get(self, run_id):
         """A run: its progress while it runs, then its counts and errors."""
-        return scopes.run_in_reach(request_session(), run_id, caller_scope())
+        session = request_session()
+        run = scopes.run_in_reach(session, run_id, caller_scope())
+        if _fail_abandoned(session, run.scope_id):
+            session.refresh(run)
+        return run
+
+
+def _fail_abandoned(session, scope_id: int) -> bool:
+    """Whoever looks at a scope's runs sees a run whose process stopped as failed, not running for ever."""
+    failed = scans.fail_abandoned_runs(session, stale_after_s=scan_settings().run_stale_after_s, scope_id=scope_id)
+    session.commit()
+    return bool(failed)

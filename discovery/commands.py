@@ -6,11 +6,11 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from accounts.audit import record
+from core.audit import record
+from core.errors import DomainError
 from discovery import lab, scans
 from discovery.models import RunStatus
 from discovery.scopes import find_scope
-from inventory.errors import DomainError
 
 
 def register(app: Flask) -> None:

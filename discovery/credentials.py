@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.encryption import SecretBox
+from core.encryption import SecretBox
+from core.errors import Conflict, InvalidInput, NotFound
+from core.time import utcnow
 from discovery.models import AuthProtocol, Credential, PrivProtocol, SnmpVersion
-from inventory.errors import Conflict, InvalidInput, NotFound
-from inventory.models import utcnow
 
 SECRET_FIELDS = ("community", "auth_key", "priv_key")
 MIN_KEY_LENGTH = 8  # RFC 3414: a v3 password shorter than 8 characters is refused by agents

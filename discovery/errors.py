@@ -1,5 +1,5 @@
 """Refusals of discovery: a target outside the allowlist, a credential that does not add up."""
-from inventory.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 class OutsideAllowlist(InvalidInput):

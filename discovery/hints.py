@@ -2,13 +2,13 @@
 
 A hint is evidence with a confidence, never a fact: it fills a device's class only where nothing
 better has spoken (nmap ranks below SNMP, imports and people), and only when confident enough."""
-import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from core.datafiles import read_table
 from discovery.snmp.collect import DATA
 
 CONFIDENT = 0.5  # at or above: the class goes into the observation; below: evidence only
@@ -24,17 +24,14 @@ class Hint:
 
 @cache
 def port_hints() -> dict[tuple[str, int], tuple[str, float, str]]:
-    with open(DATA / "port_hints.csv", newline="") as f:
-        rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return {(r["proto"], int(r["port"])): (r["class"], float(r["confidence"]), r["why"]) for r in rows}
+    return {(r["proto"], int(r["port"])): (r["class"], float(r["confidence"]), r["why"])
+            for r in read_table(DATA / "port_hints.csv")}
 
 
 @cache
 def vendor_hints() -> list[tuple[re.Pattern, str, float, str]]:
-    with open(DATA / "mac_vendor_hints.csv", newline="") as f:
-        rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return [(re.compile(rf"\b{re.escape(r['keyword'])}\b", re.I), r["class"], float(r["confidence"]),
-                 r["keyword"]) for r in rows]
+    return [(re.compile(rf"\b{re.escape(r['keyword'])}\b", re.I), r["class"], float(r["confidence"]), r["keyword"])
+            for r in read_table(DATA / "mac_vendor_hints.csv")]
 
 
 def hints(open_ports: Iterable[tuple[str, int]], mac_vendor: str | None) -> list[Hint]:

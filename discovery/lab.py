@@ -7,7 +7,6 @@ as community `public` is the plainest setup. The processes outlive the command t
 `stop` ends them through the pid file."""
 import asyncio
 import bz2
-import csv
 import os
 import shutil
 import signal
@@ -22,8 +21,8 @@ import snmpsim_data
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.encryption import SecretBox
-
+from core.datafiles import read_table
+from core.encryption import SecretBox
 from discovery.credentials import save_credential
 from discovery.models import Credential, ScanScope, SnmpVersion
 from discovery.scopes import create_scope
@@ -45,8 +44,7 @@ class LabDevice:
 
 
 def lab_devices(path: Path = DATA / "lab.csv") -> list[LabDevice]:
-    with open(path, newline="") as f:
-        return [LabDevice(**row) for row in csv.DictReader(line for line in f if not line.startswith("#"))]
+    return [LabDevice(**row) for row in read_table(path)]
 
 
 def default_port() -> int:

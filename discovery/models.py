@@ -1,13 +1,14 @@
 """Discovery's records: SNMP credentials (communities and keys stored only encrypted, see
-accounts.encryption), scan scopes, scan runs and the last poll of each SNMP address."""
+core.encryption), scan scopes, scan runs and the last poll of each SNMP address."""
 import datetime as dt
 import enum
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inventory.db import Base
-from inventory.models import Unit, utcnow
+from core.db import Base
+from core.time import utcnow
+from inventory.models import Unit
 
 
 class SnmpVersion(enum.StrEnum):
@@ -97,6 +98,9 @@ class ScanRun(Base):
     mode: Mapped[str] = mapped_column(String(100), default="")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The worker's last sign of life, written while the run is `running`: a run whose heartbeat is older
+    # than RUN_STALE_AFTER_S lost its process (a crash, a restart) and is failed (scans.fail_abandoned_runs).
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     hosts_total: Mapped[int] = mapped_column(default=0)
     hosts_done: Mapped[int] = mapped_column(default=0)
     hosts_answered: Mapped[int] = mapped_column(default=0)

@@ -3,7 +3,11 @@
 A run is committed as `running` first, so that its progress can be followed; the network part then
 runs with no transaction open; what it found is stored through ingestion in one transaction at the
 end, with the run's counts. A run that fails (nmap missing or killed, the allowlist refusing)
-says why and stores nothing."""
+says why and stores nothing.
+
+A run is a thread of the process that started it. While it works it writes a heartbeat; a run whose
+heartbeat is older than RUN_STALE_AFTER_S lost its process (a crash, a restart) and is failed, at the
+service's start and at the start of a run of its scope, so that the scope can be scanned again."""
 import asyncio
 import datetime as dt
 import logging
@@ -12,11 +16,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.audit import record as audit_record
-from accounts.encryption import SecretBox
+from core.audit import record as audit_record
+from core.db import head_revision
+from core.encryption import SecretBox
+from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.time import utcnow
 from discovery import sweep as sweeps
 from discovery.allowlist import require_allowed
 from discovery.bindings import address_bindings, bind
@@ -24,9 +33,7 @@ from discovery.hints import confident_class
 from discovery.models import RunStatus, ScanHost, ScanRun, ScanScope
 from discovery.scopes import scope_targets
 from discovery.snmp import poll as polls
-from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
 from inventory.ingest import IngestBatch, IngestResult, ingest
-from inventory.models import utcnow
 from inventory.observations import ObservedDevice, ObservedInterface
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,8 @@ log = logging.getLogger(__name__)
 KINDS = ("nmap", "snmp")
 NMAP_INTERFACE = "scanned address"  # the interface of a host seen without its MAC (behind a router)
 PROGRESS_EVERY_S = 1.0  # progress is written at most this often: a commit per host would cost more than the scan
+ABANDONED = "the service stopped during the run"
+HEARTBEATS_PER_BOUND = 5  # a live run writes its heartbeat this many times within RUN_STALE_AFTER_S
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class ScanSettings:
     missing_after_scans: int = 3
     poll: polls.PollSettings = field(default_factory=polls.PollSettings)
     sweep: sweeps.SweepSettings = field(default_factory=sweeps.SweepSettings)
+    run_stale_after_s: float = 300.0  # a running run without a heartbeat this long lost its process
 
 
 def settings_from_config(config) -> ScanSettings:
@@ -51,7 +61,8 @@ def settings_from_config(config) -> ScanSettings:
         allowlist=config["SCAN_ALLOWLIST"], max_addresses=config["SCAN_MAX_ADDRESSES"],
         missing_after_scans=config["MISSING_AFTER_SCANS"],
         poll=polls.PollSettings(timeout=config["SNMP_TIMEOUT"], retries=config["SNMP_RETRIES"]),
-        sweep=sweeps.SweepSettings(privileged=False if config["SCAN_UNPRIVILEGED"] else None, dns_servers=dns))
+        sweep=sweeps.SweepSettings(privileged=False if config["SCAN_UNPRIVILEGED"] else None, dns_servers=dns),
+        run_stale_after_s=config["RUN_STALE_AFTER_S"])
 
 
 def scope_addresses(scope: ScanScope, settings: ScanSettings) -> list[str]:
@@ -66,7 +77,8 @@ def scope_addresses(scope: ScanScope, settings: ScanSettings) -> list[str]:
 
 def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSettings) -> ScanRun:
     """A new run of `kind`, refused if the scope does not allow it, is outside the allowlist, or
-    already has a run in progress. The caller commits."""
+    already has a run in progress; a run of the scope silent past the bound is failed first, as abandoned.
+    The caller commits."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown scan kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
     if kind not in scope.methods.split(","):
@@ -74,6 +86,7 @@ def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSetti
     if kind == "snmp" and not scope.credentials:
         raise InvalidInput(f"scope {scope.name} has no SNMP credential to poll with", field="credential_ids")
     addresses = scope_addresses(scope, settings)
+    fail_abandoned_runs(session, stale_after_s=settings.run_stale_after_s, scope_id=scope.id)
     busy = session.scalars(select(ScanRun.id).where(ScanRun.scope_id == scope.id,
                                                     ScanRun.status == RunStatus.RUNNING)).first()
     if busy is not None:
@@ -91,6 +104,7 @@ def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: S
                 progress: Callable[[int, int], None] = lambda done, total: None) -> ScanRun:
     """Carry a started run through; returns it finished or failed (never raises a DomainError)."""
     report = _ProgressWriter(sessions, run_id, progress)
+    stop_heartbeat = _start_heartbeat(sessions, run_id, settings.run_stale_after_s / HEARTBEATS_PER_BOUND)
     try:
         with sessions() as session:
             run = _run(session, run_id)
@@ -110,13 +124,15 @@ def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: S
             else:
                 stored = polls.store_polls(session, scope, run, found, settings.missing_after_scans)
             _audit_relocations(session, run, scope, stored.relocations_raised)
-            run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+            _finish(session, run)
     except DomainError as error:
         log.warning("scan run %s failed: %s", run_id, error.reason)
         _fail(sessions, run_id, error.reason)
     except Exception as error:  # anything else: the run must not stay "running" for ever
         log.exception("scan run %s failed", run_id)
         _fail(sessions, run_id, f"internal error: {type(error).__name__}")
+    finally:  # whatever ends the worker ends its heartbeat, or the run would look alive for ever
+        stop_heartbeat()
     with sessions() as session:
         run = _run(session, run_id)
         session.expunge(run)
@@ -139,10 +155,92 @@ def _run(session: Session, run_id: int) -> ScanRun:
 
 
 def _fail(sessions: sessionmaker, run_id: int, reason: str) -> None:
+    """Fail the run with `reason`, if it is still running: one failed meanwhile as abandoned keeps that reason."""
     with sessions() as session, session.begin():
-        run = _run(session, run_id)
-        run.status, run.finished_at = RunStatus.FAILED, utcnow()
-        run.errors = [{"address": None, "reason": reason}]
+        session.execute(update(ScanRun).where(ScanRun.id == run_id, ScanRun.status == RunStatus.RUNNING)
+                        .values(status=RunStatus.FAILED, finished_at=utcnow(),
+                                errors=[{"address": None, "reason": reason}]))
+
+
+class RunAbandoned(DomainError):
+    """The run was failed as abandoned while its worker still worked (no heartbeat landed in time)."""
+    status_code = 409
+
+
+def _finish(session: Session, run: ScanRun) -> None:
+    """Mark the run finished in the transaction that stores what it found, only if it is still running:
+    a process that found it silent past the bound may have failed it meanwhile, and then nothing is stored."""
+    finished = session.execute(update(ScanRun).where(ScanRun.id == run.id, ScanRun.status == RunStatus.RUNNING)
+                               .values(status=RunStatus.FINISHED, finished_at=utcnow(), heartbeat_at=utcnow()))
+    if finished.rowcount != 1:
+        raise RunAbandoned(f"run {run.id} was failed while it worked: no heartbeat of it landed within "
+                           f"RUN_STALE_AFTER_S; what it found is not stored")
+
+
+def fail_abandoned_runs(session: Session, *, stale_after_s: float, scope_id: int | None = None) -> list[int]:
+    """Fail the runs still `running` (of `scope_id`, or of every scope) whose worker has written no
+    heartbeat for `stale_after_s` seconds: its process ended (a crash, a restart) and the run would block
+    its scope for ever. The ids of the runs failed; the caller commits."""
+    cutoff = utcnow() - dt.timedelta(seconds=stale_after_s)
+    query = select(ScanRun.id).where(ScanRun.status == RunStatus.RUNNING, ScanRun.heartbeat_at < cutoff)
+    if scope_id is not None:
+        query = query.where(ScanRun.scope_id == scope_id)
+    failed = []
+    for run_id in session.scalars(query).all():
+        # The conditions again in the update itself: a heartbeat that landed since the select keeps the run.
+        stale = (ScanRun.id == run_id, ScanRun.status == RunStatus.RUNNING, ScanRun.heartbeat_at < cutoff)
+        failed_now = session.execute(update(ScanRun).where(*stale).values(
+            status=RunStatus.FAILED, finished_at=utcnow(), errors=[{"address": None, "reason": ABANDONED}]))
+        if failed_now.rowcount:
+            log.error("scan run %s failed: %s (no heartbeat for %s s)", run_id, ABANDONED, stale_after_s)
+            failed.append(run_id)
+    return failed
+
+
+def fail_abandoned_runs_at_start(sessions: sessionmaker, stale_after_s: float) -> list[int]:
+    """At the service's start, the runs a stopped process left `running`, of every scope.
+
+    Only those silent past the bound, as at the start of a run: the processes of one service share its
+    database, and another of them may be running the rest. So after a crash the crashed process's runs block
+    their scopes for RUN_STALE_AFTER_S at most, not until the next start. Nothing is done on a database whose
+    schema is not current (`db upgrade` is about to run) or that cannot be reached (each start of a run looks
+    again)."""
+    try:
+        with sessions() as session, session.begin():
+            if MigrationContext.configure(session.connection()).get_current_revision() != head_revision():
+                return []
+            return fail_abandoned_runs(session, stale_after_s=stale_after_s)
+    except OperationalError as error:
+        log.warning("abandoned scan runs not looked for at start-up: the database cannot be reached (%s)", error.orig)
+        return []
+
+
+def _beat(sessions: sessionmaker, run_id: int, **progress) -> None:
+    """The run's heartbeat, with its `progress` (hosts_done) if given; nothing once the run has ended."""
+    with sessions() as session, session.begin():
+        session.execute(update(ScanRun).where(ScanRun.id == run_id, ScanRun.status == RunStatus.RUNNING)
+                        .values(heartbeat_at=utcnow(), **progress))
+
+
+def _start_heartbeat(sessions: sessionmaker, run_id: int, every_s: float) -> Callable[[], None]:
+    """Beat every `every_s` seconds from a thread of its own until the function returned is called: a long
+    step (an nmap command over a chunk, agents at their time-outs) writes no progress, yet its worker lives."""
+    stopped = threading.Event()
+
+    def beat_until_stopped() -> None:
+        while not stopped.wait(every_s):
+            try:
+                _beat(sessions, run_id)
+            except SQLAlchemyError as error:  # the database away a moment, SQLite busy with the store: next beat
+                log.warning("scan run %s: heartbeat not written: %s", run_id, error)
+
+    thread = threading.Thread(target=beat_until_stopped, name=f"scan-run-{run_id}-heartbeat", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        thread.join()
+    return stop
 
 
 class _ProgressWriter:
@@ -157,8 +255,7 @@ class _ProgressWriter:
         now = time.monotonic()
         if now - self.written_at >= PROGRESS_EVERY_S or done == total:
             self.written_at = now
-            with self.sessions() as session, session.begin():
-                session.get(ScanRun, self.run_id).hosts_done = done
+            _beat(self.sessions, self.run_id, hosts_done=done)
 
 
 def _audit_relocations(session: Session, run: ScanRun, scope: ScanScope, relocation_ids: list[int]) -> None:

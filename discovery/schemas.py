@@ -82,6 +82,8 @@ class RunSchema(Schema):
     mode = fields.String()
     started_at = UtcDateTime()
     finished_at = UtcDateTime(allow_none=True)
+    heartbeat_at = UtcDateTime(metadata={"description": "The worker's last sign of life; a running run silent for "
+                                                        "RUN_STALE_AFTER_S is failed."})
     duration_s = fields.Function(lambda r: round((r.finished_at - r.started_at).total_seconds(), 1)
                                  if r.finished_at else None)
     hosts_total = fields.Integer()

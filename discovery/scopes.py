@@ -8,11 +8,27 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit import record
+from core.errors import Conflict, InvalidInput, NotFound
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.credentials import get_credential
 from discovery.models import ScanRun, ScanScope, ScopeCredential, SnmpTarget
-from inventory.errors import Conflict, InvalidInput, NotFound
+from inventory.changes import units_reorganised
+from inventory.models import Unit
 from inventory.units import get_unit
+
+
+@units_reorganised.connect
+def follow_reorganisation(session: Session, *, successors: Mapping[int, int], kind: str, by: str, **_) -> None:
+    """A merged or split unit's scan scopes go to its successor, which answers for those networks now; each
+    move is audited as the reorganisation's author. (A split's scopes go to the recorded successor, the first
+    new unit: who scans which network after a split is then the officers' to edit.)"""
+    for scope in session.scalars(select(ScanScope).where(ScanScope.unit_id.in_(successors)).order_by(ScanScope.id)):
+        old, new = session.get(Unit, scope.unit_id), session.get(Unit, successors[scope.unit_id])
+        scope.unit_id = new.id
+        record(session, by, "scope.follow_reorganisation", "scan_scope", scope.id, before={"unit_code": old.code},
+               after={"unit_code": new.code}, detail=f"{kind}: {old.code} -> {new.code}")
+    session.flush()
 
 
 def find_scope(session: Session, name: str) -> ScanScope:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import netaddr
 import nmap
 
+from core.errors import DomainError
 from discovery.allowlist import require_allowed
 from discovery.hints import Hint, hints
 from discovery.snmp.identify import mac_vendor as registry_vendor
-from inventory.errors import DomainError
 
 DEFAULT_TCP_PORTS = (22, 23, 80, 443, 445, 515, 554, 631, 3389, 5060, 9100)
 DEFAULT_UDP_PORTS = (161,)

@@ -7,18 +7,41 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from accounts.permissions import Permission, requires
-from accounts.web import audit, caller_scope, current_caller
+from core.audit import audit
+from core.caller import caller_scope, current_caller
+from core.db import request_session
+from core.errors import Busy, InvalidInput
+from core.jsonable import json_value
+from core.permissions import Permission, requires
 from inventory import devices, relocations, transfer, units
-from inventory.db import request_session
-from inventory.errors import Busy, InvalidInput
 from inventory.observations import DEVICE_FIELDS, ObservedInterface
-from inventory.schemas import (DeviceCreateSchema, DeviceListArgs, DevicePageSchema, DeviceSchema,
-                               DeviceWriteSchema, ExportArgs, HistoryPageSchema, ImportArgs, ImportFileSchema,
-                               ImportReportSchema, LinkSchema, MergeSchema, MoveDeviceSchema, PageArgs,
-                               RelocationDecisionSchema, RelocationListArgs, RelocationPageSchema,
-                               RelocationSchema, ReorganisationSchema, SplitSchema, UnitCreateSchema, UnitListArgs,
-                               UnitSchema, UnitTreeSchema, UnitUpdateSchema)
+from inventory.schemas import (
+    DeviceCreateSchema,
+    DeviceListArgs,
+    DevicePageSchema,
+    DeviceSchema,
+    DeviceWriteSchema,
+    ExportArgs,
+    HistoryPageSchema,
+    ImportArgs,
+    ImportFileSchema,
+    ImportReportSchema,
+    LinkSchema,
+    MergeSchema,
+    MoveDeviceSchema,
+    PageArgs,
+    RelocationDecisionSchema,
+    RelocationListArgs,
+    RelocationPageSchema,
+    RelocationSchema,
+    ReorganisationSchema,
+    SplitSchema,
+    UnitCreateSchema,
+    UnitListArgs,
+    UnitSchema,
+    UnitTreeSchema,
+    UnitUpdateSchema,
+)
 from inventory.tables import table_limits
 
 units_blp = Blueprint("units", __name__, url_prefix="/api/units", description="The organisation tree")
@@ -28,11 +51,7 @@ transfer_blp = Blueprint("transfer", __name__, url_prefix="/api", description="I
 
 def device_summary(device) -> dict:
     """A device's fields as the audit log keeps them, before and after a change."""
-    return {"unit": device.unit.code, **{name: _plain(getattr(device, name)) for name in DEVICE_FIELDS}}
-
-
-def _plain(value):
-    return value.value if hasattr(value, "value") else value.isoformat() if hasattr(value, "isoformat") else value
+    return {"unit": device.unit.code, **{name: json_value(getattr(device, name)) for name in DEVICE_FIELDS}}
 
 
 @units_blp.route("")
@@ -100,7 +119,7 @@ class UnitMerge(MethodView):
         into_new = units.NewUnit(**args["into_new"]) if "into_new" in args else None
         record = units.merge_units(session, args["sources"], into_code=args.get("into_code"), into_new=into_new,
                                    parent_code=args.get("parent_code"), effective_on=args["effective_on"],
-                                   note=args["note"])
+                                   note=args["note"], by=current_caller().name)
         audit("units.merge", "reorganisation", record.id, after=ReorganisationSchema().dump(record))
         session.commit()
         return record
@@ -116,7 +135,7 @@ class UnitSplit(MethodView):
         session = request_session()
         record = units.split_unit(session, code, [units.NewUnit(**t) for t in args["targets"]],
                                   device_targets={int(k): v for k, v in args["device_targets"].items()},
-                                  effective_on=args["effective_on"], note=args["note"])
+                                  effective_on=args["effective_on"], note=args["note"], by=current_caller().name)
         audit("unit.split", "reorganisation", record.id, after=ReorganisationSchema().dump(record))
         session.commit()
         return record

@@ -3,21 +3,26 @@
 A person's records and edits go through `ingest` like every other source, as method `manual`,
 so they carry provenance and history the same way. Nothing here commits."""
 import datetime as dt
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from inventory.errors import Conflict, InvalidInput, NotFound, OutsideScope
-from inventory.ingest import IngestBatch, ingest
-from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, SearchTerm, Unit, utcnow
-from inventory.observations import ObservedDevice, ObservedInterface, normalise_mac, normalise_serial
+from core.errors import Conflict, InvalidInput, NotFound, OutsideScope
+from core.time import utcnow
+from inventory.ingest import IngestBatch, chunks, ingest
+from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, SearchTerm, Unit
+from inventory.observations import (
+    InvalidObservation,
+    ObservedDevice,
+    ObservedInterface,
+    normalise_mac,
+    normalise_serial,
+)
 from inventory.units import subtree_ids, unit_in_scope
 
-BATCH_POSITION = re.compile(r"^observations\[\d+\](: |\.)?")
 SORTABLE = {"id": Device.id, "vendor": Device.vendor, "model": Device.model, "hostname": Device.hostname,
             "serial": Device.serial, "class": Device.device_class, "status": Device.status,
             "last_seen": Device.last_seen, "first_seen": Device.first_seen, "unit": Unit.code,
@@ -158,9 +163,8 @@ def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *
                                  device_id=device_id)
     try:
         result = ingest(session, IngestBatch([observation]))
-    except InvalidInput as error:
-        # A person sent one record, not a batch: name the field without the batch position.
-        raise InvalidInput(BATCH_POSITION.sub("", error.reason), field=error.field) from None
+    except InvalidObservation as error:
+        raise error.at(None) from None  # a person sent one record, not a batch: no batch position
     except Conflict as error:
         raise _as_seen_by(session, error, values, scope) from None
     return get_device(session, result.device_ids[0])
@@ -185,14 +189,28 @@ def _refuse_devices_of_other_units(session: Session, values: Mapping[str, Any],
     into that device and move it: refuse it instead."""
     serial = normalise_serial(values["serial"]) if values.get("serial") else None
     macs = {m for m in (_valid_mac(i.mac) for i in interfaces if i.mac) if m}
-    owners = set()
-    if serial:
-        owners.update(session.scalars(select(Device.unit_id).where(Device.serial == serial)))
-    if macs:
-        owners.update(session.scalars(select(Device.unit_id).join(Interface).where(Interface.mac.in_(macs))))
-    if owners - scope:
+    clashes = identities_outside(session, scope, serials={serial} - {None}, macs=macs)
+    if clashes:
         raise OutsideScope("this serial or MAC address is already recorded for a device of a unit that is not "
-                           "yours", field="serial" if serial else "mac")
+                           "yours", field="serial" if ("serial", serial) in clashes else "mac")
+
+
+def identities_outside(session: Session, scope: frozenset[int], *, ids: Iterable[int] = (),
+                       serials: Iterable[str] = (), macs: Iterable[str] = ()) -> set[tuple[str, Any]]:
+    """Which of these device ids, serials and MACs belong to devices of units outside `scope`, as ("id", 7),
+    ("serial", "ABC"), ("mac", "aa:..."). The one check behind every refusal to touch another unit's device
+    through a record that names it (a manual record, an import row)."""
+    found: set[tuple[str, Any]] = set()
+    for chunk in chunks(set(ids)):
+        found |= {("id", i) for i in session.scalars(select(Device.id).where(
+            Device.id.in_(chunk), Device.unit_id.not_in(scope)))}
+    for chunk in chunks(set(serials)):
+        found |= {("serial", s) for s in session.scalars(select(Device.serial).where(
+            Device.serial.in_(chunk), Device.unit_id.not_in(scope)))}
+    for chunk in chunks(set(macs)):
+        found |= {("mac", m) for m in session.scalars(select(Interface.mac).join(Device).where(
+            Interface.mac.in_(chunk), Device.unit_id.not_in(scope)))}
+    return found
 
 
 def _valid_mac(value: str) -> str | None:

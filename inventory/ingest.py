@@ -27,8 +27,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BinaryExpression, TextClause
 
-from inventory.db import dumps_json
-from inventory.errors import InvalidInput
+from core.db import dumps_json
+from core.errors import InvalidInput
+from inventory.changes import KIND_OF_METHOD, Change, note_changes
 from inventory.merge import DEVICE_COLUMNS, INTERFACE_COLUMNS, DeviceRecord, Merger, changes, snapshot
 from inventory.models import Device, DeviceEvent, DeviceStatus, Interface, Link, Observation, Unit
 from inventory.observations import ObservedDevice, evidence_of, fingerprint, normalise
@@ -120,7 +121,7 @@ DEVICES_ON_SQLITE = (select(*(DEVICE.c[name] for name in DEVICE_COLUMNS)).where(
                      .order_by(DEVICE.c.id))
 # The devices of a scope. One that another batch has locked is being seen by that batch, which will
 # count it as seen: skipped rather than waited for (PostgreSQL; SQLite has no other writer).
-UNSEEN_CANDIDATES = (select(DEVICE.c.id, DEVICE.c.missed_scans, DEVICE.c.status, DEVICE.c.last_seen)
+UNSEEN_CANDIDATES = (select(DEVICE.c.id, DEVICE.c.unit_id, DEVICE.c.missed_scans, DEVICE.c.status, DEVICE.c.last_seen)
                      .where(DEVICE.c.scope_key == bindparam("scope_key")).order_by(DEVICE.c.id)
                      .with_for_update(skip_locked=True))
 
@@ -169,16 +170,23 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     written = _write_devices(connection, merger)  # assigns ids to new devices
 
     result = IngestResult(device_ids=[record.id for record in records])
-    _write_history(connection, merger, result)
+    changed = _write_history(connection, merger, result)
     result.relocations_raised = record_sightings(connection, merger.sightings)
     result.observations_stored = _store_observations(connection, observations, result.device_ids)
     written[Link] = _store_links(connection, merger, observations, result.device_ids)
     if batch.complete_scan:
-        result.missing, unseen_ids = _mark_unseen(connection, batch.scope_key, {r.id for r in merger.touched},
-                                                  missing_after_scans, max(o.observed_at for o in observations)
-                                                  if observations else None)
+        gone, unseen_ids = _mark_unseen(connection, batch.scope_key, {r.id for r in merger.touched},
+                                        missing_after_scans, max(o.observed_at for o in observations)
+                                        if observations else None)
+        result.missing = len(gone)
         written[Device] += unseen_ids
+        changed.device_ids.update(gone)
+        changed.unit_ids.update(gone.values())
+        changed.fields.update(["status"] if gone else [])
     _expire_written(session, written)
+    if changed.device_ids:
+        note_changes(session, _kind_of(observations), device_ids=changed.device_ids, fields=changed.fields,
+                     unit_ids=changed.unit_ids)
     log.info("ingested %d observations: %d created, %d changed, %d unchanged, %d missing, %d relocations raised",
              len(observations), result.created, result.changed, result.unchanged, result.missing,
              len(result.relocations_raised))
@@ -489,17 +497,25 @@ def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name != "id"}
 
 
-def _write_history(connection: Connection, merger: Merger, result: IngestResult) -> None:
-    """One event per device created, per field changed, per move and per interface added."""
+def _write_history(connection: Connection, merger: Merger, result: IngestResult) -> Change:
+    """One event per device created, per field changed, per move and per interface added; what they changed."""
     events: list[dict[str, Any]] = []
+    changed = Change("")
     for record in merger.touched:
         row, said = record.row, record.row["provenance"]
         if record.stored_row is None:
             result.created += 1
-            events.append(_event(row, "created", method=row["source"],
-                                 new_value={k: v for k, v in snapshot(record).items() if v not in (None, {})}))
+            values = {k: v for k, v in snapshot(record).items() if v not in (None, {}, [])}
+            events.append(_event(row, "created", method=row["source"], new_value=values))
+            changed.device_ids.add(row["id"])
+            changed.fields.update(values)
+            changed.unit_ids.add(row["unit_id"])
             continue
         found = changes(record)
+        if found:
+            changed.device_ids.add(row["id"])
+            changed.fields.update(found)
+            changed.unit_ids.update((row["unit_id"], record.stored_row["unit_id"]))
         for name, (old, new) in found.items():
             kind = {"unit_id": "moved", "status": "status", "interfaces": "interfaces"}.get(name, "changed")
             origin = said.get(name) or said.get(f"specs.{name[6:]}", {})
@@ -512,7 +528,13 @@ def _write_history(connection: Connection, merger: Merger, result: IngestResult)
         if record.stored_row["status"] is DeviceStatus.MISSING and row["status"] is DeviceStatus.IN_USE:
             result.reappeared += 1
     _insert_rows(connection, EVENT, events)
+    return changed
 
+
+def _kind_of(observations: Sequence[ObservedDevice]) -> str:
+    """The kind of change a batch makes: a scan's batch holds SNMP, forwarding-table and ARP sightings alike."""
+    kinds = {KIND_OF_METHOD[o.method] for o in observations}
+    return kinds.pop() if len(kinds) == 1 else "+".join(sorted(kinds))
 
 def _event(row: dict[str, Any], kind: str, **values: Any) -> dict[str, Any]:
     return {"device_id": row["id"], "at": row["last_seen"], "kind": kind, "field": None, "old_value": None,
@@ -574,15 +596,16 @@ def _find_remote(connection: Connection, nb) -> int | None:
 
 
 def _mark_unseen(connection: Connection, scope_key: str, seen: set[int], missing_after_scans: int,
-                 scanned_at: dt.datetime | None) -> tuple[int, list[int]]:
-    """Count one more missed scan for each device of the scope this scan did not see: how many became
-    missing, and the ids of the devices it counted."""
+                 scanned_at: dt.datetime | None) -> tuple[dict[int, int], list[int]]:
+    """Count one more missed scan for each device of the scope this scan did not see: the devices that became
+    missing ({id: unit id}), and the ids of the devices it counted."""
     rows = connection.execute(UNSEEN_CANDIDATES, {"scope_key": scope_key}).all()
-    updates, events = [], []
+    updates, events, gone = [], [], {}
     for device in (row for row in rows if row.id not in seen):
         missed, status = device.missed_scans + 1, device.status
         if missed >= missing_after_scans and status is DeviceStatus.IN_USE:
             status = DeviceStatus.MISSING
+            gone[device.id] = device.unit_id
             events.append({"device_id": device.id, "at": scanned_at or device.last_seen, "kind": "status",
                            "field": "status", "old_value": "in_use", "new_value": "missing",
                            "method": "scan", "source": scope_key,
@@ -590,7 +613,7 @@ def _mark_unseen(connection: Connection, scope_key: str, seen: set[int], missing
         updates.append({"id": device.id, "missed_scans": missed, "status": status})
     _insert_rows(connection, EVENT, events)
     _update_by_id(connection, DEVICE, updates)
-    return len(events), [row["id"] for row in updates]
+    return gone, [row["id"] for row in updates]
 
 
 def _expire_written(session: Session, written: dict[type, list[int]]) -> None:

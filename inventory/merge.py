@@ -4,15 +4,17 @@ Pure: no database. `inventory.ingest` reads the rows a batch could touch, lets a
 observations to them and writes back what changed. Plain dicts instead of ORM objects: attribute
 instrumentation and the unit of work cost more than the merge itself."""
 import datetime as dt
-import enum
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inventory.errors import Conflict
+from core.errors import Conflict
+from core.jsonable import json_value
+from core.time import as_utc
 from inventory.models import DeviceClass, DeviceStatus
 from inventory.observations import DEVICE_FIELDS, METHOD_RANK, ObservedDevice, ObservedInterface
+from inventory.versions import normalise_version
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +27,10 @@ log = logging.getLogger(__name__)
 MOVED_BY_PEOPLE = frozenset({"manual", "import"})
 
 TRACKED = (*DEVICE_FIELDS, "unit_id")
-# The columns a merge reads and writes: all of the device's.
-DEVICE_COLUMNS = ("id", *TRACKED, "specs", "first_seen", "last_seen", "source", "provenance", "scope_key",
-                  "missed_scans")
+# The columns a merge reads and writes: all of the device's. firmware_version follows firmware (untracked: the
+# history has the firmware's change).
+DEVICE_COLUMNS = ("id", *TRACKED, "firmware_version", "specs", "first_seen", "last_seen", "source", "provenance",
+                  "scope_key", "missed_scans")
 INTERFACE_COLUMNS = ("id", "device_id", "name", "mac", "ips", "speed_mbps")
 
 
@@ -126,6 +129,8 @@ class Merger:
                 if self._merge_field(record, name, value, observation)]
         if said:
             row["source"] = observation.method
+        if "firmware" in said:
+            row["firmware_version"] = firmware_version(row["firmware"])
         said += [f"specs.{key}" for key, value in observation.specs.items()
                  if _merge_spec(row, key, value, observation)]
         if said:
@@ -193,6 +198,11 @@ class Merger:
         return True
 
 
+def firmware_version(firmware: str | None) -> str | None:
+    """The version inside the firmware text, as `inventory.versions` compares it; None without one."""
+    return normalise_version(firmware) if firmware else None
+
+
 def _merge_spec(row: dict[str, Any], key: str, value: Any, o: ObservedDevice) -> bool:
     said = row["provenance"].get(f"specs.{key}")
     if value is None or not _outranks(o, said):
@@ -223,7 +233,7 @@ def _merge_interface(record: DeviceRecord, observed: ObservedInterface) -> None:
 
 def snapshot(record: DeviceRecord) -> dict[str, Any]:
     """The tracked values, specs and interfaces of a record, as its history stores them."""
-    values = {name: _plain(record.row[name]) for name in TRACKED}
+    values = {name: json_value(record.row[name]) for name in TRACKED}
     values.update({f"specs.{k}": v for k, v in (record.row["specs"] or {}).items()})
     values["interfaces"] = _interface_list(record.interfaces)
     return values
@@ -235,7 +245,7 @@ def changes(record: DeviceRecord) -> dict[str, tuple[Any, Any]]:
     From the columns that differ: a snapshot of every field of every device would cost more than the
     rest of the history."""
     old_row, new_row = record.stored_row, record.row
-    found = {name: (_plain(old_row[name]), _plain(new_row[name]))
+    found = {name: (json_value(old_row[name]), json_value(new_row[name]))
              for name in TRACKED if old_row[name] != new_row[name]}
     old_specs, new_specs = old_row["specs"] or {}, new_row["specs"] or {}
     found.update({f"specs.{key}": (old_specs.get(key), new_specs.get(key))
@@ -254,18 +264,12 @@ def _interface_list(interfaces: Iterable[dict[str, Any]]) -> list[list[Any]]:
                                     for i in interfaces)]
 
 
-def _plain(value: Any) -> Any:
-    """Dates and enums as JSON has them; the other fields are JSON already."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def _outranks(o: ObservedDevice, current: dict[str, Any] | None) -> bool:
     if current is None:
         return True
     rank, current_rank = METHOD_RANK[o.method], METHOD_RANK.get(current["method"], 0)
-    return rank > current_rank or (rank == current_rank and o.observed_at.isoformat() >= current["at"])
+    # Compared as times: ISO text orders alike only while every writer writes the same precision and no zone.
+    return rank > current_rank or (rank == current_rank and o.observed_at >= as_utc(current["at"]))
 
 
 def _said_by(o: ObservedDevice) -> dict[str, str]:

@@ -3,14 +3,22 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inventory.db import Base
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # stored naive, always UTC
+from core.db import Base
+from core.time import utcnow
 
 
 class Provenance(TypeDecorator):
@@ -31,17 +39,10 @@ class Provenance(TypeDecorator):
 
 
 def grouped_provenance(by_field: dict[str, dict[str, str]]) -> list[list[Any]]:
-    # The fields one observation said share one dict (as `provenance_by_field` and the merge make them):
-    # grouped by that dict first, then the few groups by what they say.
-    by_said: dict[int, tuple[dict[str, str], list[str]]] = {}
-    for name, said in by_field.items():
-        group = by_said.get(id(said))
-        if group is None:
-            by_said[id(said)] = group = (said, [])
-        group[1].append(name)
+    """Fields grouped by who said them (method, source, time), in the order they come."""
     groups: dict[tuple[str, str, str], list[str]] = {}
-    for said, names in by_said.values():
-        groups.setdefault((said["method"], said["source"], said["at"]), []).extend(names)
+    for name, said in by_field.items():
+        groups.setdefault((said["method"], said["source"], said["at"]), []).append(name)
     return [[*said, names] for said, names in groups.items()]
 
 
@@ -141,8 +142,12 @@ class Device(Base):
     serial: Mapped[str | None] = mapped_column(String(64), unique=True)
     hostname: Mapped[str | None] = mapped_column(String(255))
     firmware: Mapped[str | None] = mapped_column(String(255))
+    # The version inside `firmware` (inventory.versions.normalise_version), set by ingestion with it, so that
+    # "firmware at least X" can be checked (version_key); None when the text holds no version.
+    firmware_version: Mapped[str | None] = mapped_column(String(255))
     os: Mapped[str | None] = mapped_column(String(255))
-    specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cpu, ram_mb, storage_gb, ports, poe
+    # By the specification registry's names, typed: {"ram_gb": 8, "storage_kind": "ssd"} (inventory/specs.py).
+    specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[DeviceStatus] = mapped_column(default=DeviceStatus.IN_USE, index=True)
     location: Mapped[str | None] = mapped_column(String(200))
     purchase_date: Mapped[dt.date | None] = mapped_column(Date)

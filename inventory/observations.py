@@ -13,8 +13,11 @@ from typing import Any
 import netaddr
 import orjson
 
-from inventory.errors import InvalidInput
+from core.errors import InvalidInput
+from core.jsonable import json_value
+from core.time import as_utc
 from inventory.models import Device, DeviceClass, DeviceStatus, Observation
+from inventory.specs import InvalidSpec, parse_specs
 
 # How much each method is believed, field by field: a value replaces another only when its method
 # ranks at least as high (and, at equal rank, is not older). People correcting a record win;
@@ -45,7 +48,6 @@ SOURCE_LENGTH = Observation.__table__.c["source"].type.length
 _NOT_HEX = re.compile(r"[^0-9a-fA-F]")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9]([a-z0-9_-]{0,62}))*$")
 
 
@@ -97,29 +99,50 @@ class ObservedDevice:
         return [i.mac for i in self.interfaces if i.mac]
 
 
-def normalise(observation: ObservedDevice, *, position: int = 0) -> ObservedDevice:
-    """The observation in canonical form, or InvalidInput naming the observation and the field."""
-    where = f"observations[{position}]"
+class InvalidObservation(InvalidInput):
+    """An observation refused. Kept apart, not parsed back out of the message: `problem` (what is wrong),
+    `path` (where in the observation, e.g. `interfaces[2].mac`) and `position` (its place in a batch, if any)."""
+
+    def __init__(self, problem: str, *, path: str = "", field: str | None = None, position: int | None = None):
+        where = ".".join(part for part in (f"observations[{position}]" if position is not None else "", path) if part)
+        super().__init__(f"{where}: {problem}" if where else problem, field=field)
+        self.problem, self.path, self.position = problem, path, position
+
+    def at(self, position: int | None) -> "InvalidObservation":
+        """The same refusal at another place in a batch (None: a single observation, no position)."""
+        return InvalidObservation(self.problem, path=self.path, field=self.field, position=position)
+
+
+def normalise(observation: ObservedDevice, *, position: int | None = 0) -> ObservedDevice:
+    """The observation in canonical form, or InvalidObservation naming its position, where in it, and the field."""
+    try:
+        return _normalise(observation)
+    except InvalidObservation as error:
+        raise error.at(position) from None
+
+
+def _normalise(observation: ObservedDevice) -> ObservedDevice:
     if observation.method not in METHOD_RANK:
-        raise InvalidInput(f"{where}: unknown method {observation.method!r}; "
-                           f"one of {', '.join(sorted(METHOD_RANK))}", field="method")
+        raise InvalidObservation(f"unknown method {observation.method!r}; one of {', '.join(sorted(METHOD_RANK))}",
+                                 field="method")
     if not isinstance(observation.observed_at, dt.datetime):
-        raise InvalidInput(f"{where}: observed_at must be a date and time", field="observed_at")
+        raise InvalidObservation("observed_at must be a date and time", field="observed_at")
     unknown = sorted(observation.fields.keys() - _DEVICE_FIELD_SET)
     if unknown:
-        raise InvalidInput(f"{where}: unknown field {unknown[0]!r}", field=unknown[0])
-    fields = {name: _normalise_field(name, value, where) for name, value in observation.fields.items()}
+        raise InvalidObservation(f"unknown field {unknown[0]!r}", field=unknown[0])
+    fields = {name: _normalise_field(name, value) for name, value in observation.fields.items()}
     if observation.method != "manual":  # only a person may clear a value; sources that lack one say nothing
         fields = {name: value for name, value in fields.items() if value is not None}
-    interfaces = tuple(_normalise_interface(i, f"{where}.interfaces[{n}]")
+    interfaces = tuple(_normalise_interface(i, f"interfaces[{n}]")
                        for n, i in enumerate(observation.interfaces))
-    neighbours = tuple(_normalise_neighbour(nb, f"{where}.neighbours[{n}]")
+    neighbours = tuple(_normalise_neighbour(nb, f"neighbours[{n}]")
                        for n, nb in enumerate(observation.neighbours))
-    # Built directly: dataclasses.replace reads every field's definition again for each observation.
-    return ObservedDevice(method=observation.method, observed_at=_naive_utc(observation.observed_at),
-                          unit_code=observation.unit_code.strip(), source=one_line(observation.source, SOURCE_LENGTH),
-                          fields=fields, specs=_json_safe(dict(observation.specs)), interfaces=interfaces,
-                          neighbours=neighbours, raw=observation.raw, device_id=observation.device_id)
+    # Every field of the original, then the normalised ones: a field added to ObservedDevice is carried, never
+    # dropped. (vars(), not dataclasses.replace, which reads every field's definition again per observation.)
+    return ObservedDevice(**(vars(observation) | {
+        "observed_at": as_utc(observation.observed_at), "unit_code": observation.unit_code.strip(),
+        "source": one_line(observation.source, SOURCE_LENGTH), "fields": fields,
+        "specs": _normalise_specs(observation.specs), "interfaces": interfaces, "neighbours": neighbours}))
 
 
 def normalise_mac(value: str, where: str = "mac") -> str:
@@ -130,7 +153,7 @@ def normalise_mac(value: str, where: str = "mac") -> str:
     try:
         return str(netaddr.EUI(value.strip(), dialect=netaddr.mac_unix_expanded))
     except (netaddr.AddrFormatError, TypeError, ValueError):
-        raise InvalidInput(f"{where}: {value!r} is not a MAC address", field="mac") from None
+        raise InvalidObservation(f"{value!r} is not a MAC address", path=where, field="mac") from None
 
 
 def normalise_serial(value: Any) -> str | None:
@@ -149,7 +172,7 @@ def normalise_hostname(value: str, where: str = "hostname") -> str | None:
     if not text:
         return None
     if len(text) > 253 or not _HOSTNAME.match(text):
-        raise InvalidInput(f"{where}: {value!r} is not a host name", field="hostname")
+        raise InvalidObservation(f"{value!r} is not a host name", path=where, field="hostname")
     return text
 
 
@@ -175,14 +198,14 @@ def evidence_of(observation: ObservedDevice) -> dict[str, Any]:
     if observation.neighbours:
         evidence["neighbours"] = [{k: v for k, v in vars(nb).items() if v} for nb in observation.neighbours]
     if observation.raw:
-        evidence["raw"] = _json_safe(dict(observation.raw))
+        evidence["raw"] = json_value(dict(observation.raw))
     return evidence
 
 
-def _normalise_field(name: str, value: Any, where: str) -> Any:
+def _normalise_field(name: str, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    at = f"{where}.{name}"
+    at = name
     if name == "serial":
         return normalise_serial(value)
     if name == "hostname":
@@ -200,12 +223,23 @@ def _normalise_field(name: str, value: Any, where: str) -> Any:
     raise AssertionError(name)
 
 
+def _normalise_specs(given: Mapping[str, Any]) -> dict[str, Any]:
+    """Specs under the registry's names and in its types, whatever name and form the source used (`8 GB`,
+    `memory_mb`); a name it does not know or a value it cannot read refuses the observation at `specs.<name>`."""
+    if not given:
+        return {}
+    try:
+        return parse_specs(given)
+    except InvalidSpec as error:
+        raise InvalidObservation(error.problem, path=error.field, field=error.field) from None
+
+
 def _enum_value(enum_type, value: Any, at: str, name: str):
     try:
         return enum_type(str(value).strip().lower())
     except ValueError:
         allowed = ", ".join(m.value for m in enum_type)
-        raise InvalidInput(f"{at}: {value!r} is not one of {allowed}", field=name) from None
+        raise InvalidObservation(f"{value!r} is not one of {allowed}", path=at, field=name) from None
 
 
 def _date(value: Any, at: str, name: str) -> dt.date:
@@ -216,11 +250,11 @@ def _date(value: Any, at: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"{at}: {value!r} is not a date (YYYY-MM-DD)", field=name) from None
+        raise InvalidObservation(f"{value!r} is not a date (YYYY-MM-DD)", path=at, field=name) from None
 
 
 def _price(value: Any, at: str) -> int:
-    refusal = InvalidInput(f"{at}: {value!r} is not a whole number of dong", field="purchase_price_vnd")
+    refusal = InvalidObservation(f"{value!r} is not a whole number of dong", path=at, field="purchase_price_vnd")
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise refusal
     text = str(int(value)) if isinstance(value, float) else str(value).strip()
@@ -231,7 +265,7 @@ def _price(value: Any, at: str) -> int:
         raise refusal
     price = int(digits)
     if price < 0 or price > 10**15:
-        raise InvalidInput(f"{at}: {price} dong is out of range (0 to 10^15)", field="purchase_price_vnd")
+        raise InvalidObservation(f"{price} dong is out of range (0 to 10^15)", path=at, field="purchase_price_vnd")
     return price
 
 
@@ -245,10 +279,11 @@ def _normalise_interface(interface: ObservedInterface, where: str) -> ObservedIn
         try:
             ips.append(str(netaddr.IPAddress(text)))
         except (netaddr.AddrFormatError, ValueError):
-            raise InvalidInput(f"{where}.ips: {ip!r} is not an IP address", field="ips") from None
+            raise InvalidObservation(f"{ip!r} is not an IP address", path=f"{where}.ips", field="ips") from None
     speed = interface.speed_mbps
     if speed is not None and (not isinstance(speed, int) or speed < 0):
-        raise InvalidInput(f"{where}.speed_mbps: {speed!r} is not a speed in Mbit/s", field="speed_mbps")
+        raise InvalidObservation(f"{speed!r} is not a speed in Mbit/s", path=f"{where}.speed_mbps",
+                                 field="speed_mbps")
     name = one_line(interface.name, 100) or None if interface.name else None
     mac = normalise_mac(interface.mac, f"{where}.mac") if interface.mac else None
     return ObservedInterface(name=name, mac=mac, ips=tuple(dict.fromkeys(ips)), speed_mbps=speed)
@@ -260,26 +295,8 @@ def _normalise_neighbour(neighbour: ObservedNeighbour, where: str) -> ObservedNe
     host = normalise_hostname(neighbour.remote_hostname, f"{where}.remote_hostname") \
         if neighbour.remote_hostname else None
     if not (serial or mac or host):
-        raise InvalidInput(f"{where}: a neighbour needs a serial, a MAC or a host name", field="neighbours")
+        raise InvalidObservation("a neighbour needs a serial, a MAC or a host name", path=where, field="neighbours")
     return replace(neighbour, remote_serial=serial, remote_mac=mac, remote_hostname=host,
                    port=one_line(neighbour.port, 100), remote_port=one_line(neighbour.remote_port, 100))
 
 
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _json_safe(value: Any) -> Any:
-    """Dates and enums as text, so that evidence survives a round trip through JSON unchanged."""
-    kind = type(value)
-    if kind in _JSON_SCALARS:  # most values: no ABC check, no attribute lookup (a StrEnum is not str)
-        return value
-    if kind is dict or isinstance(value, Mapping):  # a dict without the ABC check
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # StrEnum
-        return value.value
-    return value

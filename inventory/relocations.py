@@ -8,9 +8,10 @@ import enum
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict, NotFound, OutsideScope
+from core.time import utcnow
 from inventory.devices import Page, record_device
-from inventory.errors import Conflict, NotFound, OutsideScope
-from inventory.models import Device, DeviceEvent, Relocation, RelocationStatus, utcnow
+from inventory.models import Device, DeviceEvent, Relocation, RelocationStatus
 from inventory.units import subtree_ids, unit_in_scope
 
 

@@ -5,10 +5,17 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from inventory.devices import SORTABLE
 from inventory.models import DeviceClass, DeviceStatus, RelocationStatus, UnitKind
+from inventory.specs import ALIASES, SPECS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                        error="1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")
 TEXT = validate.Length(min=1, max=200)
+SPECS_STORED = ("Specifications by the registry's names, typed: numbers, true/false, text (inventory/specs.py): "
+                + ", ".join(f"{name} ({spec.unit})" if spec.unit else name for name, spec in SPECS.items()) + ".")
+SPECS_WRITTEN = ("Specifications by name (or " + ", ".join(ALIASES) + "), as typed values or as people write "
+                 "them ('8 GB', '512GB SSD', 'Windows 10 Pro 22H2'); stored typed under the registry's names. "
+                 "A name it does not know or a value it cannot read is refused (422) at specs.<name>, with the "
+                 "expected form.")
 
 
 class UtcDateTime(fields.DateTime):
@@ -120,8 +127,10 @@ class DeviceSchema(Schema):
     serial = fields.String(allow_none=True)
     hostname = fields.String(allow_none=True)
     firmware = fields.String(allow_none=True)
+    firmware_version = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "The version inside firmware (e.g. 12.2(55)SE3), which compares; set with firmware."})
     os = fields.String(allow_none=True)
-    specs = fields.Dict()
+    specs = fields.Dict(keys=fields.String(), metadata={"description": SPECS_STORED})
     status = fields.Enum(DeviceStatus, by_value=True)
     location = fields.String(allow_none=True)
     purchase_date = fields.Date(allow_none=True)
@@ -145,7 +154,8 @@ class DeviceWriteSchema(Schema):
     firmware = fields.String(allow_none=True, validate=validate.Length(max=255))
     os = fields.String(allow_none=True, validate=validate.Length(max=255))
     specs = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
-                        values=fields.Raw(allow_none=True), validate=validate.Length(max=50))
+                        values=fields.Raw(allow_none=True), validate=validate.Length(max=50),
+                        metadata={"description": SPECS_WRITTEN})
     status = fields.Enum(DeviceStatus, by_value=True)
     location = fields.String(allow_none=True, validate=TEXT)
     purchase_date = fields.Date(allow_none=True)

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import openpyxl
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from inventory.errors import InvalidInput
+from core.errors import InvalidInput
 
 COLUMNS_MAX = 512  # the device columns and one per spec key; openpyxl pads every row to this width
 PARTS_MAX = 1_000  # a workbook has a dozen parts or two

@@ -15,17 +15,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from inventory.cells import csv_document, unquote_cell, xlsx_document
-from inventory.errors import InvalidInput
-from inventory.ingest import IngestBatch, chunks, ingest
-from inventory.models import Device, Interface, Unit, UnitKind, utcnow
-from inventory.observations import DEVICE_FIELDS, ObservedDevice, ObservedInterface, normalise
+from core.cells import csv_document, unquote_cell, xlsx_document
+from core.errors import InvalidInput
+from core.time import utcnow
+from inventory.devices import identities_outside
+from inventory.ingest import IngestBatch, ingest
+from inventory.models import Device, Unit, UnitKind
+from inventory.observations import DEVICE_FIELDS, InvalidObservation, ObservedDevice, ObservedInterface, normalise
+from inventory.specs import SPECS
 from inventory.tables import TableLimits, plain_text, read_rows
 from inventory.units import NewUnit, create_unit, subtree_ids, unit_in_scope
 
-DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware", "os",
-                  "status", "location", "purchase_date", "purchase_price_vnd", "warranty_end", "macs", "ips")
-SPEC_PREFIX = "spec:"  # spec:cpu, spec:ram_mb ... one column per spec key
+# firmware_version is exported and allowed back in, but read from firmware, never from the sheet.
+DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware",
+                  "firmware_version", "os", "status", "location", "purchase_date", "purchase_price_vnd",
+                  "warranty_end", "macs", "ips")
+# spec:ram_gb, spec:cpu_model ... one column per specification, by its name or an alias (inventory/specs.py)
+SPEC_PREFIX = "spec:"
+SPEC_ORDER = {name: position for position, name in enumerate(SPECS)}
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "staff_count")
 UNIT_EXPORT_COLUMNS = (*UNIT_COLUMNS, "active", "successor_code", "dissolved_on")
 LIST_SEPARATOR = ";"
@@ -150,7 +157,7 @@ def export_devices(session: Session, *, unit_code: str | None, fmt: str,
         unit_in_scope(session, unit_code, scope, field="unit")
         query = query.where(Device.unit_id.in_(subtree_ids(session, unit_code)))
     devices = list(session.scalars(query))
-    spec_keys = sorted({key for d in devices for key in (d.specs or {})})
+    spec_keys = sorted({key for d in devices for key in (d.specs or {})}, key=lambda k: (SPEC_ORDER.get(k, 99), k))
     header = [*DEVICE_COLUMNS, *(SPEC_PREFIX + key for key in spec_keys)]
     rows = ([_device_cell(d, column) for column in DEVICE_COLUMNS] + [(d.specs or {}).get(k) for k in spec_keys]
             for d in devices)
@@ -198,26 +205,17 @@ def _device_observations(session: Session, rows: Sequence[tuple[int, dict[str, A
 def _refuse_devices_of_other_units(session: Session, rows_of: Sequence[int], observations: Sequence[ObservedDevice],
                                    scope: frozenset[int], problems: list[RowProblem]) -> None:
     """A row naming a device of another unit (by id, serial or MAC) would move it: refuse the row."""
-    ids = {o.device_id for o in observations if o.device_id is not None}
-    serials = {o.serial for o in observations if o.serial}
-    macs = {m for o in observations for m in o.macs}
-    elsewhere: set[tuple[str, Any]] = set()
-    for chunk in chunks(ids):
-        elsewhere |= {("id", i) for i in session.scalars(select(Device.id).where(
-            Device.id.in_(chunk), Device.unit_id.not_in(scope)))}
-    for chunk in chunks(serials):
-        elsewhere |= {("serial", s) for s in session.scalars(select(Device.serial).where(
-            Device.serial.in_(chunk), Device.unit_id.not_in(scope)))}
-    for chunk in chunks(macs):
-        elsewhere |= {("macs", m) for m in session.scalars(select(Interface.mac).join(Device).where(
-            Interface.mac.in_(chunk), Device.unit_id.not_in(scope)))}
+    elsewhere = identities_outside(session, scope, ids={o.device_id for o in observations if o.device_id is not None},
+                                   serials={o.serial for o in observations if o.serial},
+                                   macs={m for o in observations for m in o.macs})
     for n, o in zip(rows_of, observations):
-        keys = [("id", o.device_id), ("serial", o.serial), *(("macs", m) for m in o.macs)]
+        keys = [("id", o.device_id), ("serial", o.serial), *(("mac", m) for m in o.macs)]
         clash = next((key for key in keys if key in elsewhere), None)
         if clash and clash[0] == "id":
             problems.append(RowProblem(n, "id", _no_device(clash[1], scoped=True)))
         elif clash:
-            problems.append(RowProblem(n, clash[0], f"{clash[1]} is a device of a unit that is not yours"))
+            column = "macs" if clash[0] == "mac" else clash[0]
+            problems.append(RowProblem(n, column, f"{clash[1]} is a device of a unit that is not yours"))
 
 
 def _no_device(device_id: int, *, scoped: bool) -> str:
@@ -239,7 +237,8 @@ def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], sou
         problems.append(RowProblem(n, "unit_code", f"unit {unit_code} is inactive"))
     device_id = _device_id(n, row.get("id"), problems)
     fields = {name: row[name] for name in DEVICE_FIELDS if name in row and plain_text(row[name])}
-    specs = {key[len(SPEC_PREFIX):]: _spec_value(value) for key, value in row.items()
+    # Cells as the sheet holds them (text, or XLSX numbers and booleans): the registry reads both.
+    specs = {key[len(SPEC_PREFIX):]: value for key, value in row.items()
              if key.startswith(SPEC_PREFIX) and plain_text(value)}
     macs = _split(row.get("macs"))
     ips = _split(row.get("ips"))
@@ -250,10 +249,18 @@ def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], sou
                                  fields=fields, specs=specs, interfaces=interfaces, device_id=device_id)
     try:
         observation = normalise(observation, position=n)
-    except InvalidInput as error:
-        column = "macs" if error.field == "mac" else error.field or "?"
-        problems.append(RowProblem(n, column, error.reason.split(": ", 1)[-1]))
+    except InvalidObservation as error:  # the row and column say where: only the problem itself
+        problems.append(RowProblem(n, _column_of(error.field), error.problem))
     return observation if len(problems) == before else None
+
+
+def _column_of(field: str | None) -> str:
+    """The sheet's column of a refused field: macs for a MAC, spec:<name as written> for specs.<name>."""
+    if field == "mac":
+        return "macs"
+    if field and field.startswith("specs."):
+        return SPEC_PREFIX + field.removeprefix("specs.")
+    return field or "?"
 
 
 def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
@@ -378,14 +385,6 @@ def _device_cell(device: Device, column: str) -> Any:
 def _split(value: Any) -> list[str]:
     parts = plain_text(value).replace(",", LIST_SEPARATOR).split(LIST_SEPARATOR)
     return [part.strip() for part in parts if part.strip()]
-
-
-def _spec_value(value: Any) -> Any:
-    text = plain_text(value)
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 def write_atomically(path: Path, content: bytes) -> None:

@@ -2,19 +2,25 @@
 
 Each function runs in the caller's transaction and never commits; on error nothing is written."""
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.errors import Conflict, InvalidInput, NotFound, OutsideScope
-from inventory.models import (Device, DeviceEvent, Relocation, RelocationStatus, Reorganisation, ReorganisationKind,
-                              Unit, UnitKind, utcnow)
-
-# Packages that own unit-scoped records (scan scopes, plans) register here to follow a
-# reorganisation: each gets {old unit id: successor unit id} inside the same transaction.
-REORGANISATION_HOOKS: list[Callable[[Session, Mapping[int, int]], None]] = []
+from core.errors import Conflict, InvalidInput, NotFound, OutsideScope
+from core.time import utcnow
+from inventory.changes import note_changes, units_reorganised
+from inventory.models import (
+    Device,
+    DeviceEvent,
+    Relocation,
+    RelocationStatus,
+    Reorganisation,
+    ReorganisationKind,
+    Unit,
+    UnitKind,
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ def update_unit(session: Session, code: str, changes: Mapping[str, object]) -> U
 
 def merge_units(session: Session, source_codes: Sequence[str], *, into_code: str | None = None,
                 into_new: NewUnit | None = None, parent_code: str | None = None,
-                effective_on: dt.date, note: str = "") -> Reorganisation:
+                effective_on: dt.date, note: str = "", by: str) -> Reorganisation:
     """Merge units into an existing unit or a new one: devices, sub-units and staff move there.
 
     The merged units stay, inactive and pointing to their successor, so old reports still read."""
@@ -122,13 +128,13 @@ def merge_units(session: Session, source_codes: Sequence[str], *, into_code: str
         raise Conflict(f"unit {target.code} is inside a unit being merged", field="into_code")
     for source in sources:
         target.staff_count += source.staff_count
-    _hand_over(session, sources, {s.id: target for s in sources}, effective_on, "merge")
+    _hand_over(session, sources, {s.id: target for s in sources}, effective_on, "merge", by)
     return _record(session, ReorganisationKind.MERGE, [s.code for s in sources], [target.code], effective_on, note)
 
 
 def split_unit(session: Session, source_code: str, targets: Sequence[NewUnit], *,
                device_targets: Mapping[int, str] | None = None, effective_on: dt.date,
-               note: str = "") -> Reorganisation:
+               note: str = "", by: str) -> Reorganisation:
     """Split a unit into new units under the same parent. Devices go where `device_targets` says;
     the rest, and the sub-units, go to the first target, which becomes the recorded successor."""
     source = _active_units(session, [source_code], field="source")[0]
@@ -150,13 +156,14 @@ def split_unit(session: Session, source_code: str, targets: Sequence[NewUnit], *
     new_units = {t.code: create_unit(session, t, parent_code=parent_code) for t in targets}
     first = new_units[codes[0]]
     device_units = {device_id: new_units[code] for device_id, code in device_targets.items()}
-    _hand_over(session, [source], {source.id: first}, effective_on, "split", device_units)
+    _hand_over(session, [source], {source.id: first}, effective_on, "split", by, device_units)
     return _record(session, ReorganisationKind.SPLIT, [source.code], codes, effective_on, note)
 
 
 def _hand_over(session: Session, sources: Sequence[Unit], successor: Mapping[int, Unit], effective_on: dt.date,
-               kind: str, device_units: Mapping[int, Unit] | None = None) -> None:
-    """Move the sources' devices and sub-units to their successors and retire the sources."""
+               kind: str, by: str, device_units: Mapping[int, Unit] | None = None) -> None:
+    """Move the sources' devices and sub-units to their successors and retire the sources; announce it, so that
+    other packages' unit-scoped records (officers' units, scan scopes) follow in the same transaction."""
     device_units = device_units or {}
     source_ids = [s.id for s in sources]
     codes = {s.id: s.code for s in sources}
@@ -180,8 +187,9 @@ def _hand_over(session: Session, sources: Sequence[Unit], successor: Mapping[int
         session.execute(insert(DeviceEvent), events)
     session.flush()
     _carry_relocations(session, successor, f"{kind} effective {effective_on.isoformat()}")
-    for hook in REORGANISATION_HOOKS:
-        hook(session, {s.id: successor[s.id].id for s in sources})
+    note_changes(session, "reorganisation", device_ids=[e["device_id"] for e in events], fields=["unit_id"],
+                 unit_ids={*source_ids, *(e["new_value"] for e in events)})
+    units_reorganised.send(session, successors={s.id: successor[s.id].id for s in sources}, kind=kind, by=by)
 
 
 def _carry_relocations(session: Session, successor: Mapping[int, Unit], reorganisation: str) -> None:

@@ -1,10 +1,11 @@
-"""Alembic environment: runs on the engine the application hands over (see inventory.db.migrate)."""
+"""Alembic environment: runs on the engine the application hands over (see core.db.migrate)."""
 from alembic import context
 
 import accounts.models  # noqa: F401  every package's models register on Base.metadata
+import core.audit  # noqa: F401
 import discovery.models  # noqa: F401
 import inventory.models  # noqa: F401
-from inventory.db import Base, make_engine
+from core.db import Base, make_engine
 
 config = context.config
 engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url"))

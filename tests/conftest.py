@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
-from accounts.encryption import new_key
 from accounts.models import Role
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token, create_user
 from app import create_app
-from inventory.db import Base, make_engine, make_session_factory, migrate
+from core.db import Base, make_engine, make_session_factory, migrate
+from core.encryption import new_key
 from inventory.models import Unit, UnitKind
 from inventory.units import NewUnit, create_unit
 

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from accounts.models import Role
 from app import create_app
+from core.db import head_revision, make_engine
 from inventory.examples import load_example_organisation
 from tests.conftest import client_as
-from inventory.db import head_revision, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ SCHEMA_NOT_CURRENT = "the database schema is not current: run `flask --app app d
 def test_an_unmigrated_database_gets_503_with_the_fix_and_nothing_about_the_database(tmp_path, caplog, path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
-    with caplog.at_level(logging.ERROR, logger="inventory.db"):
+    with caplog.at_level(logging.ERROR, logger="core.db"):
         response = app.test_client().get(path)
     assert (response.status_code, response.json) == (
         503, {"code": 503, "status": "Service Unavailable", "message": SCHEMA_NOT_CURRENT})

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from app import create_app
-from inventory.db import migrate
+from core.db import migrate
 from inventory.devices import record_device
 from inventory.observations import ObservedInterface
 from tests.robustness.databases import Unavailable, build_organisation, shared_postgres_database

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from inventory.db import Base, alembic_config, migrate
+from core.db import Base, alembic_config, migrate
 
 
 def test_migrations_match_the_models(engine):

@@ -2,8 +2,7 @@
 import pytest
 from flask import Flask
 
-from accounts.permissions import (Permission, declared_permissions, require_declared_permissions, requires,
-                                  undeclared_routes)
+from core.permissions import Permission, declared_permissions, require_declared_permissions, requires, undeclared_routes
 
 
 def test_every_route_of_the_application_declares_a_permission(app):

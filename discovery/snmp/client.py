@@ -8,10 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pysnmp.hlapi.v3arch.asyncio import (CommunityData, ContextData, ObjectIdentity, ObjectType, SnmpEngine,
-                                         UdpTransportTarget, UsmUserData, bulk_cmd, get_cmd, next_cmd)
-from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pyasn1.type import univ
+from pysnmp.hlapi.v3arch.asyncio import (
+    CommunityData,
+    ContextData,
+    ObjectIdentity,
+    ObjectType,
+    SnmpEngine,
+    UdpTransportTarget,
+    UsmUserData,
+    bulk_cmd,
+    get_cmd,
+    next_cmd,
+)
+from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.proto import rfc1902, rfc1905
 
 from discovery.models import AuthProtocol, PrivProtocol, SnmpVersion

@@ -2,12 +2,12 @@
 standard ones are silent. All of it in one walk (see `Agent.walk`), so a device costs a few requests.
 
 `Readings` maps each column's name to {row index: value}; everything after it is pure."""
-import csv
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.datafiles import read_table
 from discovery.snmp.client import Agent, Oid
 
 Readings = dict[str, dict[Oid, Any]]
@@ -60,9 +60,8 @@ COLUMNS: Mapping[str, str] = {
 def vendor_columns() -> dict[int, dict[str, str]]:
     """Per enterprise number, the vendor MIB's model/serial/firmware objects (data/vendor_oids.csv)."""
     found: dict[int, dict[str, str]] = {}
-    with open(DATA / "vendor_oids.csv", newline="") as f:
-        for row in csv.DictReader(row for row in f if not row.startswith("#")):
-            found.setdefault(int(row["enterprise"]), {})[f"vendor.{row['field']}"] = row["oid"]
+    for row in read_table(DATA / "vendor_oids.csv"):
+        found.setdefault(int(row["enterprise"]), {})[f"vendor.{row['field']}"] = row["oid"]
     return found
 
 

@@ -4,7 +4,6 @@ with the MIB object or rule it came from. Pure: `Readings` in, `Finding`s out.
 The most specific source speaks first: the ENTITY-MIB chassis, the Printer-MIB and UPS-MIB, the
 vendor's own MIB, the product OID, the sysDescr text, the enterprise number. The vendor tables are
 data files in discovery/data, not code. A value no source states stays unknown: no guessing."""
-import csv
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,14 +12,16 @@ from typing import Any
 
 import netaddr
 
+from core.datafiles import read_table
 from discovery.snmp.collect import DATA, Readings, enterprise_of, scalar
+from inventory.specs import InvalidSpec, parse_spec
 
 ENTITY_CHASSIS, ENTITY_STACK = 3, 11
 HR_PROCESSOR = (1, 3, 6, 1, 2, 1, 25, 3, 1, 3)
 HR_PRINTER = (1, 3, 6, 1, 2, 1, 25, 3, 1, 5)
 HR_RAM = (1, 3, 6, 1, 2, 1, 25, 2, 1, 2)
 HR_FIXED_DISK = (1, 3, 6, 1, 2, 1, 25, 2, 1, 4)
-UPS_BATTERY_STATUS = {1: "unknown", 2: "normal", 3: "low", 4: "depleted"}
+UPS_BATTERY_STATUS = {2: "normal", 3: "low", 4: "depleted"}  # 1, unknown, states nothing
 # sysServices (RFC 3418): bit 2 is a layer-2 (bridging) device, bit 3 a layer-3 (routing) one; hosts
 # set bits 4 and 7 only.
 LAYER2, LAYER3 = 0b10, 0b100
@@ -73,10 +74,8 @@ def mac_text(value: Any) -> str | None:
     return ":".join(f"{octet:02x}" for octet in value)
 
 
-def _rows(path: str) -> Iterator[dict[str, str]]:
-    with open(DATA / path, newline="") as f:
-        delimiter = "\t" if path.endswith(".tsv") else ","
-        yield from csv.DictReader((line for line in f if not line.startswith("#")), delimiter=delimiter)
+def _rows(path: str) -> list[dict[str, str]]:
+    return read_table(DATA / path)
 
 
 @cache
@@ -249,26 +248,37 @@ def _from_services(readings: Readings) -> Iterator[tuple[str, Finding]]:
 
 
 def specs(readings: Readings) -> dict[str, Finding]:
-    """CPU, memory and disk (HOST-RESOURCES-MIB), page count (Printer-MIB), battery (UPS-MIB)."""
+    """CPU cores, RAM and disk (HOST-RESOURCES-MIB), page count (Printer-MIB), battery (UPS-MIB), under the
+    specification registry's names and as it stores them (inventory/specs.py)."""
     found: dict[str, Finding] = {}
     types = readings.get("hrDeviceType") or {}
+    # hrProcessorTable has a row per logical processor: a Pentium 4 with Hyper-Threading counts 2 cores.
     processors = sum(1 for kind in types.values() if kind == HR_PROCESSOR)
     if processors:
-        found["cpu_count"] = Finding(processors, "HOST-RESOURCES-MIB::hrDeviceType (processors)")
+        _add_spec(found, "cpu_cores", processors, "HOST-RESOURCES-MIB::hrDeviceType (processors)")
     memory_kb = scalar(readings, "hrMemorySize")
     if isinstance(memory_kb, int) and memory_kb > 0:
-        found["memory_mb"] = Finding(memory_kb // 1024, "HOST-RESOURCES-MIB::hrMemorySize")
+        _add_spec(found, "ram_gb", f"{memory_kb} KB", "HOST-RESOURCES-MIB::hrMemorySize")
     disk_bytes = sum(_storage_bytes(readings, index) for index, kind in (readings.get("hrStorageType") or {}).items()
                      if kind == HR_FIXED_DISK)
-    if disk_bytes >= 10**9:
-        found["disk_gb"] = Finding(round(disk_bytes / 10**9), "HOST-RESOURCES-MIB::hrStorageSize (fixed disks)")
+    if disk_bytes >= 10**9:  # whole decimal GB, as disks are labelled
+        _add_spec(found, "storage_gb", round(disk_bytes / 10**9), "HOST-RESOURCES-MIB::hrStorageSize (fixed disks)")
     pages = scalar(readings, "prtMarkerLifeCount")
     if isinstance(pages, int):
-        found["page_count"] = Finding(pages, "Printer-MIB::prtMarkerLifeCount")
+        _add_spec(found, "page_count", pages, "Printer-MIB::prtMarkerLifeCount")
     battery = scalar(readings, "upsBatteryStatus")
     if isinstance(battery, int) and battery in UPS_BATTERY_STATUS:
-        found["battery_status"] = Finding(UPS_BATTERY_STATUS[battery], "UPS-MIB::upsBatteryStatus")
+        _add_spec(found, "battery_status", UPS_BATTERY_STATUS[battery], "UPS-MIB::upsBatteryStatus")
     return found
+
+
+def _add_spec(found: dict[str, Finding], name: str, value: Any, source: str) -> None:
+    try:
+        found[name] = Finding(parse_spec(name, value), source)
+    except InvalidSpec:
+        # A reading the registry cannot store (16 MB of RAM is no tenth of a GB) is left out: were it kept,
+        # ingestion would refuse the device's whole observation for it.
+        return
 
 
 def _storage_bytes(readings: Readings, index: tuple[int, ...]) -> int:

@@ -4,7 +4,6 @@ worked last time first), then one batch of observations into the inventory.
 `poll_addresses` is the network part (no database); `store_polls` the database part, in the caller's
 transaction (`discovery.scans` runs both). A host that does not answer costs its timeout budget per
 credential tried and never holds up the others (bounded concurrency across hosts)."""
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,17 +13,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.encryption import SecretBox
+from core.encryption import SecretBox
+from core.errors import InvalidInput
+from core.time import utcnow
 from discovery.bindings import Binding, address_bindings, bind
 from discovery.credentials import reveal
 from discovery.models import ScanRun, ScanScope, SnmpTarget, TargetStatus
 from discovery.snmp import identify as ident
 from discovery.snmp.client import Access, Agent, SnmpFault, gather_bounded, new_engine
 from discovery.snmp.collect import Readings, collect, scalar
-from discovery.snmp.terminals import access_port_sightings, arp_table, neighbours
-from inventory.errors import InvalidInput
+from discovery.snmp.terminals import access_port_sightings, arp_table, interface_names, neighbours
 from inventory.ingest import IngestBatch, IngestResult, ingest
-from inventory.models import utcnow
 from inventory.observations import ObservedDevice, ObservedInterface, ObservedNeighbour, normalise_hostname
 
 log = logging.getLogger(__name__)
@@ -122,9 +121,10 @@ async def poll_host(engine, address: str, port: int, accesses: Iterable[tuple[in
     return result
 
 
-def observations_of(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
-                    bindings: Mapping[str, Binding] = {}) -> list[ObservedDevice]:
-    """One observation per device that answered, and one per terminal found behind their switches.
+def observations_by_address(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
+                            bindings: Mapping[str, Binding] = {}) -> list[tuple[str | None, ObservedDevice]]:
+    """One observation per device that answered, with the address polled, and one per terminal found
+    behind their switches, with None (a terminal was not polled, only seen).
     `bindings`: the device each address was, for devices with nothing else to match them by."""
     answered = [p for p in polls if p.readings is not None]
     devices = [bind(_device_observation(p, unit_code, at), p.address, bindings.get(p.address)) for p in answered]
@@ -137,7 +137,7 @@ def observations_of(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
     for p, device in zip(answered, devices):
         for sighting in access_port_sightings(p.address, p.readings, ip_by_mac, own_macs):
             terminals.setdefault(sighting.mac, _terminal_observation(sighting, device, unit_code, at))
-    return devices + list(terminals.values())
+    return [(p.address, device) for p, device in zip(answered, devices)] + [(None, t) for t in terminals.values()]
 
 
 def _device_observation(poll: HostPoll, unit_code: str, at: dt.datetime) -> ObservedDevice:
@@ -164,8 +164,7 @@ def _device_observation(poll: HostPoll, unit_code: str, at: dt.datetime) -> Obse
 def _interfaces(readings: Readings, address: str) -> tuple[ObservedInterface, ...]:
     """One interface per MAC (a switch's VLAN interfaces share the chassis MAC), plus the polled
     address's interface even without a MAC, so the device is found by its address."""
-    names = {index[0]: name for index, name in ((i, ident.text(v)) for i, v in
-                                                 (readings.get("ifName") or readings.get("ifDescr") or {}).items())}
+    names = interface_names(readings)  # as terminals behind a port are seen behind it
     ips: dict[int, list[str]] = {}
     for index, if_index in (readings.get("ipAdEntIfIndex") or {}).items():
         ips.setdefault(if_index, []).append(".".join(map(str, index)))
@@ -227,11 +226,12 @@ def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequenc
     device, and fill the run's counts; in the caller's transaction."""
     targets = {t.address: t for t in session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id))}
     at = utcnow()
-    batch = IngestBatch(observations_of(polls, scope.unit.code, at, address_bindings(session, scope)),
-                        scope_key=f"snmp:{scope.id}", complete_scan=True)
+    observed = observations_by_address(polls, scope.unit.code, at, address_bindings(session, scope))
+    batch = IngestBatch([observation for _address, observation in observed], scope_key=f"snmp:{scope.id}",
+                        complete_scan=True)
     result = ingest(session, batch, missing_after_scans=missing_after_scans)
+    _record_targets(session, scope, polls, targets, _device_ids_by_address(observed, result.device_ids), at)
     answered = [p for p in polls if p.readings is not None]
-    _record_targets(session, scope, polls, targets, result.device_ids[:len(answered)], at)
     run.hosts_done, run.hosts_answered = len(polls), len(answered)
     run.requests = sum(p.requests for p in polls)
     run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
@@ -253,12 +253,18 @@ def _is_news(poll: HostPoll, targets: dict[str, SnmpTarget]) -> bool:
     return not poll.silent or poll.address in targets
 
 
+def _device_ids_by_address(observed: Sequence[tuple[str | None, ObservedDevice]],
+                           device_ids: Sequence[int]) -> dict[str, int]:
+    """The device each polled address was ingested as. Ingest gives one id per observation, in the
+    batch's order; each observation carries its own address, so no place in the batch is assumed."""
+    return {address: device_id for (address, _observation), device_id in zip(observed, device_ids, strict=True)
+            if address is not None}
+
+
 def _record_targets(session: Session, scope: ScanScope, polls: Sequence[HostPoll], targets: dict[str, SnmpTarget],
-                    device_ids: Sequence[int], at: dt.datetime) -> None:
-    ids = iter(device_ids)
+                    device_ids: Mapping[str, int], at: dt.datetime) -> None:
     for poll in polls:
         target = targets.get(poll.address)
-        device_id = next(ids) if poll.readings is not None else None
         if target is None:
             if poll.silent:
                 continue  # nothing there, and nothing ever was: no record of every silent address
@@ -267,5 +273,5 @@ def _record_targets(session: Session, scope: ScanScope, polls: Sequence[HostPoll
         target.status, target.polled_at, target.requests = poll.status, at, poll.requests
         target.reason = poll.explanation
         if poll.readings is not None:
-            target.credential_id, target.device_id = poll.credential_id, device_id
+            target.credential_id, target.device_id = poll.credential_id, device_ids[poll.address]
     session.flush()

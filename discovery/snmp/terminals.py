@@ -38,7 +38,11 @@ class Neighbour:
 
 
 def interface_names(readings: Readings) -> dict[int, str]:
-    """ifIndex → ifName (or ifDescr where there is no ifName)."""
+    """ifIndex → ifName, or ifDescr where ifName is missing or blank (interfaces without either have no name).
+
+    The only way an interface is named: a device's own interfaces (`discovery.snmp.poll`), the ports its
+    forwarding table learned terminals on and the ports its neighbours are on all take their names from
+    here, so a terminal is seen behind the very name its switch's port has."""
     names = {index[0]: text(value) for index, value in (readings.get("ifDescr") or {}).items()}
     names.update({index[0]: text(value) for index, value in (readings.get("ifName") or {}).items() if text(value)})
     return {index: name for index, name in names.items() if name}

@@ -3,7 +3,8 @@ import pytest
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from accounts.models import Role
-from accounts.permissions import FRAMEWORK_ENDPOINTS, ROLE_PERMISSIONS, Permission, declared_permissions
+from accounts.permissions import ROLE_PERMISSIONS
+from core.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
 from inventory.ingest import IngestBatch, ingest
 from inventory.observations import ObservedDevice
 from tests.conftest import T0, client_as

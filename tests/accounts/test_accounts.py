@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from accounts.models import ApiToken, Role, User
-from accounts.permissions import Permission
 from accounts.services import create_token
+from core.permissions import Permission
 from tests.conftest import PASSWORD, client_as, table_contents
 
 

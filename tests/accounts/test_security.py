@@ -10,10 +10,11 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select, update
 
 from accounts import services
-from accounts.models import ApiToken, AuditEntry, Role, User
+from accounts.models import ApiToken, Role, User
 from app import create_app
-from inventory.db import Base
-from inventory.models import utcnow
+from core.audit import AuditEntry
+from core.db import Base
+from core.time import utcnow
 from tests.conftest import PASSWORD, SECRETS_KEY, client_as, table_contents
 
 THROTTLED = "too many failed sign-ins; wait 15 minutes and try again"

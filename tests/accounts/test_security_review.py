@@ -14,11 +14,19 @@ from sqlalchemy import func, insert, select, update
 from accounts.models import ApiToken, Role, SignInFailure, UserSession
 from accounts.services import create_user
 from accounts.throttling import PURGE_BATCH
-from inventory.db import alembic_config, migrate
-from inventory.models import utcnow
-from tests.accounts.test_security import (THROTTLED, app_with, from_address, last_seen,  # noqa: F401 (fixtures)
-                                          officer_account, set_session_times, sign_in, signed_in_browser,
-                                          token_count)
+from core.db import alembic_config, migrate
+from core.time import utcnow
+from tests.accounts.test_security import (  # noqa: F401 (fixtures)
+    THROTTLED,
+    app_with,
+    from_address,
+    last_seen,
+    officer_account,
+    set_session_times,
+    sign_in,
+    signed_in_browser,
+    token_count,
+)
 from tests.conftest import PASSWORD, client_as, table_contents
 
 WRONG = "wrong user name or password"

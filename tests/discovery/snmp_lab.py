@@ -13,7 +13,7 @@ PORT = 161 if os.geteuid() == 0 else 16162
 BASE = "127.0.5."
 
 
-def test_devices() -> list[lab.LabDevice]:
+def recorded_devices() -> list[lab.LabDevice]:
     return [lab.LabDevice(d.name, d.recording, d.address.replace("127.0.1.", BASE)) for d in lab.lab_devices()]
 
 

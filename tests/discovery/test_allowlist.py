@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.errors import InvalidInput
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.errors import OutsideAllowlist
 from discovery.sweep import SweepSettings, sweep
-from inventory.errors import InvalidInput
 
 LOOPBACK = "127.0.0.0/8,::1/128"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from accounts.encryption import SecretBox, new_key, rotate_all
+from core.db import make_engine, make_session_factory
+from core.encryption import SecretBox, new_key, rotate_all
 from discovery.credentials import reveal, save_credential
 from discovery.models import Credential
-from inventory.db import make_engine, make_session_factory
 from tests.conftest import SECRETS_KEY, table_contents
 
 V2C = {"name": "ward routers", "version": "v2c", "community": "s3cret-community"}

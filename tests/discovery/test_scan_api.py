@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from accounts.encryption import SecretBox
 from accounts.models import Role
+from core.encryption import SecretBox
+from core.errors import InvalidInput
 from discovery.errors import OutsideAllowlist
-from inventory.errors import InvalidInput
 from discovery.models import RunStatus, ScanScope
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.scopes import create_scope
@@ -198,3 +198,25 @@ def test_scope_larger_than_the_maximum_is_refused_at_the_run(org):
         start_run(session, session.get(ScanScope, scope_id), "nmap", ScanSettings(allowlist="127.0.0.0/8",
                                                                                    max_addresses=4))
     assert refused.value.reason == "scope wide has 8 addresses, more than the 4 a scan may cover (SCAN_MAX_ADDRESSES)"
+
+
+def test_scopes_follow_a_merge_and_a_split_to_the_successor_and_say_so_in_the_audit_log(client, officer):
+    ward_two = client.post("/api/scopes", json={"name": "ward two", "unit_code": "W2", "networks": "127.0.8.1"}).json
+    ward_one = client.post("/api/scopes", json={"name": "ward one", "unit_code": "W1", "networks": "127.0.9.1"}).json
+    assert client.post("/api/units/merge", json={"sources": ["W2"], "into_code": "W1",
+                                                 "effective_on": "2026-07-01"}).status_code == 201
+    assert client.get(f"/api/scopes/{ward_two['id']}").json["unit_code"] == "W1"
+    # W1's officer now answers for the merged ward's networks: its scope is theirs to scan.
+    assert sorted(s["name"] for s in officer.get("/api/scopes").json) == ["ward one", "ward two"]
+    split = client.post("/api/units/W1/split", json={"targets": [{"code": "W1N", "name": "North", "kind": "ward"},
+                                                                 {"code": "W1S", "name": "South", "kind": "ward"}],
+                                                     "effective_on": "2026-08-01"})
+    assert split.status_code == 201
+    assert [client.get(f"/api/scopes/{s['id']}").json["unit_code"] for s in (ward_one, ward_two)] == ["W1N", "W1N"]
+    moves = client.get("/api/audit", query_string={"action": "scope.follow_reorganisation"}).json["items"]
+    assert [(m["target_id"], m["before"], m["after"], m["detail"]) for m in reversed(moves)] == [
+        (str(ward_two["id"]), {"unit_code": "W2"}, {"unit_code": "W1"}, "merge: W2 -> W1"),
+        (str(ward_two["id"]), {"unit_code": "W1"}, {"unit_code": "W1N"}, "split: W1 -> W1N"),
+        (str(ward_one["id"]), {"unit_code": "W1"}, {"unit_code": "W1N"}, "split: W1 -> W1N")]
+    merged_by = client.get("/api/audit", query_string={"action": "units.merge"}).json["items"][0]["actor"]
+    assert {m["actor"] for m in moves} == {merged_by}  # the reorganisation's author, not "command line"

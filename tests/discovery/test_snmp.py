@@ -1,6 +1,7 @@
 """SNMP polling against real agents: snmpsim serving recordings of real devices, and net-snmp's snmpd
 for SNMPv3. Values asserted are those the recordings hold."""
 import asyncio
+import datetime as dt
 import logging
 import os
 import time
@@ -8,17 +9,17 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from accounts.encryption import SecretBox
+from core.audit import AuditEntry
+from core.encryption import SecretBox
 from discovery.credentials import save_credential
-from discovery.models import AuthProtocol, PrivProtocol, SnmpTarget, SnmpVersion, TargetStatus
+from discovery.models import AuthProtocol, PrivProtocol, ScanScope, SnmpTarget, SnmpVersion, TargetStatus
+from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.scopes import create_scope
 from discovery.snmp.client import Access, new_engine
 from discovery.snmp.identify import identify, specs
-from discovery.models import ScanScope
-from discovery.scans import ScanSettings, execute_run, start_run
-from discovery.snmp.poll import PollSettings, poll_host
+from discovery.snmp.poll import PollSettings, observations_by_address, poll_host
+from discovery.snmp.terminals import interface_names
 from discovery.sweep import SweepSettings
-from accounts.models import AuditEntry
 from inventory.devices import record_device
 from inventory.models import Device, Interface, Link, Relocation
 from tests.conftest import SECRETS_KEY
@@ -88,17 +89,42 @@ def test_unknown_stays_unknown(snmp_lab_devices):
 
 def test_host_resources_specs(snmp_lab_devices):
     readings = poll(snmp_lab_devices["windows-2003"].address, [PUBLIC]).readings
-    assert {name: f.value for name, f in specs(readings).items()} == {"cpu_count": 4, "memory_mb": 2047,
-                                                                      "disk_gb": 54}
+    assert {name: f.value for name, f in specs(readings).items()} == {"cpu_cores": 4, "ram_gb": 2, "storage_gb": 54}
     ups = poll(snmp_lab_devices["eaton-93e"].address, [PUBLIC]).readings
     assert specs(ups)["battery_status"].value == "normal"
 
 
 def test_a_switch_costs_few_requests(snmp_lab_devices):
-    """The 3560's interfaces, entities, ARP and CDP tables (about 1,200 values) in a few dozen requests."""
+    """The 3560's interfaces, entities, ARP and CDP tables (1,232 values) in a few dozen requests."""
     result = poll(snmp_lab_devices["cisco-c3560"].address, [PUBLIC])
     values = sum(len(column) for column in result.readings.values())
-    assert values > 1000 and result.requests <= 30
+    assert values == 1232 and result.requests <= 30
+    assert [len(result.readings[column]) for column in ("ifName", "entPhysicalDescr", "ipNetToMediaPhysAddress",
+                                                        "cdpCacheDeviceId")] == [57, 61, 15, 9]
+
+
+def test_an_interface_is_named_by_ifname_else_ifdescr():
+    readings = {"ifDescr": {(1,): b"GigabitEthernet0/1", (2,): b"Vlan1", (3,): b"Null0"},
+                "ifName": {(1,): b"Gi0/1", (2,): b"  "}}
+    assert interface_names(readings) == {1: "Gi0/1", 2: "Vlan1", 3: "Null0"}
+
+
+def test_a_terminal_is_seen_behind_the_name_its_switch_port_has(snmp_lab_devices):
+    """The Catalyst 3550's forwarding table learned six terminals on Fa0/1-Fa0/6: each is recorded as seen
+    behind the same name the switch's own interface on that port gets (whose MAC is the port's)."""
+    address = snmp_lab_devices["cisco-router"].address
+    observed = observations_by_address([poll(address, [PUBLIC])], "W1", dt.datetime(2026, 11, 2, 8, 0))
+    [switch] = [observation for polled, observation in observed if polled == address]
+    port_macs = {interface.name: interface.mac for interface in switch.interfaces}
+    assert [(terminal.macs, link.remote_port, port_macs.get(link.remote_port))
+            for polled, terminal in observed if polled is None for link in terminal.neighbours] == [
+        (["00:23:89:32:f4:c7"], "Fa0/1", "00:09:e8:fd:59:81"),
+        (["3c:e5:a6:31:12:dd"], "Fa0/2", "00:09:e8:fd:59:82"),
+        (["3c:e5:a6:00:f6:68"], "Fa0/3", "00:09:e8:fd:59:83"),
+        (["3c:e5:a6:02:2b:fa"], "Fa0/4", "00:09:e8:fd:59:84"),
+        (["3c:e5:a6:02:2c:7d"], "Fa0/5", "00:09:e8:fd:59:85"),
+        (["3c:e5:a6:00:f7:07"], "Fa0/6", "00:09:e8:fd:59:86"),
+    ]
 
 
 def test_snmpv1_walks_without_getbulk(snmp_lab_devices):
@@ -132,7 +158,6 @@ def test_walk_that_would_never_end_stops_with_the_reason(snmp_lab_devices):
 
 def test_slow_agent_costs_its_timeout_and_no_more(snmp_lab_devices):
     """The agent answers after 4 s; with a 0.5 s timeout and one retry the poll gives up after 1 s."""
-    import time
     started = time.monotonic()
     result = poll(snmp_lab_devices["answers-late"].address, [PUBLIC], PollSettings(timeout=0.5, retries=1))
     assert time.monotonic() - started < 2.5
@@ -189,6 +214,10 @@ def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
             select(Link).where(Link.device_id == camera.id))] == [(huawei.id, "GigabitEthernet0/0/5")]
         targets = session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope_id)).all()
         assert {t.credential_id for t in targets} == {right.id}
+        # Each address names the device polled there, never a terminal seen behind a switch.
+        device_at = {t.address: t.device_id for t in targets}
+        assert (device_at[snmp_lab_devices["cisco-c3560"].address], device_at[snmp_lab_devices["huawei-s5720"].address],
+                len(set(device_at.values())), camera.id in device_at.values()) == (switch.id, huawei.id, 26, False)
         devices = session.scalar(select(func.count()).select_from(Device))
     second = scan(org, scope_id, "snmp", settings)
     assert (second.status, second.created, second.changed) == ("finished", 0, 0)
@@ -214,9 +243,13 @@ def test_targets_say_which_credential_worked_and_what_went_wrong(snmp_lab_device
                                                                                       "reason": reason}])
     [target] = client.get(f"/api/scopes/{scope['id']}/snmp-targets").json
     assert target | {"polled_at": 0, "device_id": 0} == {"address": faulty, "credential": "lab", "status": "partial",
-                                                         "reason": reason, "requests": target["requests"],
+                                                         "reason": reason, "requests": 4,
                                                          "polled_at": 0, "device_id": 0}
     assert "public" not in str(target)
+    # The target names the device its address was ingested as: the Clavister firewall the recording is of.
+    device = client.get(f"/api/devices/{target['device_id']}").json
+    assert (device["vendor"], device["firmware"], device["device_class"], device["source"]) == (
+        "Clavister", "8.90.07.01-11595", "firewall", "snmp")
 
 
 def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
@@ -236,7 +269,8 @@ def test_sweep_then_poll_make_one_device_per_address(snmp_lab_devices, org):
     assert (polled.status, polled.changed) == ("finished", 26)  # the same 26 devices, now described
     with org() as session:
         pa = session.scalars(select(Device).where(Device.serial == "0009C100761")).one()
-        assert [i.ips for i in pa.interfaces if "127.0.5.11" in i.ips]
+        assert [(i.name, i.mac, i.ips) for i in pa.interfaces if "127.0.5.11" in i.ips] == [
+            ("scanned address", None, ["127.0.5.11"])]  # as nmap found it; SNMP adds no second one
         assert session.scalar(select(func.count()).select_from(Device).where(Device.source != "fdb")) == 26
     again = scan(org, scope_id, "nmap", settings)
     assert (again.created, again.changed) == (0, 0)

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from accounts.encryption import SecretBox
+from core.encryption import SecretBox
 from discovery.credentials import save_credential
 from discovery.errors import OutsideAllowlist
 from discovery.models import ScanHost, ScanRun, ScanScope, SnmpTarget, SnmpVersion

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from accounts.encryption import SecretBox
+from core.encryption import SecretBox
 from discovery.models import ScanScope
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.scopes import create_scope

@@ -32,10 +32,11 @@ def fleet(org, client):
 
 
 def test_a_recorded_device_comes_back_with_its_provenance(org, client):
-    device = add(client, purchase_price_vnd=15_500_000, purchase_date="2024-03-01", specs={"ports": 24})
+    device = add(client, purchase_price_vnd=15_500_000, purchase_date="2024-03-01", specs={"ports": "24 x 1G + 2 SFP"},
+                 firmware="Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), Version 15.0(2)SE11")
     got = client.get(f"/api/devices/{device['id']}").json
-    assert (got["unit_code"], got["serial"], got["purchase_price_vnd"], got["specs"]) == \
-        ("W1", "FOC1111A1", 15_500_000, {"ports": 24})
+    assert (got["unit_code"], got["serial"], got["purchase_price_vnd"], got["specs"], got["firmware_version"]) == \
+        ("W1", "FOC1111A1", 15_500_000, {"port_count": 26, "uplink_ports": 2, "port_speed_mbps": 1000}, "15.0(2)SE11")
     assert got["interfaces"][0] | {"id": 0} == {"id": 0, "name": "Vlan1", "mac": "00:1b:00:00:00:01",
                                                  "ips": ["10.1.0.2"], "speed_mbps": None}
     assert got["provenance"]["serial"]["method"] == "manual"

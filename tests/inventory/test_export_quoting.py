@@ -9,7 +9,7 @@ import io
 import openpyxl
 import pytest
 
-from inventory.cells import quote_cell, unquote_cell
+from core.cells import quote_cell, unquote_cell
 from tests.inventory.test_transfer import upload
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -48,7 +48,7 @@ def test_anything_else_is_kept(value):
 def test_an_import_named_as_a_formula_is_quoted_in_the_audit_export(client):
     imported = upload(client, "devices", ATTACK_NAME, b"unit_code,serial\nW1,AUD-F1\n")
     assert imported.status_code == 200, imported.json
-    client.post("/api/devices", json={"unit_code": "W1", "serial": "AUD-F2", "specs": {"note": "\t=1+2"}})
+    client.post("/api/devices", json={"unit_code": "W1", "serial": "AUD-F2", "specs": {"cpu": "\t=1+2"}})
     exported = client.get("/api/audit/export")
     assert exported.status_code == 200
     rows = csv_cells(exported)
@@ -58,23 +58,23 @@ def test_an_import_named_as_a_formula_is_quoted_in_the_audit_export(client):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_spec_values_and_text_starting_with_a_tab_or_carriage_return_are_quoted(client, fmt):
-    specs = {"note": "\t=1+2", "owner": "\r=cmd|' /C calc'!A0", "ports": "-2+3", "count": 4}
+def test_spec_values_starting_as_a_formula_are_quoted(client, fmt):
+    """Text specs are read as single-spaced text (inventory/specs.py): a leading tab or carriage return is gone
+    before the export, and what follows it is quoted like any formula start."""
+    specs = {"cpu_model": "\t=1+2", "os_name": "\r=cmd|' /C calc'!A0", "cpu_cores": 4}
     created = client.post("/api/devices", json={"unit_code": "W1", "serial": "Q1", "specs": specs})
     assert created.status_code == 201, created.json
     exported = client.get(f"/api/exports/devices?format={fmt}")
     rows = csv_cells(exported) if fmt == "csv" else xlsx_cells(exported)
     device = dict(zip(rows[0], rows[1]))
-    carriage_return = "\r" if fmt == "csv" else "\n"  # XML reads every line end as "\n"
-    assert (device["spec:note"], device["spec:owner"], device["spec:ports"]) == \
-        ("'\t=1+2", f"'{carriage_return}=cmd|' /C calc'!A0", "'-2+3")
-    assert device["spec:count"] in ("4", 4)
+    assert (device["spec:cpu_model"], device["spec:os_name"]) == ("'=1+2", "'=cmd|' /C calc'!A0")
+    assert device["spec:cpu_cores"] == ("4" if fmt == "csv" else 4)
     assert formula_cells(rows) == []
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_quoted_export_imports_back_unchanged(client, fmt):
-    specs = {"note": "@x", "ports": "-2+3"}  # an import strips a leading tab, as it strips any white space
+    specs = {"cpu_model": "@x", "os_name": "-2+3"}
     client.post("/api/devices", json={"unit_code": "W1", "serial": "Q2", "specs": specs})
     exported = client.get(f"/api/exports/devices?format={fmt}")
     response = upload(client, "devices", f"devices.{fmt}", exported.data)
@@ -82,15 +82,24 @@ def test_a_quoted_export_imports_back_unchanged(client, fmt):
         response.json
 
 
+def test_nested_spec_values_are_refused(client):
+    """{"a": 1} made the XLSX export a 500 (review, finding 8): no spec holds an object or a list any more."""
+    refused = client.post("/api/devices", json={"unit_code": "W1", "serial": "J1",
+                                                "specs": {"cpu_model": {"a": "ổ", "b": 2}}})
+    assert (refused.status_code, refused.json["message"]) == (
+        422, "specs.cpu_model: cannot read {'a': 'ổ', 'b': 2} as CPU model; write it like 'i5-8500' or "
+             "'Intel Core i5-8500'")
+    assert client.get("/api/devices").json["total"] == 0
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_nested_specs_and_control_characters_export_as_json_text(client, fmt):
-    """{"a": 1} and "a\x01b" made the XLSX export a 500, and CSV wrote Python's repr (review, finding 8)."""
-    specs = {"board": {"b": 2, "a": "ổ"}, "slots": ["=1", 2], "note": "a\x01b\x1f", "lead": " =3+3"}
+def test_control_characters_in_spec_text_export_as_spaces(client, fmt):
+    """"a\x01b" made the XLSX export a 500 (review, finding 8): the registry reads control characters as spaces."""
+    specs = {"cpu_model": "a\x01b\x1f", "os_name": " =3+3"}
     created = client.post("/api/devices", json={"unit_code": "W1", "serial": "J1", "specs": specs})
     assert created.status_code == 201, created.json
     exported = client.get(f"/api/exports/devices?format={fmt}")
     assert exported.status_code == 200
     rows = csv_cells(exported) if fmt == "csv" else xlsx_cells(exported)
     device = dict(zip(rows[0], rows[1]))
-    assert (device["spec:board"], device["spec:slots"], device["spec:note"], device["spec:lead"]) == \
-        ('{"a": "ổ", "b": 2}', '["=1", 2]', "ab", "' =3+3")
+    assert (device["spec:cpu_model"], device["spec:os_name"]) == ("a b", "'=3+3")

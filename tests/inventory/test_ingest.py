@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from inventory.errors import InvalidInput
+from core.errors import InvalidInput
 from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, DeviceEvent, DeviceStatus, Link, Observation
 from inventory.observations import ObservedDevice, ObservedInterface, ObservedNeighbour
@@ -26,7 +26,7 @@ def snmp_sees(serial="FOC1234X0AB", mac="001A.2B3C.4D5E", minutes=1, unit="W1", 
     return ObservedDevice("snmp", at(minutes), unit, "scan 7",
                           fields={"serial": serial, "vendor": "Cisco", "model": model, "device_class": "switch",
                                   "firmware": "12.2(25)SEB4"},
-                          specs={"ports": 24, "poe": True}, interfaces=(ObservedInterface(name="Vlan1", mac=mac),))
+                          specs={"port_count": 24, "poe": True}, interfaces=(ObservedInterface(name="Vlan1", mac=mac),))
 
 
 def sheet_says(serial="foc1234x0ab", minutes=2, unit="W1") -> ObservedDevice:
@@ -63,7 +63,7 @@ def test_three_methods_make_one_device_with_provenance(org):
         ("FOC1234X0AB", "Cisco", "WS-C3560-24PS", "12.2(25)SEB4")  # SNMP's model outranks the spreadsheet's
     assert (device.hostname, device.location, device.purchase_price_vnd) == ("sw-01.w1", "Server room", 45_000_000)
     assert device.purchase_date == dt.date(2019, 5, 20) and device.device_class.value == "switch"
-    assert device.specs == {"ports": 24, "poe": True}
+    assert (device.specs, device.firmware_version) == ({"port_count": 24, "poe": True}, "12.2(25)SEB4")
     assert [(i.name, i.mac, i.ips) for i in device.interfaces] == [("Vlan1", MAC, ["10.1.0.5"])]
     assert device.provenance["model"] == {"method": "snmp", "source": "scan 7", "at": "2026-11-02T08:01:00"}
     assert device.provenance["hostname"]["method"] == "nmap"
@@ -199,6 +199,6 @@ def test_a_complete_scan_must_name_its_scope(org):
 def test_an_inactive_unit_is_refused_with_its_successor(org):
     from inventory.units import merge_units
     with org() as session, session.begin():
-        merge_units(session, ["W2"], into_code="W1", effective_on=dt.date(2026, 7, 1))
+        merge_units(session, ["W2"], into_code="W1", effective_on=dt.date(2026, 7, 1), by="tester")
     with pytest.raises(InvalidInput, match=r"observations\[0\]: unit W2 is inactive, merged into W1"):
         run(org, nmap_sees(unit="W2"))

@@ -5,10 +5,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inventory.errors import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import DeviceClass, grouped_provenance, provenance_by_field
-from inventory.observations import (ObservedDevice, ObservedInterface, ObservedNeighbour, fingerprint, normalise,
-                                    normalise_mac, normalise_serial)
+from inventory.observations import (
+    ObservedDevice,
+    ObservedInterface,
+    ObservedNeighbour,
+    fingerprint,
+    normalise,
+    normalise_mac,
+    normalise_serial,
+)
 
 T0 = dt.datetime(2026, 11, 2, 8, 0)
 
@@ -113,6 +120,6 @@ def test_provenance_is_stored_grouped_by_who_said_it_whether_or_not_its_entries_
     imported = {"method": "import", "source": "kiem-ke.xlsx row 2", "at": "2026-01-02T00:00:00"}
     by_field = {"model": said, "serial": imported, "vendor": dict(said), "location": said}
     groups = grouped_provenance(by_field)
-    assert groups == [["snmp", "snmp 10.1.0.2", "2026-01-01T00:00:00", ["model", "location", "vendor"]],
+    assert groups == [["snmp", "snmp 10.1.0.2", "2026-01-01T00:00:00", ["model", "vendor", "location"]],
                       ["import", "kiem-ke.xlsx row 2", "2026-01-02T00:00:00", ["serial"]]]
     assert provenance_by_field(groups) == by_field

@@ -16,15 +16,22 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.orm import Session
 
-from inventory.db import dumps_json, loads_json
-from inventory.errors import InvalidInput
-from inventory.models import Device, DeviceClass, DeviceStatus
-from inventory.observations import (DEVICE_FIELDS, ObservedDevice, ObservedInterface, evidence_of, fingerprint,
-                                    normalise, normalise_hostname, normalise_serial)
 from app import DEFAULTS
+from core.db import dumps_json, loads_json
+from core.errors import InvalidInput
+from inventory.models import Device, DeviceClass, DeviceStatus
+from inventory.observations import (
+    DEVICE_FIELDS,
+    ObservedDevice,
+    ObservedInterface,
+    evidence_of,
+    fingerprint,
+    normalise,
+    normalise_hostname,
+    normalise_serial,
+)
 from inventory.tables import table_limits
-from inventory.transfer import (DEVICE_COLUMNS, UNIT_COLUMNS, ImportRejected, import_devices, import_units,
-                                read_table)
+from inventory.transfer import DEVICE_COLUMNS, UNIT_COLUMNS, ImportRejected, import_devices, import_units, read_table
 from tests.conftest import T0, table_contents
 
 PURE = settings(max_examples=150, derandomize=True, deadline=None)

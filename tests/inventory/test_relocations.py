@@ -3,9 +3,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from accounts.models import AuditEntry, Role
+from accounts.models import Role
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token, create_user
+from core.audit import AuditEntry
 from inventory.ingest import IngestBatch, ingest
 from inventory.merge import DEVICE_COLUMNS, DeviceRecord, Merger
 from inventory.models import Device, DeviceEvent, Relocation, Unit

@@ -7,7 +7,7 @@ from alembic import command
 from sqlalchemy import delete, insert, literal_column, select, update
 from sqlalchemy import text as sql_text
 
-from inventory.db import alembic_config, dumps_json, migrate
+from core.db import alembic_config, dumps_json, migrate
 from inventory.models import Device, Interface, SearchTerm
 from tests.conftest import T0, table_contents
 

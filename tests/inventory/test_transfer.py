@@ -7,10 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Role
 from inventory.examples import load_example_organisation
 from inventory.models import Device
-
-from accounts.models import Role
 from tests.conftest import client_as, table_contents
 
 DEVICES_CSV = """unit_code,device_class,vendor,model,serial,hostname,status,location,purchase_date,purchase_price_vnd,macs,ips,spec:ram_gb

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from inventory.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, DeviceEvent, Unit, UnitKind
 from inventory.observations import ObservedDevice
@@ -38,7 +38,7 @@ def test_merge_into_a_new_unit_moves_devices_staff_and_sub_units(org):
         session.add(Unit(code="W2-X", name="Hamlet office", kind=UnitKind.OTHER, parent=get_unit(session, "W2")))
     with org() as session, session.begin():
         record = merge_units(session, ["W1", "W2"], into_new=NewUnit("W12", "Ward One-Two", UnitKind.WARD),
-                             effective_on=JULY, note="Resolution 12/2026")
+                             effective_on=JULY, by="tester", note="Resolution 12/2026")
         assert (record.kind.value, record.source_codes, record.target_codes) == ("merge", ["W1", "W2"], ["W12"])
     with org() as session:
         merged = get_unit(session, "W12")
@@ -57,7 +57,7 @@ def test_merge_into_a_new_unit_moves_devices_staff_and_sub_units(org):
 def test_merge_into_an_existing_unit(org):
     (pc,) = add_devices(org, "W2", "pc-w2")
     with org() as session, session.begin():
-        merge_units(session, ["W2"], into_code="W1", effective_on=JULY)
+        merge_units(session, ["W2"], into_code="W1", effective_on=JULY, by="tester")
     with org() as session:
         assert get_unit(session, "W1").staff_count == 35
     assert unit_of(org, pc) == "W1"
@@ -81,24 +81,24 @@ def test_a_refused_merge_changes_nothing(org, engine, kwargs, error, message):
     codes = kwargs.pop("source_codes")
     with pytest.raises(error) as caught:
         with org() as session, session.begin():
-            merge_units(session, codes, effective_on=JULY, **kwargs)
+            merge_units(session, codes, effective_on=JULY, by="tester", **kwargs)
     assert caught.value.reason == message
     assert table_contents(engine) == before
 
 
 def test_an_inactive_unit_cannot_be_merged_again(org):
     with org() as session, session.begin():
-        merge_units(session, ["W2"], into_code="W1", effective_on=JULY)
+        merge_units(session, ["W2"], into_code="W1", effective_on=JULY, by="tester")
     with pytest.raises(Conflict, match="unit W2 is already inactive \\(successor W1\\)"):
         with org() as session, session.begin():
-            merge_units(session, ["W2"], into_code="A1", effective_on=JULY)
+            merge_units(session, ["W2"], into_code="A1", effective_on=JULY, by="tester")
 
 
 def test_split_sends_each_device_where_it_is_told(org):
     a, b, c = add_devices(org, "W1", "pc-a", "pc-b", "pc-c")
     with org() as session, session.begin():
         split_unit(session, "W1", [NewUnit("W1N", "North", UnitKind.WARD, 12), NewUnit("W1S", "South", UnitKind.WARD, 8)],
-                   device_targets={b: "W1S"}, effective_on=JULY)
+                   device_targets={b: "W1S"}, effective_on=JULY, by="tester")
     assert [unit_of(org, d) for d in (a, b, c)] == ["W1N", "W1S", "W1N"]
     with org() as session:
         old = get_unit(session, "W1")
@@ -115,7 +115,7 @@ def test_a_split_naming_a_foreign_device_changes_nothing(org, engine):
     with pytest.raises(InvalidInput, match=f"device {foreign} is not in unit W1"):
         with org() as session, session.begin():
             split_unit(session, "W1", [NewUnit("W1N", "N", UnitKind.WARD), NewUnit("W1S", "S", UnitKind.WARD)],
-                       device_targets={foreign: "W1S"}, effective_on=JULY)
+                       device_targets={foreign: "W1S"}, effective_on=JULY, by="tester")
     assert table_contents(engine) == before
 
 

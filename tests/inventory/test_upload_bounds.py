@@ -4,14 +4,12 @@ Each attack file is built for real (tests/inventory/upload_attacks.py). Before t
 200,000 x 20 workbook was read whole before its row count was refused ("has 200000 rows"), and the zip
 bomb and the unused strings were accepted. What refusing costs in CPU is measured by
 `bench/robustness.py` (`upload_cpu_s`, target under 2 s), which uploads these same files to a real server."""
-import io
-import zipfile
 
 import pytest
 
 from app import DEFAULTS
+from core.errors import InvalidInput
 from inventory import transfer
-from inventory.errors import InvalidInput
 from inventory.tables import TableLimits, check_workbook, table_limits
 from tests.conftest import table_contents
 from tests.inventory import upload_attacks
@@ -163,7 +161,7 @@ def test_markup_excel_never_writes_is_refused_before_openpyxl_reads_it(sheet, me
 def test_long_text_and_a_declaration_are_read(org, client):
     """A cell of 70,000 characters is a long run without "<" too; its tag is short, so it is read."""
     sheet = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
-             + upload_attacks.MAIN_NAMESPACE + b'"><sheetData>' + upload_attacks.inline_row(1, ["unit_code", "spec:note"])
+             + upload_attacks.MAIN_NAMESPACE + b'"><sheetData>' + upload_attacks.inline_row(1, ["unit_code", "location"])
              + b'<row r="2"><c r="A2" t="inlineStr"><is><t>W1</t></is></c><c r="B2" t="inlineStr">'
              b'<is><t xml:space="preserve">' + "đ>".encode() * 35_000 + b"</t></is></c></row></sheetData></worksheet>")
     check_workbook("long.xlsx", upload_attacks.replaced_sheet(sheet), LIMITS)  # no refusal

@@ -24,10 +24,11 @@ import openpyxl
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.models import Role
-from accounts.permissions import ROLE_PERMISSIONS, Permission
+from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token, create_user
 from app import create_app
-from inventory.db import migrate
+from core.db import migrate
+from core.permissions import Permission
 from inventory.devices import record_device
 from inventory.ingest import IngestBatch, ingest
 from inventory.observations import ObservedDevice, ObservedInterface, ObservedNeighbour
@@ -187,7 +188,7 @@ def formula_cells(base: str, figures: AttackFigures, tokens: dict[str, str]) -> 
     planted = "unit_code,serial,location,model,spec:cpu\nW1,FORMULA-1,=HYPERLINK(\"x\"),\t=1+1,@SUM(A1)\n"
     admin.upload("/api/imports/devices", PLANTED_FILE_NAME, planted.encode())
     admin.send("POST", "/api/devices", {"unit_code": "W1", "serial": "FORMULA-2", "location": "+1-2",
-                                         "hostname": "x", "model": "\r=2", "specs": {"note": "-3+4"}})
+                                         "hostname": "x", "model": "\r=2", "specs": {"os_name": "-3+4"}})
     exports = [admin.send("GET", "/api/audit/export")[2], admin.send("GET", "/api/exports/devices")[2],
                admin.send("GET", "/api/exports/devices?format=xlsx")[2]]
     cells = [*_csv_cells(exports[0]), *_csv_cells(exports[1]), *_xlsx_cells(exports[2])]
@@ -317,15 +318,18 @@ def largest_refused_imports(url: str) -> list[tuple[str, int, float]]:
     return measured
 
 
+# Ten spec columns, each holding a value the registry reads (counts of 1 to 50 fit every one of them).
+LARGEST_SPECS = ("cpu_cores", "ram_gb", "storage_gb", "port_count", "uplink_ports", "port_speed_mbps", "printer_ppm",
+                 "page_count", "scanner_ppm", "screen_inch")
 LARGEST_HEADER = ["unit_code", "serial", "vendor", "model", "hostname", "location", "device_class", "status", "os",
-                  "firmware", *(f"spec:s{n}" for n in range(10))]
+                  "firmware", *(f"spec:{name}" for name in LARGEST_SPECS)]
 
 
 def _largest_rows(rows: int):
     for n in range(rows - 1):
         yield ["W1", f"SER{n:07d}", "Dell", "OptiPlex 7090", f"pc-{n}", "Room 1", "workstation", "in_use",
-               "Windows 10", "1.2", *[n] * 10]
-    yield ["NO-SUCH-UNIT", *["x"] * 19]
+               "Windows 10", "1.2", *[n % 50 + 1] * 10]
+    yield ["NO-SUCH-UNIT", *["x"] * 9, *[1] * 10]  # refused for its unit alone
 
 
 def _largest_csv(rows: int) -> bytes:

@@ -24,15 +24,14 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from app import create_app
-from inventory.db import make_engine, make_session_factory, migrate
+from core.db import make_engine, make_session_factory, migrate
 from inventory.devices import record_device
 from inventory.examples import load_example_organisation
 from inventory.ingest import INGEST_LOCK_KEY, IngestBatch, ingest
 from inventory.models import Device, Interface
 from inventory.observations import ObservedDevice, ObservedInterface
+from tests.robustness.databases import PrivateCluster, Unavailable, admin_token, build_organisation, wait_until
 from tests.serving import serving
-from tests.robustness.databases import (PrivateCluster, Unavailable, admin_token, build_organisation,
-                                        wait_until)
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2026, 11, 2, 8, 0)
@@ -164,9 +163,15 @@ def call(base: str, method: str, path: str, token: str, body: Any = None) -> tup
             return error.code, payload.decode(errors="replace")[:300]
 
 
+# Specs that hold any count from 1 to 50. A device has one of each, so writers share devices ten by ten.
+RACED_SPECS = ("cpu_cores", "ram_gb", "storage_gb", "port_count", "uplink_ports", "port_speed_mbps", "printer_ppm",
+               "page_count", "scanner_ppm", "screen_inch")
+
+
 def race_api_writers(url: str, *, writers: int = 50, server_threads: int = 12) -> WriterRace:
-    """Each writer, in its own thread, PATCHes its own spec key of one device and POSTs the same new
-    serial, all released at once against the real app under waitress."""
+    """Each writer, in its own thread, PATCHes its own spec of a device it shares with nine others (writer n:
+    device n // 10, spec n % 10, value n + 1) and POSTs the same new serial, all released at once against the
+    real app under waitress."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "robustness"})
     try:
         migrate(app.extensions["engine"])
@@ -174,15 +179,17 @@ def race_api_writers(url: str, *, writers: int = 50, server_threads: int = 12) -
         build_organisation(sessions)
         _, token = admin_token(sessions)
         with sessions() as session, session.begin():
-            device_id = record_device(session, "W1", {"serial": "WRITERS-BASE", "vendor": "HP"}, by="setup").id
+            device_ids = [record_device(session, "W1", {"serial": f"WRITERS-BASE-{d}", "vendor": "HP"}, by="setup").id
+                          for d in range(-(-writers // len(RACED_SPECS)))]
         gate = threading.Barrier(writers)
         results: list[tuple[int, str, int, Any]] = []  # writer, method, status, body
         lock = threading.Lock()
         with serving(app, threads=server_threads) as base:
             def write(n: int) -> None:
                 gate.wait(timeout=60)
-                answers = [(n, "PATCH", *call(base, "PATCH", f"/api/devices/{device_id}", token,
-                                              {"specs": {f"writer_{n:02d}": n}})),
+                device, spec = divmod(n, len(RACED_SPECS))
+                answers = [(n, "PATCH", *call(base, "PATCH", f"/api/devices/{device_ids[device]}", token,
+                                              {"specs": {RACED_SPECS[spec]: n + 1}})),
                            (n, "POST", *call(base, "POST", "/api/devices", token,
                                              {"unit_code": "W2", "serial": "SHARED-0001", "model": f"writer {n}"}))]
                 with lock:
@@ -198,9 +205,10 @@ def race_api_writers(url: str, *, writers: int = 50, server_threads: int = 12) -
                     if status != expected[method]]
         patched = {n for n, method, status, _body in results if method == "PATCH" and status == 200}
         with sessions() as session:
-            specs = session.get(Device, device_id).specs
+            specs = [session.get(Device, device_id).specs for device_id in device_ids]
             shared = session.scalar(select(func.count(Device.id)).where(Device.serial == "SHARED-0001"))
-        lost = [n for n in patched if specs.get(f"writer_{n:02d}") != n]
+        lost = [n for n in patched
+                if specs[n // len(RACED_SPECS)].get(RACED_SPECS[n % len(RACED_SPECS)]) != n + 1]
         return WriterRace(writers, len(results), sum(1 for _n, _m, status, _b in results if status >= 500),
                           failures, len(lost), shared)
     finally:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from inventory.db import make_engine, make_session_factory, migrate
+from core.db import make_engine, make_session_factory, migrate
 from inventory.ingest import MAX_IDENTITY_LOCKS, IngestBatch, IngestResult, ingest
 from inventory.models import Device
 from inventory.observations import ObservedDevice, ObservedInterface
@@ -35,7 +35,7 @@ def test_fifty_api_writers_at_once_lose_no_update_and_make_one_device_of_one_ser
     assert race.requests == 100
     assert race.failures == []  # every PATCH 200, every POST 201 (the same serial merges, as a person's record)
     assert race.server_errors == 0
-    assert race.lost_updates == 0  # all 50 spec keys present on the device
+    assert race.lost_updates == 0  # all 50 specs present on their five devices
     assert race.shared_serial_devices == 1
 
 

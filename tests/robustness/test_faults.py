@@ -4,8 +4,7 @@ data whole or untouched, and the service says so plainly."""
 import pytest
 
 from tests.robustness.databases import Unavailable
-from tests.robustness.scenarios import (UNAVAILABLE, export_to_full_disk, kill_mid_ingest,
-                                        stop_database_mid_import)
+from tests.robustness.scenarios import UNAVAILABLE, export_to_full_disk, kill_mid_ingest, stop_database_mid_import
 
 # Sizes that keep these tests to seconds; bench/robustness.py runs both at 20,000.
 KILLED_BATCH = 5_000  # observations

@@ -12,7 +12,7 @@ import sys
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inventory.db import make_engine
+from core.db import make_engine
 from inventory.ingest import IngestBatch, ingest
 from inventory.observations import ObservedDevice, ObservedInterface
 

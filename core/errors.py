@@ -37,6 +37,18 @@ class SchemaNotMigrated(DomainError):
     status_code = 503
 
 
+class Unauthenticated(DomainError):
+    """No one is signed in, or the credentials are not (or no longer) valid."""
+
+    status_code = 401
+
+
+class Forbidden(DomainError):
+    """The caller's role does not allow this."""
+
+    status_code = 403
+
+
 class OutsideScope(DomainError):
     """The caller may not touch this unit: it is not one of the units they answer for."""
 

@@ -10,8 +10,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from inventory.db import Base
-from inventory.errors import DomainError
+from core.db import Base
+from core.errors import DomainError
 
 
 class SecretsKeyError(DomainError):

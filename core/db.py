@@ -13,7 +13,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SaEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from inventory.errors import SchemaNotMigrated
+from core.errors import SchemaNotMigrated
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
