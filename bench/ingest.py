@@ -547,8 +547,14 @@ def report(name: str, observation_count: int, ingest_s: float, p50_ms: float, p9
 
 
 def print_summary(figures: dict[str, float]) -> None:
+    """The figures, the targets, and per database whether each target was met (`<database>_ingest_met=1|0`)."""
     targets = {"target_ingest_s": TARGET_INGEST_S, "target_list_p95_ms": TARGET_LIST_P95_MS}
-    print(" ".join(f"{key}={value}" for key, value in (figures | targets).items()), flush=True)
+    databases = [key.removesuffix("_ingest_s") for key in figures if key.endswith("_ingest_s")]
+    met = {}
+    for name in databases:
+        met[f"{name}_ingest_met"] = int(figures[f"{name}_ingest_s"] < TARGET_INGEST_S)
+        met[f"{name}_list_p95_met"] = int(figures[f"{name}_list_p95_ms"] < TARGET_LIST_P95_MS)
+    print(" ".join(f"{key}={value}" for key, value in (figures | targets | met).items()), flush=True)
 
 
 def fail(what: str, problems: Sequence[str]) -> NoReturn:
