@@ -1,7 +1,8 @@
-"""Application factory, configuration and command line.
+"""Application factory and configuration: wires the packages together (their blueprints, their commands,
+the accounts check before every request).
 
 `python app.py` serves on http://127.0.0.1:5000; `flask --app app db upgrade`, `flask --app app seed`
-and the other commands below manage the database."""
+and each package's commands (`flask --app app --help`) manage the rest."""
 import base64
 import hashlib
 import logging
@@ -50,7 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "SNMP_TIMEOUT": 1.0,  # seconds per SNMP request
     "SNMP_RETRIES": 1,
     # A scan run whose worker has written no heartbeat for this long lost its process (a crash, a restart) and
-    # is failed, at start-up and at the next start of a run of its scope; a live run beats 5 times as often.
+    # is failed: at start-up, at the next start of a run of its scope, or when its scope's runs are looked at in
+    # the API; a live run beats 5 times as often.
     "RUN_STALE_AFTER_S": 300.0,
     "PORT": 5000,  # python app.py listens on 127.0.0.1 only
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
@@ -121,7 +123,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     _register_blueprints(app, api)
     _register_errors(app)
-    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page")  # after the schema check: both run before every request, in this order
+    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page", sign_out_page="accounts_pages.sign_out_page")  # after the schema check: both run before every request, in this order
     _register_public_routes(app)
     _register_security_headers(app)
     _register_commands(app)

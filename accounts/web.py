@@ -34,10 +34,11 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 csrf = CSRFProtect()
 
 
-def install(app: Flask, *, sign_in_page: str) -> None:
-    """Identify and check every request; a page asked for without signing in redirects to `sign_in_page`
-    (an endpoint), so that accounts need not know which package draws it."""
-    app.config["SIGN_IN_PAGE"] = sign_in_page
+def install(app: Flask, *, sign_in_page: str, sign_out_page: str) -> None:
+    """Identify and check every request; a page asked for without signing in redirects to `sign_in_page`.
+    Both pages are named as endpoints in the configuration, so that neither accounts nor the layout (core)
+    needs to know which package draws them."""
+    app.config["SIGN_IN_PAGE"], app.config["SIGN_OUT_PAGE"] = sign_in_page, sign_out_page
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, for cookie sessions only
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session's life
     csrf.init_app(app)

@@ -1,5 +1,9 @@
 """Refusals of discovery: a target outside the allowlist, a credential that does not add up."""
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
+
+
+class RunAbandoned(Conflict):
+    """The run was failed as abandoned while its worker still worked (no heartbeat landed in time)."""
 
 
 class OutsideAllowlist(InvalidInput):

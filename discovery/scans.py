@@ -7,7 +7,8 @@ says why and stores nothing.
 
 A run is a thread of the process that started it. While it works it writes a heartbeat; a run whose
 heartbeat is older than RUN_STALE_AFTER_S lost its process (a crash, a restart) and is failed, at the
-service's start and at the start of a run of its scope, so that the scope can be scanned again."""
+service's start, at the start of a run of its scope and whenever its scope's runs are looked at (the API),
+so that the scope can be scanned again."""
 import asyncio
 import datetime as dt
 import logging
@@ -29,6 +30,7 @@ from core.time import utcnow
 from discovery import sweep as sweeps
 from discovery.allowlist import require_allowed
 from discovery.bindings import address_bindings, bind
+from discovery.errors import RunAbandoned
 from discovery.hints import confident_class
 from discovery.models import RunStatus, ScanHost, ScanRun, ScanScope
 from discovery.scopes import scope_targets
@@ -160,11 +162,6 @@ def _fail(sessions: sessionmaker, run_id: int, reason: str) -> None:
         session.execute(update(ScanRun).where(ScanRun.id == run_id, ScanRun.status == RunStatus.RUNNING)
                         .values(status=RunStatus.FAILED, finished_at=utcnow(),
                                 errors=[{"address": None, "reason": reason}]))
-
-
-class RunAbandoned(DomainError):
-    """The run was failed as abandoned while its worker still worked (no heartbeat landed in time)."""
-    status_code = 409
 
 
 def _finish(session: Session, run: ScanRun) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from blinker import Namespace
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 signals = Namespace()
@@ -27,10 +27,6 @@ devices_changed = signals.signal("inventory.devices-changed")
 units_reorganised = signals.signal("inventory.units-reorganised")
 
 _PENDING = "inventory.pending_changes"
-# The kind of change each observation method makes; reorganisations note "reorganisation" themselves.
-KIND_OF_METHOD: Mapping[str, str] = {"manual": "manual", "import": "import", "agent": "agent",
-                                     "snmp": "scan", "nmap": "scan", "fdb": "scan", "arp": "scan",
-                                     "collector": "scan"}
 
 
 @dataclass
@@ -58,27 +54,59 @@ class Changes:
 
 def note_changes(session: Session, kind: str, *, device_ids: Iterable[int], fields: Iterable[str],
                  unit_ids: Iterable[int]) -> None:
-    """Remember changes made in the session's current transaction, to announce when it commits."""
-    pending: dict[str, Change] = session.info.setdefault(_PENDING, {})
-    change = pending.setdefault(kind, Change(kind))
+    """Remember changes made in the session's current transaction (a savepoint's, inside one), to announce when
+    the outermost transaction commits."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    change = _notes(session).setdefault(transaction, {}).setdefault(kind, Change(kind))
     change.device_ids.update(device_ids)
     change.fields.update(fields)
     change.unit_ids.update(unit_ids)
 
 
+def _notes(session: Session) -> dict[SessionTransaction, dict[str, Change]]:
+    return session.info.setdefault(_PENDING, {})
+
+
 @event.listens_for(Session, "after_commit")
-def _announce(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
+def _committed(session: Session) -> None:
+    nested = session.get_nested_transaction()
+    if nested is not None:  # a savepoint released: its changes are its parent's now, still to be committed
+        _merge(_notes(session), nested.parent, _notes(session).pop(nested, {}))
         return
-    changes = Changes(pending)
+    pending: dict[str, Change] = {}
+    for changes in session.info.pop(_PENDING, {}).values():
+        _merge({None: pending}, None, changes)
+    if pending:
+        _announce(session, Changes(pending))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A savepoint rolled back takes its changes with it; the outermost transaction, all of them."""
+    if previous_transaction.nested:
+        _notes(session).pop(previous_transaction, None)
+    else:
+        session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (announced already), rolled back, or closed without either
+        session.info.pop(_PENDING, None)
+
+
+def _merge(notes: dict, into: object, changes: Mapping[str, Change]) -> None:
+    target = notes.setdefault(into, {})
+    for kind, change in changes.items():
+        merged = target.setdefault(kind, Change(kind))
+        merged.device_ids |= change.device_ids
+        merged.fields |= change.fields
+        merged.unit_ids |= change.unit_ids
+
+
+def _announce(session: Session, changes: Changes) -> None:
     for receiver in devices_changed.receivers_for(session):
         try:
             receiver(session, changes=changes)
         except Exception:  # the commit stands: one subscriber's failure must not undo it, nor stop the others
             log.exception("a subscriber to inventory changes failed: %r", receiver)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)

@@ -29,10 +29,10 @@ from sqlalchemy.sql.elements import BinaryExpression, TextClause
 
 from core.db import dumps_json
 from core.errors import InvalidInput
-from inventory.changes import KIND_OF_METHOD, Change, note_changes
+from inventory.changes import Change, note_changes
 from inventory.merge import DEVICE_COLUMNS, INTERFACE_COLUMNS, DeviceRecord, Merger, changes, snapshot
 from inventory.models import Device, DeviceEvent, DeviceStatus, Interface, Link, Observation, Unit
-from inventory.observations import ObservedDevice, evidence_of, fingerprint, normalise
+from inventory.observations import KIND_OF_METHOD, ObservedDevice, evidence_of, fingerprint, normalise
 from inventory.sightings import record_sightings
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
         changed.fields.update(["status"] if gone else [])
     _expire_written(session, written)
     if changed.device_ids:
-        note_changes(session, _kind_of(observations), device_ids=changed.device_ids, fields=changed.fields,
+        note_changes(session, _kind_of(batch, observations), device_ids=changed.device_ids, fields=changed.fields,
                      unit_ids=changed.unit_ids)
     log.info("ingested %d observations: %d created, %d changed, %d unchanged, %d missing, %d relocations raised",
              len(observations), result.created, result.changed, result.unchanged, result.missing,
@@ -531,8 +531,11 @@ def _write_history(connection: Connection, merger: Merger, result: IngestResult)
     return changed
 
 
-def _kind_of(observations: Sequence[ObservedDevice]) -> str:
-    """The kind of change a batch makes: a scan's batch holds SNMP, forwarding-table and ARP sightings alike."""
+def _kind_of(batch: IngestBatch, observations: Sequence[ObservedDevice]) -> str:
+    """The kind of change a batch makes: a scan's batch holds SNMP, forwarding-table and ARP sightings alike, and
+    a complete scan that saw nothing still makes its scope's devices missing."""
+    if batch.complete_scan:
+        return "scan"
     kinds = {KIND_OF_METHOD[o.method] for o in observations}
     return kinds.pop() if len(kinds) == 1 else "+".join(sorted(kinds))
 

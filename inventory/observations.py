@@ -25,6 +25,9 @@ from inventory.specs import InvalidSpec, parse_specs
 METHOD_RANK: Mapping[str, int] = {
     "manual": 50, "snmp": 40, "collector": 35, "import": 30, "nmap": 20, "fdb": 10, "arp": 10,
 }
+# The kind of change each method makes, as inventory.changes announces it (a reorganisation is one of its own).
+KIND_OF_METHOD: Mapping[str, str] = {"manual": "manual", "snmp": "scan", "collector": "scan", "import": "import",
+                                     "nmap": "scan", "fdb": "scan", "arp": "scan"}
 
 # Fields an observation may describe, beside interfaces and specs.
 TEXT_FIELDS = ("vendor", "model", "serial", "hostname", "firmware", "os", "location")

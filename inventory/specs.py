@@ -17,6 +17,7 @@ is 23.8, as Vietnamese writes it); before exactly three digits it groups thousan
 An int or float is read as the number it is; a bool only by a yes/no spec (and 0/1 there too).
 """
 import enum
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -443,6 +444,14 @@ ALIASES: Mapping[str, tuple[str, Reader]] = MappingProxyType({
     "os": ("os_name", _os),
     "ports": ("port_count", _ports),
 })
+
+
+def installed_ram_gb(usable_mb: float) -> float:
+    """The RAM installed, from what a system says it can use (SNMP's hrMemorySize, an agent's total): that is
+    the installed memory less what firmware, graphics and the kernel keep, so an 8 GB PC says 7972 MB. Up to
+    the next half GB, which memory is sold in; under 1 GB (a small appliance) as it is."""
+    gb = usable_mb / 1024
+    return math.ceil(gb * 2) / 2 if gb >= 1 else gb
 
 
 def parse_spec(name: str, value: Any) -> Any:

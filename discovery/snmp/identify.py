@@ -4,6 +4,7 @@ with the MIB object or rule it came from. Pure: `Readings` in, `Finding`s out.
 The most specific source speaks first: the ENTITY-MIB chassis, the Printer-MIB and UPS-MIB, the
 vendor's own MIB, the product OID, the sysDescr text, the enterprise number. The vendor tables are
 data files in discovery/data, not code. A value no source states stays unknown: no guessing."""
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ import netaddr
 
 from core.datafiles import read_table
 from discovery.snmp.collect import DATA, Readings, enterprise_of, scalar
-from inventory.specs import InvalidSpec, parse_spec
+from inventory.specs import InvalidSpec, installed_ram_gb, parse_spec
+
+log = logging.getLogger(__name__)
 
 ENTITY_CHASSIS, ENTITY_STACK = 3, 11
 HR_PROCESSOR = (1, 3, 6, 1, 2, 1, 25, 3, 1, 3)
@@ -257,8 +260,8 @@ def specs(readings: Readings) -> dict[str, Finding]:
     if processors:
         _add_spec(found, "cpu_cores", processors, "HOST-RESOURCES-MIB::hrDeviceType (processors)")
     memory_kb = scalar(readings, "hrMemorySize")
-    if isinstance(memory_kb, int) and memory_kb > 0:
-        _add_spec(found, "ram_gb", f"{memory_kb} KB", "HOST-RESOURCES-MIB::hrMemorySize")
+    if isinstance(memory_kb, int) and memory_kb > 0:  # what the system can use: the installed size is above it
+        _add_spec(found, "ram_gb", installed_ram_gb(memory_kb / 1024), "HOST-RESOURCES-MIB::hrMemorySize")
     disk_bytes = sum(_storage_bytes(readings, index) for index, kind in (readings.get("hrStorageType") or {}).items()
                      if kind == HR_FIXED_DISK)
     if disk_bytes >= 10**9:  # whole decimal GB, as disks are labelled
@@ -275,10 +278,10 @@ def specs(readings: Readings) -> dict[str, Finding]:
 def _add_spec(found: dict[str, Finding], name: str, value: Any, source: str) -> None:
     try:
         found[name] = Finding(parse_spec(name, value), source)
-    except InvalidSpec:
+    except InvalidSpec as refusal:
         # A reading the registry cannot store (16 MB of RAM is no tenth of a GB) is left out: were it kept,
-        # ingestion would refuse the device's whole observation for it.
-        return
+        # ingestion would refuse the device's whole observation for it. The log says which.
+        log.warning("%s: %r left out of the device's specs: %s", source, value, refusal.reason)
 
 
 def _storage_bytes(readings: Readings, index: tuple[int, ...]) -> int:

@@ -30,7 +30,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from inventory.specs import SPECS, InvalidSpec, parse_specs, spec_name
+from inventory.specs import SPECS, InvalidSpec, installed_ram_gb, parse_specs, spec_name
 from inventory.versions import normalise_version
 
 revision = '0013'
@@ -87,7 +87,7 @@ def typed_specs(specs: dict, by_field: dict) -> tuple[dict, dict, list[tuple[str
     readings, refused = [], []
     for key in sorted(specs, key=lambda k: _said_rank(by_field.get(f'specs.{k}')), reverse=True):
         try:
-            readings.append((key, spec_name(key), parse_specs({key: specs[key]})))
+            readings.append((key, spec_name(key), parse_specs(_as_installed({key: specs[key]}))))
         except InvalidSpec as error:
             refused.append((key, specs[key], error.reason))
     typed, said_by = {}, {}  # spec name -> value, and the key it came from
@@ -112,6 +112,13 @@ def typed_specs(specs: dict, by_field: dict) -> tuple[dict, dict, list[tuple[str
     provenance |= {f'specs.{name}': by_field[f'specs.{key}'] for name, key in said_by.items()
                    if f'specs.{key}' in by_field}
     return typed, provenance, refused
+
+
+def _as_installed(spec: dict) -> dict:
+    """SNMP's memory_mb was what the system can use; the registry's ram_gb is what is installed, as SNMP now
+    stores it."""
+    value = spec.get('memory_mb')
+    return {'ram_gb': installed_ram_gb(value)} if isinstance(value, int | float) and value > 0 else spec
 
 
 def _json(value) -> str:

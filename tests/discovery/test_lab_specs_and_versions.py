@@ -33,7 +33,7 @@ def test_host_resources_and_ups_specs_use_the_registry_names_and_types(snmp_lab_
              for name in ("vyatta", "isilon-nas", "linux-ibm-x3550", "eaton-93e")}
     assert found == {
         "vyatta": {"cpu_cores": 4, "ram_gb": 7.5, "storage_gb": 733},
-        "isilon-nas": {"cpu_cores": 4, "ram_gb": 47.9, "storage_gb": 1537},
+        "isilon-nas": {"cpu_cores": 4, "ram_gb": 48, "storage_gb": 1537},
         "linux-ibm-x3550": {"cpu_cores": 1, "ram_gb": 0.1},  # hrMemorySize 102,196 KB
         "eaton-93e": {"battery_status": "normal"},
     }

@@ -10,7 +10,7 @@ from inventory.changes import Changes, devices_changed
 from inventory.devices import move_device, record_device
 from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, Unit
-from inventory.observations import ObservedDevice, ObservedInterface
+from inventory.observations import KIND_OF_METHOD, METHOD_RANK, ObservedDevice, ObservedInterface
 from inventory.tables import table_limits
 from inventory.transfer import import_devices
 from inventory.units import merge_units
@@ -126,3 +126,54 @@ def test_a_failing_subscriber_neither_undoes_the_commit_nor_silences_the_others(
     assert device_id(org, "PC-0010") > 0
     assert [sorted(c.by_kind) for c in heard] == [["manual"]]
     assert "a subscriber to inventory changes failed" in caplog.text
+
+
+def test_a_savepoint_rolled_back_takes_its_changes_with_it_and_only_them(org, heard):
+    with org() as session, session.begin():
+        record_device(session, "W1", {"serial": "PC-0011"}, by="officer")
+        savepoint = session.begin_nested()
+        ingest(session, IngestBatch([scan_sees("FCW1929B68S")]))
+        savepoint.rollback()
+    assert [(sorted(c.by_kind), c.device_ids) for c in heard] == [(["manual"], {device_id(org, "PC-0011")})]
+
+
+def test_a_savepoint_released_is_heard_only_when_the_outer_transaction_commits(org, heard):
+    with org() as session:
+        session.begin()
+        # A write first: SQLite's driver begins the transaction only at a write, and a savepoint opened before
+        # that would be a transaction of its own (released: committed).
+        record_device(session, "W1", {"serial": "PC-0013"}, by="officer")
+        with session.begin_nested():
+            ingest(session, IngestBatch([scan_sees("FCW1929B68S")]))
+        assert heard == []  # released, not committed
+        session.rollback()
+    assert heard == []
+    with org() as session:
+        assert session.scalars(select(Device.serial)).all() == []
+    with org() as session, session.begin():
+        with session.begin_nested():
+            ingest(session, IngestBatch([scan_sees("FCW1929B68S")]))
+    assert [sorted(c.by_kind) for c in heard] == [["scan"]]
+
+
+def test_a_session_closed_without_committing_leaves_nothing_for_its_next_commit(org, heard):
+    session = org()
+    ingest(session, IngestBatch([scan_sees("FCW1929B68S")]))
+    session.close()
+    with session.begin():
+        record_device(session, "W1", {"serial": "PC-0012"}, by="officer")
+    session.close()
+    assert [sorted(c.by_kind) for c in heard] == [["manual"]]
+
+
+def test_a_complete_scan_that_sees_nothing_is_a_scan_that_makes_devices_missing(org, heard):
+    for minutes in range(4):  # seen once, then missed three complete scans: missing
+        batch = [scan_sees("FCW1929B68S", minutes=minutes)] if minutes == 0 else []
+        with org() as session, session.begin():
+            ingest(session, IngestBatch(batch, scope_key="scope 1", complete_scan=True), missing_after_scans=3)
+    assert len(heard) == 2
+    assert summary(heard[1]) == {"scan": ([device_id(org, "FCW1929B68S")], ["status"], unit_ids(org, "W1"))}
+
+
+def test_every_method_has_a_kind_of_change():
+    assert set(KIND_OF_METHOD) == set(METHOD_RANK)

@@ -3,7 +3,7 @@ older code store, and what discovery's SNMP specs() reports for the lab's record
 import pytest
 
 from core.errors import InvalidInput
-from inventory.specs import SPECS, InvalidSpec, SpecKind, parse_spec, parse_specs
+from inventory.specs import SPECS, InvalidSpec, SpecKind, installed_ram_gb, parse_spec, parse_specs
 
 
 def refusal(name, value) -> tuple[str, str]:
@@ -267,3 +267,8 @@ def test_stored_values_read_back_unchanged():
     assert parse_specs(stored) == stored
     assert {name: type(value) for name, value in stored.items() if name in ("ram_gb", "storage_gb")} == \
         {"ram_gb": float, "storage_gb": int}
+
+
+def test_installed_ram_is_what_the_system_can_use_up_to_the_next_half_gb():
+    # An 8 GB PC says 7972 MB; the lab's Isilon node 49,069 MB (47.9 GB of 48); under 1 GB stays as it is.
+    assert [installed_ram_gb(mb) for mb in (7972, 8192, 49_069, 3_950, 1_024, 99.8)] == [8, 8, 48, 4, 1, 99.8 / 1024]

@@ -240,7 +240,7 @@ def test_migration_0013_types_stored_specs_and_keeps_what_it_cannot_read_in_the_
         plant(engine, nas, {"cpu_count": 4, "memory_mb": 7660, "disk_gb": 733},
               dict.fromkeys(["cpu_count", "memory_mb", "disk_gb"], SNMP_SAID))
         plant(engine, pc, {"ram_gb": "8 GB", "cpu": "i5-8500", "storage": "512GB SSD", "note": "máy của chị Lan",
-                           "poe": "chưa rõ", "memory_mb": 7972},
+                           "poe": "chưa rõ", "memory_mb": 16200},
               dict.fromkeys(["ram_gb", "cpu", "storage", "note", "poe"], SHEET_SAID) | {"memory_mb": SNMP_SAID})
         plant(engine, switch, {"ports": 24, "poe": True}, {"ports": SHEET_SAID, "poe": SHEET_SAID})
         plant(engine, typed, {"ram_gb": 16.0, "storage_kind": "ssd"}, {})
@@ -254,7 +254,7 @@ def test_migration_0013_types_stored_specs_and_keeps_what_it_cannot_read_in_the_
         devices = {device_id: session.get(Device, device_id) for device_id in ids}
         assert {i: (d.specs, d.firmware_version) for i, d in devices.items()} == {
             nas: ({"cpu_cores": 4, "ram_gb": 7.5, "storage_gb": 733}, "12.2(50)SE5"),
-            pc: ({"cpu_model": "Intel Core i5-8500", "ram_gb": 7.8, "storage_gb": 512, "storage_kind": "ssd"}, None),
+            pc: ({"cpu_model": "Intel Core i5-8500", "ram_gb": 16, "storage_gb": 512, "storage_kind": "ssd"}, None),
             switch: ({"port_count": 24, "poe": True}, None),
             typed: ({"ram_gb": 16, "storage_kind": "ssd"}, None),
             agreeing: ({"storage_gb": 512, "storage_kind": "ssd", "os_name": "Windows 10 Pro", "os_version": "21H2"},
