@@ -14,6 +14,7 @@ from core.jsonable import json_value
 from core.time import as_utc
 from inventory.models import DeviceClass, DeviceStatus
 from inventory.observations import DEVICE_FIELDS, METHOD_RANK, ObservedDevice, ObservedInterface
+from inventory.specs import COMPANIONS
 from inventory.versions import normalise_version
 
 log = logging.getLogger(__name__)
@@ -131,8 +132,10 @@ class Merger:
             row["source"] = observation.method
         if "firmware" in said:
             row["firmware_version"] = firmware_version(row["firmware"])
+        specs_before = row["specs"]
         said += [f"specs.{key}" for key, value in observation.specs.items()
                  if _merge_spec(row, key, value, observation)]
+        _withdraw_stale_companions(row, specs_before, observation)
         if said:
             said_by = _said_by(observation)  # one dict for all: provenance entries are replaced, never changed
             row["provenance"] = {**row["provenance"], **dict.fromkeys(said, said_by)}
@@ -211,6 +214,19 @@ def _merge_spec(row: dict[str, Any], key: str, value: Any, o: ObservedDevice) ->
         return False
     row["specs"] = {**row["specs"], key: value}
     return True
+
+
+def _withdraw_stale_companions(row: dict[str, Any], before: Mapping[str, Any], o: ObservedDevice) -> None:
+    """An observation that changes a spec (Windows 10 Pro to Windows 11 Pro) and says nothing of its companions
+    (the version 22H2) leaves them describing what was there before: those it outranks go, and the history
+    shows them going. Restating a value unchanged withdraws nothing."""
+    changed = {key for key in o.specs if before.get(key) is not None and before.get(key) != row["specs"].get(key)}
+    stale = {key for group in COMPANIONS if group & changed for key in group - o.specs.keys()
+             if key in row["specs"] and _outranks(o, row["provenance"].get(f"specs.{key}"))}
+    if stale:
+        row["specs"] = {key: value for key, value in row["specs"].items() if key not in stale}
+        withdrawn = {f"specs.{key}" for key in stale}
+        row["provenance"] = {name: said for name, said in row["provenance"].items() if name not in withdrawn}
 
 
 def _merge_interface(record: DeviceRecord, observed: ObservedInterface) -> None:

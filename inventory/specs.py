@@ -446,6 +446,14 @@ ALIASES: Mapping[str, tuple[str, Reader]] = MappingProxyType({
 })
 
 
+# Specs that describe one thing together: a version belongs to the OS name it was said with, a disk's kind to
+# its size, uplinks and speed to the port count. When one of them changes and the others are not said again,
+# the others describe what was there before (see inventory.merge).
+COMPANIONS: tuple[frozenset[str], ...] = (frozenset({"os_name", "os_version"}),
+                                          frozenset({"storage_gb", "storage_kind"}),
+                                          frozenset({"port_count", "uplink_ports", "port_speed_mbps"}))
+
+
 def installed_ram_gb(usable_mb: float) -> float:
     """The RAM installed, from what a system says it can use (SNMP's hrMemorySize, an agent's total): that is
     the installed memory less what firmware, graphics and the kernel keep, so an 8 GB PC says 7972 MB. Up to

@@ -278,3 +278,42 @@ def test_migration_0013_types_stored_specs_and_keeps_what_it_cannot_read_in_the_
              "poe: cannot read 'chưa rõ' as PoE; write it like 'có' or 'không'"),
             (pc, "specs.ram_gb", "8 GB", None, "migration", "migration 0013",
              "ram_gb: ram_gb is given twice, as 'memory_mb' and 'ram_gb'; 'memory_mb' is kept")]
+
+
+def sheet(os: str, day: int, method: str = "import", **specs) -> ObservedDevice:
+    return ObservedDevice(method, dt.datetime(2026, 3, day), "W1", f"kiem-ke-{day}.xlsx",
+                          fields={"serial": "PC-7"}, specs={"os": os, **specs})
+
+
+def stored(org) -> tuple[dict, list]:
+    with org() as session:
+        device = session.scalars(select(Device).where(Device.serial == "PC-7")).one()
+        events = session.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device.id,
+                                                           DeviceEvent.field.like("specs.%")).order_by(DeviceEvent.id))
+        return device.specs, [(e.field, e.old_value, e.new_value) for e in events]
+
+
+def test_a_new_os_takes_the_old_version_with_it_and_a_restated_one_keeps_it(org):
+    def say(observation):
+        with org() as session, session.begin():
+            ingest(session, IngestBatch([observation]))
+    say(sheet("Windows 10 Pro 22H2", 1, storage="512GB SSD"))
+    say(sheet("Windows 10 Pro", 2))  # the same name again, without a version: the version stands
+    assert stored(org)[0] == {"storage_gb": 512, "storage_kind": "ssd", "os_name": "Windows 10 Pro",
+                              "os_version": "22H2"}
+    say(sheet("Windows 11 Pro", 3, storage="1 TB"))  # upgraded, new disk: 22H2 and the SSD were the old ones'
+    specs, history = stored(org)
+    assert specs == {"storage_gb": 1000, "os_name": "Windows 11 Pro"}
+    assert sorted(history) == [("specs.os_name", "Windows 10 Pro", "Windows 11 Pro"), ("specs.os_version", "22H2", None),
+                               ("specs.storage_gb", 512, 1000), ("specs.storage_kind", "ssd", None)]
+
+
+def test_a_weaker_source_changing_a_spec_leaves_a_persons_companion_alone(org):
+    with org() as session, session.begin():
+        ingest(session, IngestBatch([sheet("Windows 10 Pro", 1, method="manual", os_version="22H2")]))
+        ingest(session, IngestBatch([sheet("Windows 11 Pro", 2, method="manual")]))
+    assert stored(org)[0] == {"os_name": "Windows 11 Pro"}
+    with org() as session, session.begin():
+        ingest(session, IngestBatch([sheet("Windows 11 Pro 23H2", 3, method="manual")]))
+        ingest(session, IngestBatch([sheet("Windows 10 Pro", 4)]))  # an old sheet outranked by the person
+    assert stored(org)[0] == {"os_name": "Windows 11 Pro", "os_version": "23H2"}
