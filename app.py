@@ -123,7 +123,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api = Api(app)
     _register_blueprints(app, api)
     _register_errors(app)
-    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page", sign_out_page="accounts_pages.sign_out_page")  # after the schema check: both run before every request, in this order
+    # After the schema check: both run before every request, in this order.
+    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page", sign_out_page="accounts_pages.sign_out_page")
     _register_public_routes(app)
     _register_security_headers(app)
     _register_commands(app)
@@ -303,6 +304,7 @@ def main() -> None:
     app = create_app()
     try:
         require_migrated(app.extensions["engine"])
+        app.extensions["schema_checked"] = True  # the first request need not ask again
     except SchemaNotMigrated as error:
         sys.exit(f"refusing to start: {error.reason}")
     from waitress import serve

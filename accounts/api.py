@@ -28,12 +28,13 @@ from accounts.schemas import (
     UserUpdatedSchema,
     UserUpdateSchema,
 )
-from accounts.web import end_session, password_check_slot
+from accounts.web import end_session, password_check
 from core.audit import audit
 from core.caller import current_caller
 from core.cells import csv_document
 from core.db import request_session
 from core.permissions import Permission, requires
+from core.time import as_utc
 
 session_blp = Blueprint("session", __name__, url_prefix="/api/session", description="Signing in and out")
 users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="Accounts and roles")
@@ -77,13 +78,9 @@ class OwnPassword(MethodView):
         tokens are revoked; this session stays signed in. From a signed-in session only, not a token."""
         db = request_session()
         caller = current_caller()
-        try:
-            with password_check_slot():
-                change = services.change_own_password(db, caller, args["old_password"], args["new_password"],
-                                                      request.remote_addr or "")
-        except WrongPassword:
-            db.commit()  # keep the failure: it counts towards throttling, like a failed sign-in
-            raise
+        with password_check(WrongPassword):
+            change = services.change_own_password(db, caller, args["old_password"], args["new_password"],
+                                                  request.remote_addr or "")
         audit("user.password_change", "user", caller.user_id,
               detail=f"own password changed; {change.sessions_ended} other sessions ended, "
                      f"{change.tokens_revoked} tokens revoked")
@@ -155,12 +152,8 @@ class Tokens(MethodView):
         revokes them."""
         db = request_session()
         caller = current_caller()
-        try:
-            with password_check_slot():
-                services.confirm_token_creator(db, caller, args.get("password"), request.remote_addr or "")
-        except WrongPassword:
-            db.commit()  # keep the failure: it counts towards throttling, like a failed sign-in
-            raise
+        with password_check(WrongPassword):
+            services.confirm_token_creator(db, caller, args.get("password"), request.remote_addr or "")
         user = services.get_user(db, caller.user_id)
         parent = db.get(ApiToken, caller.token_id) if caller.token_id is not None else None
         token, value = services.create_token(db, user, args["name"], args["permissions"], args["expires_at"],
@@ -226,4 +219,4 @@ def _audit_filter(args) -> audit_log.AuditFilter:
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     """Times are stored as naive UTC; a time given with its zone is converted first."""
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment and moment.tzinfo else moment
+    return as_utc(moment) if moment else moment

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accounts.errors import WrongPassword
 from accounts.models import ApiToken, Role, User, UserSession, user_unit
@@ -34,7 +34,7 @@ from inventory.models import Unit
 from inventory.units import get_unit, subtree_ids
 
 # argon2id with the library's current recommended parameters: a verification costs about 0.3 s of CPU and
-# 64 MiB (the web layer bounds how many run at once: `accounts.web.password_check_slot`).
+# 64 MiB (the web layer bounds how many run at once: `accounts.web.password_check`).
 HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "rdy_"
@@ -87,10 +87,10 @@ def update_user(session: Session, user_id: int, changes: Mapping[str, object]) -
         user.display_name = changes["display_name"]
     if "password" in changes:
         user.password_hash = hash_password(str(changes["password"]))
-        end_sessions_of(session, user.id)
         user.tokens_revoked = revoke_tokens_of(session, user.id)
     if "active" in changes:
         user.active = bool(changes["active"])
+    if "password" in changes or "active" in changes:
         end_sessions_of(session, user.id)
     if "unit_codes" in changes or "role" in changes:
         codes = changes.get("unit_codes", [u.code for u in user.units])
@@ -210,7 +210,8 @@ def end_sessions_of(session: Session, user_id: int, *, keep_id: int | None = Non
 
 
 def caller_for_session(session: Session, key: str, limits: SessionLimits) -> Caller:
-    row = session.scalars(select(UserSession).where(UserSession.key_hash == _digest(key))).one_or_none()
+    row = session.scalars(select(UserSession).options(joinedload(UserSession.user))
+                          .where(UserSession.key_hash == _digest(key))).one_or_none()
     now = utcnow()
     if row is None or row.ended_at is not None or now - row.created_at >= limits.absolute \
             or now - row.last_seen_at >= limits.idle:

@@ -105,12 +105,8 @@ def sign_in(username: str, password: str) -> User:
     """Check a user name and password and start a session: one flow for the API and the sign-in page.
     A refusal is raised after its failure is committed, since failures count towards throttling."""
     db = request_session()
-    try:
-        with password_check_slot():
-            user = services.sign_in(db, username, password, request.remote_addr or "")
-    except (Unauthenticated, TooManyAttempts):
-        db.commit()
-        raise
+    with password_check(Unauthenticated, TooManyAttempts):
+        user = services.sign_in(db, username, password, request.remote_addr or "")
     start_session(user.id)
     record(db, user.username, "session.sign_in", "user", user.id)
     db.commit()
@@ -146,15 +142,19 @@ BUSY = "too many sign-ins at once; try again in a moment"
 
 
 @contextlib.contextmanager
-def password_check_slot() -> Iterator[None]:
+def password_check(*counted: type[Exception]) -> Iterator[None]:
     """A slot for checking a password (sign-in, one's own password, a token from a session). Each check costs
     about 0.3 s of CPU and 64 MiB, for an unknown name too (the dummy hash): sign-ins from many addresses at
     once could hold every server thread. One that finds no slot within PASSWORD_CHECK_WAIT_S is refused
-    (429) before anything is checked or counted."""
+    (429) before anything is checked or counted. A refusal of the kinds `counted` is raised after the
+    request's session commits: the failure it recorded counts towards throttling."""
     slots = current_app.extensions["password_checks"]
     if not slots.acquire(timeout=current_app.config["PASSWORD_CHECK_WAIT_S"]):
         raise TooManyAttempts(BUSY, field="password")
     try:
         yield
+    except counted:
+        request_session().commit()
+        raise
     finally:
         slots.release()

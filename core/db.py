@@ -1,5 +1,6 @@
 """Shared database plumbing: the declarative Base, engines, sessions and migrations."""
 import enum
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+@functools.cache  # the migrations a process runs with do not change while it runs
 def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 

@@ -180,6 +180,8 @@ class RunById(MethodView):
 
 def _fail_abandoned(session, scope_id: int) -> bool:
     """Whoever looks at a scope's runs sees a run whose process stopped as failed, not running for ever."""
-    failed = scans.fail_abandoned_runs(session, stale_after_s=scan_settings().run_stale_after_s, scope_id=scope_id)
-    session.commit()
+    failed = scans.fail_abandoned_runs(session, stale_after_s=current_app.config["RUN_STALE_AFTER_S"],
+                                       scope_id=scope_id)
+    if failed:
+        session.commit()
     return bool(failed)

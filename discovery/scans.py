@@ -179,18 +179,15 @@ def fail_abandoned_runs(session: Session, *, stale_after_s: float, scope_id: int
     heartbeat for `stale_after_s` seconds: its process ended (a crash, a restart) and the run would block
     its scope for ever. The ids of the runs failed; the caller commits."""
     cutoff = utcnow() - dt.timedelta(seconds=stale_after_s)
-    query = select(ScanRun.id).where(ScanRun.status == RunStatus.RUNNING, ScanRun.heartbeat_at < cutoff)
+    # One statement: a heartbeat that lands while it runs keeps its run, since the conditions are the update's own.
+    stale = update(ScanRun).where(ScanRun.status == RunStatus.RUNNING, ScanRun.heartbeat_at < cutoff)
     if scope_id is not None:
-        query = query.where(ScanRun.scope_id == scope_id)
-    failed = []
-    for run_id in session.scalars(query).all():
-        # The conditions again in the update itself: a heartbeat that landed since the select keeps the run.
-        stale = (ScanRun.id == run_id, ScanRun.status == RunStatus.RUNNING, ScanRun.heartbeat_at < cutoff)
-        failed_now = session.execute(update(ScanRun).where(*stale).values(
-            status=RunStatus.FAILED, finished_at=utcnow(), errors=[{"address": None, "reason": ABANDONED}]))
-        if failed_now.rowcount:
-            log.error("scan run %s failed: %s (no heartbeat for %s s)", run_id, ABANDONED, stale_after_s)
-            failed.append(run_id)
+        stale = stale.where(ScanRun.scope_id == scope_id)
+    failed = sorted(session.scalars(stale.values(status=RunStatus.FAILED, finished_at=utcnow(),
+                                                 errors=[{"address": None, "reason": ABANDONED}])
+                                    .returning(ScanRun.id)))
+    for run_id in failed:
+        log.error("scan run %s failed: %s (no heartbeat for %s s)", run_id, ABANDONED, stale_after_s)
     return failed
 
 

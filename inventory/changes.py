@@ -11,7 +11,7 @@ other packages (officers' units, scan scopes) follow it in the same commit or no
         ...
 """
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from blinker import Namespace
@@ -37,6 +37,11 @@ class Change:
     fields: set[str] = field(default_factory=set)  # device fields, `specs.<name>`, interfaces, unit_id, status
     unit_ids: set[int] = field(default_factory=set)  # units whose equipment changed: both sides of a move
 
+    def absorb(self, other: "Change") -> None:
+        self.device_ids |= other.device_ids
+        self.fields |= other.fields
+        self.unit_ids |= other.unit_ids
+
 
 @dataclass(frozen=True)
 class Changes:
@@ -52,15 +57,12 @@ class Changes:
         return {i for change in self.by_kind.values() for i in change.unit_ids}
 
 
-def note_changes(session: Session, kind: str, *, device_ids: Iterable[int], fields: Iterable[str],
-                 unit_ids: Iterable[int]) -> None:
+def note_changes(session: Session, change: Change) -> None:
     """Remember changes made in the session's current transaction (a savepoint's, inside one), to announce when
     the outermost transaction commits."""
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    change = _notes(session).setdefault(transaction, {}).setdefault(kind, Change(kind))
-    change.device_ids.update(device_ids)
-    change.fields.update(fields)
-    change.unit_ids.update(unit_ids)
+    if change.device_ids or change.unit_ids:  # a reorganisation of units without devices is a change too
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        _merge(_notes(session).setdefault(transaction, {}), {change.kind: change})
 
 
 def _notes(session: Session) -> dict[SessionTransaction, dict[str, Change]]:
@@ -71,11 +73,11 @@ def _notes(session: Session) -> dict[SessionTransaction, dict[str, Change]]:
 def _committed(session: Session) -> None:
     nested = session.get_nested_transaction()
     if nested is not None:  # a savepoint released: its changes are its parent's now, still to be committed
-        _merge(_notes(session), nested.parent, _notes(session).pop(nested, {}))
+        _merge(_notes(session).setdefault(nested.parent, {}), _notes(session).pop(nested, {}))
         return
     pending: dict[str, Change] = {}
     for changes in session.info.pop(_PENDING, {}).values():
-        _merge({None: pending}, None, changes)
+        _merge(pending, changes)
     if pending:
         _announce(session, Changes(pending))
 
@@ -95,13 +97,9 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _merge(notes: dict, into: object, changes: Mapping[str, Change]) -> None:
-    target = notes.setdefault(into, {})
+def _merge(target: dict[str, Change], changes: Mapping[str, Change]) -> None:
     for kind, change in changes.items():
-        merged = target.setdefault(kind, Change(kind))
-        merged.device_ids |= change.device_ids
-        merged.fields |= change.fields
-        merged.unit_ids |= change.unit_ids
+        target.setdefault(kind, Change(kind)).absorb(change)
 
 
 def _announce(session: Session, changes: Changes) -> None:

@@ -170,7 +170,7 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
     written = _write_devices(connection, merger)  # assigns ids to new devices
 
     result = IngestResult(device_ids=[record.id for record in records])
-    changed = _write_history(connection, merger, result)
+    changed = _write_history(connection, merger, result, Change(_kind_of(batch, observations)))
     result.relocations_raised = record_sightings(connection, merger.sightings)
     result.observations_stored = _store_observations(connection, observations, result.device_ids)
     written[Link] = _store_links(connection, merger, observations, result.device_ids)
@@ -180,13 +180,10 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
                                         if observations else None)
         result.missing = len(gone)
         written[Device] += unseen_ids
-        changed.device_ids.update(gone)
-        changed.unit_ids.update(gone.values())
-        changed.fields.update(["status"] if gone else [])
+        if gone:
+            changed.absorb(Change(changed.kind, set(gone), {"status"}, set(gone.values())))
     _expire_written(session, written)
-    if changed.device_ids:
-        note_changes(session, _kind_of(batch, observations), device_ids=changed.device_ids, fields=changed.fields,
-                     unit_ids=changed.unit_ids)
+    note_changes(session, changed)
     log.info("ingested %d observations: %d created, %d changed, %d unchanged, %d missing, %d relocations raised",
              len(observations), result.created, result.changed, result.unchanged, result.missing,
              len(result.relocations_raised))
@@ -497,10 +494,10 @@ def _without_id(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in row.items() if name != "id"}
 
 
-def _write_history(connection: Connection, merger: Merger, result: IngestResult) -> Change:
-    """One event per device created, per field changed, per move and per interface added; what they changed."""
+def _write_history(connection: Connection, merger: Merger, result: IngestResult, changed: Change) -> Change:
+    """One event per device created, per field changed, per move and per interface added; what they changed,
+    added to `changed`."""
     events: list[dict[str, Any]] = []
-    changed = Change("")
     for record in merger.touched:
         row, said = record.row, record.row["provenance"]
         if record.stored_row is None:

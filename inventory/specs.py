@@ -82,9 +82,12 @@ def _text(value: Any) -> str:
     return text
 
 
+TYPED_ON_A_KEYBOARD = str.maketrans({"”": '"', "“": '"', "″": '"', "×": "x"})
+
+
 def _words(value: Any) -> str:
     """Text to match: lower case, typographic inch marks and the multiplication sign as typed on a keyboard."""
-    return _text(value).lower().translate(str.maketrans({"”": '"', "“": '"', "″": '"', "×": "x"}))
+    return _text(value).lower().translate(TYPED_ON_A_KEYBOARD)
 
 
 def _typed_number(value: Any) -> Decimal | None:

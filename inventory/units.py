@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput, NotFound, OutsideScope
 from core.time import utcnow
-from inventory.changes import note_changes, units_reorganised
+from inventory.changes import Change, note_changes, units_reorganised
 from inventory.models import (
     Device,
     DeviceEvent,
@@ -187,8 +187,8 @@ def _hand_over(session: Session, sources: Sequence[Unit], successor: Mapping[int
         session.execute(insert(DeviceEvent), events)
     session.flush()
     _carry_relocations(session, successor, f"{kind} effective {effective_on.isoformat()}")
-    note_changes(session, "reorganisation", device_ids=[e["device_id"] for e in events], fields=["unit_id"],
-                 unit_ids={*source_ids, *(e["new_value"] for e in events)})
+    note_changes(session, Change("reorganisation", {e["device_id"] for e in events}, {"unit_id"},
+                                 {*source_ids, *(e["new_value"] for e in events)}))
     units_reorganised.send(session, successors={s.id: successor[s.id].id for s in sources}, kind=kind, by=by)
 
 

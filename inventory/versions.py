@@ -28,6 +28,7 @@ import re
 
 # Huawei's VRP release: V(ersion) R(elease) C(ustomised build) SPC (service pack), or B (build), SPH...;
 # DPtech and Venus number theirs the same way.
+LEADING_V = re.compile(r"^[vV](?=\d)")
 VRP_RELEASE = re.compile(r"(?<![A-Za-z0-9])V\d{3,4}R\d{3,4}(?:[A-Z]+\d+)*(?![A-Za-z0-9])")
 # The platform version printed before it: "Version 5.160 (S5720 V200R007C00SPC500)".
 VRP_PLATFORM = re.compile(r"(?:^|\bversion\s*)(\d+\.\d+)(?=[\s(,])", re.IGNORECASE)
@@ -70,11 +71,7 @@ def version_key(version: str) -> tuple:
 
     Takes a version as `normalise_version` gives it or as a person writes a minimum (`v6.7.2`,
     `V200R007C00SPC500`, `15.0(2)SE11`); text holding no version still gets a key, by its words."""
-    version = normalise_version(version) or version.strip()
-    release = VRP_RELEASE.search(version) or COMWARE_RELEASE.search(version)
-    if release:
-        version = release.groupdict().get("release") or release.group()
-    return _tokens(re.sub(r"^[vV](?=\d)", "", version))
+    return _key(normalise_version(version) or version.strip())
 
 
 def at_least(reported: str, minimum: str) -> bool | None:
@@ -82,7 +79,15 @@ def at_least(reported: str, minimum: str) -> bool | None:
     reported_version, minimum_version = normalise_version(reported), normalise_version(minimum)
     if reported_version is None or minimum_version is None:
         return None
-    return version_key(reported_version) >= version_key(minimum_version)
+    return _key(reported_version) >= _key(minimum_version)
+
+
+def _key(version: str) -> tuple:
+    """The sort key of a normalised version: a Huawei or Comware release alone, as advisories name a minimum."""
+    release = VRP_RELEASE.search(version) or COMWARE_RELEASE.search(version)
+    if release:
+        version = release.groupdict().get("release") or release.group()
+    return _tokens(LEADING_V.sub("", version))
 
 
 def _vrp_release(text: str) -> str | None:

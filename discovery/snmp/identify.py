@@ -77,25 +77,22 @@ def mac_text(value: Any) -> str | None:
     return ":".join(f"{octet:02x}" for octet in value)
 
 
-def _rows(path: str) -> list[dict[str, str]]:
-    return read_table(DATA / path)
-
-
 @cache
 def enterprises() -> dict[int, Enterprise]:
-    return {int(row["enterprise"]): Enterprise(row["vendor"], row["class"]) for row in _rows("enterprises.csv")}
+    return {int(row["enterprise"]): Enterprise(row["vendor"], row["class"])
+            for row in read_table(DATA / "enterprises.csv")}
 
 
 @cache
 def products() -> dict[tuple[int, ...], Product]:
     return {tuple(int(n) for n in row["oid"].split(".")): Product(row["vendor"], row["model"], row["class"])
-            for row in _rows("products.csv")}
+            for row in read_table(DATA / "products.csv")}
 
 
 @cache
 def descr_patterns() -> list[DescrPattern]:
     return [DescrPattern(re.compile(row["pattern"], re.DOTALL), row["vendor"], row["class"], row["os"])
-            for row in _rows("sysdescr.tsv")]
+            for row in read_table(DATA / "sysdescr.tsv")]
 
 
 def identify(readings: Readings) -> dict[str, Finding]:

@@ -20,8 +20,8 @@ only implies (the kind of "512GB SSD") gives way to one stated under its own nam
 `device.firmware_version` is new: the version inside `firmware` (inventory/versions.py), filled here for
 every device and from now on by ingestion whenever firmware is set.
 
-The registry and the version reader are pure modules and are imported; the method ranks are copied, as
-0005 copied its conversions. Downgrade drops firmware_version and leaves the specs typed: the code before
+The registry, the version reader and the provenance's stored form are the code's own, imported; the method
+ranks are copied, as they were when this was written. Downgrade drops firmware_version and leaves the specs typed: the code before
 this revision stored any name and value, these included.
 """
 import datetime as dt
@@ -30,8 +30,10 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+from core.time import as_utc
+from inventory.merge import firmware_version
+from inventory.models import grouped_provenance, provenance_by_field
 from inventory.specs import SPECS, InvalidSpec, installed_ram_gb, parse_specs, spec_name
-from inventory.versions import normalise_version
 
 revision = '0013'
 down_revision = '0012'
@@ -60,7 +62,7 @@ def upgrade() -> None:
             sa.select(DEVICE.c.id, DEVICE.c.firmware, DEVICE.c.specs, DEVICE.c.provenance).order_by(DEVICE.c.id)):
         by_field = provenance_by_field(provenance or [])
         typed, typed_by_field, refused = typed_specs(specs or {}, by_field)
-        version = normalise_version(firmware) if firmware else None
+        version = firmware_version(firmware)
         if version is None and _json(typed) == _json(specs or {}) and typed_by_field == by_field:
             continue  # already as the registry stores it (JSON text: 8.0 is not 8, nor 1 true)
         updates.append({'b_id': device_id, 'firmware_version': version, 'specs': typed,
@@ -128,18 +130,6 @@ def _json(value) -> str:
 def _said_rank(said: dict | None) -> tuple[int, dt.datetime]:
     if said is None:
         return 0, EARLIEST
-    at = dt.datetime.fromisoformat(said['at'])
-    at = at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
-    return METHOD_RANK.get(said['method'], 0), at
+    return METHOD_RANK.get(said['method'], 0), as_utc(said['at'])
 
 
-def grouped_provenance(by_field):
-    groups = {}
-    for name, said in by_field.items():
-        groups.setdefault((said['method'], said['source'], said['at']), []).append(name)
-    return [[*said, names] for said, names in groups.items()]
-
-
-def provenance_by_field(groups):
-    return {name: {'method': method, 'source': source, 'at': at}
-            for method, source, at, names in groups for name in names}

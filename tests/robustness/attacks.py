@@ -27,6 +27,7 @@ from accounts.models import Role
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token, create_user
 from app import create_app
+from core.cells import FORMULA_START
 from core.db import migrate
 from core.permissions import Permission
 from inventory.devices import record_device
@@ -34,11 +35,10 @@ from inventory.ingest import IngestBatch, ingest
 from inventory.observations import ObservedDevice, ObservedInterface, ObservedNeighbour
 from tests.inventory import upload_attacks
 from tests.robustness.databases import build_organisation
-from tests.robustness.scenarios import T0
+from tests.robustness.scenarios import RACED_SPECS, T0
 from tests.serving import serving
 
 PASSWORD = "correct horse battery"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLANTED_FILE_NAME = "=cmd|' /C calc'!A0.csv"
 
 
@@ -318,11 +318,9 @@ def largest_refused_imports(url: str) -> list[tuple[str, int, float]]:
     return measured
 
 
-# Ten spec columns, each holding a value the registry reads (counts of 1 to 50 fit every one of them).
-LARGEST_SPECS = ("cpu_cores", "ram_gb", "storage_gb", "port_count", "uplink_ports", "port_speed_mbps", "printer_ppm",
-                 "page_count", "scanner_ppm", "screen_inch")
+# The race's ten spec columns, each holding a value the registry reads (counts of 1 to 50 fit every one of them).
 LARGEST_HEADER = ["unit_code", "serial", "vendor", "model", "hostname", "location", "device_class", "status", "os",
-                  "firmware", *(f"spec:{name}" for name in LARGEST_SPECS)]
+                  "firmware", *(f"spec:{name}" for name in RACED_SPECS)]
 
 
 def _largest_rows(rows: int):
