@@ -9,9 +9,11 @@ PY := $(VENV)/bin/python
 # Chromium for the browser tests.
 SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium fusioninventory-agent-task-network
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Beside gettext's own: lazy_gettext (and its usual alias _l), and the refusals of core.i18n that pages translate.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k Reason -k SchemaMessage
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test setup system-packages bench clean lab
+.PHONY: run test setup system-packages bench clean lab translations
 
 run: setup
 	$(PY) -m flask --app app db upgrade
@@ -45,6 +47,13 @@ $(VENV)/.installed: requirements.txt
 
 %.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+# After changing text people read: extract every message with where it is used, and update the Vietnamese
+# catalogue (then translate the new entries in translations/vi/LC_MESSAGES/messages.po).
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --ignore-dirs='.* ._ .venv tests bench migrations instance' -o translations/messages.pot .
+	$(VENV)/bin/pybabel update --no-wrap --no-fuzzy-matching -i translations/messages.pot -d translations
+	rm translations/messages.pot
 
 clean:
 	rm -rf $(VENV) $(MO_FILES)

@@ -18,16 +18,20 @@ import click
 import swagger_ui_bundle
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask_babel import Babel
+from flask_babel import gettext as _
 from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
 
 import accounts.web
+import core.pages
 from accounts import commands as accounts_commands
 from core import commands as core_commands
 from core.db import make_engine, make_session_factory, require_migrated
 from core.encryption import SecretBox, keys_from_config, new_key
-from core.errors import DomainError, InvalidInput, SchemaNotMigrated
-from core.i18n import select_locale
+from core.errors import DomainError, InvalidInput, NotFound, SchemaNotMigrated, TooLarge
+from core.i18n import Reason, select_locale
+from core.pages import is_page_request, page_error
 from core.permissions import Permission, require_declared_permissions, requires
 from discovery import commands as discovery_commands
 from discovery.scans import fail_abandoned_runs_at_start
@@ -56,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "RUN_STALE_AFTER_S": 300.0,
     "PORT": 5000,  # python app.py listens on 127.0.0.1 only
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
+    # Where an upload waits, for an hour at most, between its dry run on the imports page and its confirmation.
+    "PENDING_IMPORTS_FOLDER": None,  # None: instance/pending-imports
     "IMPORT_MAX_ROWS": 100_000,
     "IMPORT_MAX_CELLS": 3_000_000,  # filled cells per import (XLSX: blank formatted ones too): 30 a row at most rows
     "IMPORT_MAX_XML_BYTES": 128 * 1024 * 1024,  # an XLSX upload unpacked: past it (a zip bomb), refused unread
@@ -68,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",  # served from the swagger-ui-bundle package, no CDN
     "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",  # times are stored in UTC and shown in the city's time
     # Session cookies: signed, not readable by scripts, not sent by other sites' forms. Set
     # SESSION_COOKIE_SECURE=1 when the service is served over HTTPS (make run serves plain HTTP on loopback).
     "SESSION_COOKIE_HTTPONLY": True,
@@ -122,9 +129,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Babel(app, locale_selector=select_locale)
     api = Api(app)
     _register_blueprints(app, api)
-    _register_errors(app)
+    _register_errors(app, api)
     # After the schema check: both run before every request, in this order.
-    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page", sign_out_page="accounts_pages.sign_out_page")
+    accounts.web.install(app, sign_in_page="accounts_pages.sign_in_page", sign_out_page="accounts_pages.sign_out_page",
+                         account_page="accounts_pages.account_page")
     _register_public_routes(app)
     _register_security_headers(app)
     _register_commands(app)
@@ -154,22 +162,30 @@ def _kept_key(path: Path, make) -> str:
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
+    from accounts.admin_pages import blp as admin_pages
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from accounts.pages import blp as accounts_pages
-    from core.pages import blp as core_pages
     from dashboards.views import blp as dashboards_blp
     from discovery.api import credentials_blp, scopes_blp
+    from discovery.pages import blp as discovery_pages
     from inventory.api import devices_blp, relocations_blp, transfer_blp, units_blp
+    from inventory.device_pages import blp as device_pages
+    from inventory.relocation_pages import blp as relocation_pages
+    from inventory.reorganisation_pages import blp as reorganisation_pages
+    from inventory.transfer_pages import blp as transfer_pages
+    from inventory.unit_pages import blp as unit_pages
     for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
                       audit_blp, credentials_blp, scopes_blp):
         api.register_blueprint(blueprint)
-    for pages in (core_pages, accounts_pages, dashboards_blp):
-        app.register_blueprint(pages)  # pages stay out of the API document
+    core.pages.install(app, (dashboards_blp, unit_pages, reorganisation_pages, device_pages, relocation_pages,
+                             transfer_pages, discovery_pages, accounts_pages, admin_pages))
 
 
-def _register_errors(app: Flask) -> None:
+def _register_errors(app: Flask, api: Api) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
+        if is_page_request():
+            return page_error(error)  # a page's refusal is a page, with the API's reason
         body: dict[str, Any] = {"code": error.status_code, "status": _STATUS.get(error.status_code, "Error"),
                                 "message": error.reason}
         if error.field:
@@ -178,12 +194,26 @@ def _register_errors(app: Flask) -> None:
             body["details"] = error.details
         return jsonify(body), error.status_code
 
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    @app.errorhandler(413)
+    def refused_by_the_framework(error: HTTPException):
+        """No such page, a method it does not take, an upload past MAX_CONTENT_LENGTH: on a page, a page."""
+        if not is_page_request():
+            return api.handle_http_exception(error)  # the API's JSON answer, as flask-smorest gives it
+        if error.code == 404:
+            return page_error(NotFound(_("there is no such page")))
+        if error.code == 413:
+            return page_error(TooLarge(_("the file is larger than the %(mib)s MiB an upload may be",
+                                         mib=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))))
+        return page_error(InvalidInput(error.description))
+
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         # The database went away mid-request: the transaction is rolled back, nothing is half-written.
         log.error("database unavailable: %s", error.orig)
         return jsonify({"code": 503, "status": "Service Unavailable",
-                        "message": "the database is unavailable; nothing was changed, try again"}), 503
+                        "message": Reason("the database is unavailable; nothing was changed, try again")}), 503
 
     @app.before_request
     def schema_is_current():
@@ -196,7 +226,8 @@ def _register_errors(app: Flask) -> None:
         # PostgreSQL stores no NUL in text and refuses it as a parameter: name the input instead of a 500.
         name = _input_with_nul()
         if name is not None:
-            raise InvalidInput(f"{name} contains a NUL character (U+0000), which cannot be stored", field=name)
+            raise InvalidInput(Reason("%(name)s contains a NUL character (U+0000), which cannot be stored", name=name),
+                               field=name)
 
 
 def _input_with_nul() -> str | None:
@@ -221,7 +252,7 @@ def _json_with_nul(value: Any, name: str) -> str | None:
 
 
 _STATUS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-           422: "Unprocessable Entity", 429: "Too Many Requests", 503: "Service Unavailable"}
+           413: "Content Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests", 503: "Service Unavailable"}
 
 
 def _register_public_routes(app: Flask) -> None:
@@ -237,10 +268,10 @@ def _register_public_routes(app: Flask) -> None:
 
 
 # Every response, pages and API: scripts and styles only from files of this site (none inline, no eval),
-# nothing framed, no MIME sniffing. Referrer-Policy same-origin, not no-referrer: over HTTPS Flask-WTF refuses
+# nothing framed, no MIME sniffing; images from this site and data: URIs (Bootstrap draws its form icons so). Referrer-Policy same-origin, not no-referrer: over HTTPS Flask-WTF refuses
 # a form whose Referer is missing.
 CONTENT_SECURITY_POLICY = {"default-src": "'none'", "script-src": "'self'", "style-src": "'self'",
-                           "img-src": "'self'", "font-src": "'self'", "connect-src": "'self'",
+                           "img-src": "'self' data:", "font-src": "'self'", "connect-src": "'self'",
                            "form-action": "'self'", "base-uri": "'none'", "frame-ancestors": "'none'"}
 SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 SWAGGER_UI_ENDPOINT = "api-docs.openapi_swagger_ui"
@@ -267,7 +298,7 @@ def _swagger_ui_policy(page: bytes) -> dict[str, str]:
     else inline. swagger-ui.css draws its icons as data: images."""
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
               for script in INLINE_SCRIPT.findall(page)]
-    return {"script-src": " ".join(["'self'", *hashes]), "img-src": "'self' data:"}
+    return {"script-src": " ".join(["'self'", *hashes])}
 
 
 def _close_session(_error: BaseException | None) -> None:

@@ -9,11 +9,9 @@ from flask_wtf.csrf import generate_csrf
 from accounts import audit as audit_log
 from accounts import services, web
 from accounts.errors import WrongPassword
-from accounts.models import ApiToken
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.schemas import (
     AuditArgs,
-    AuditEntrySchema,
     AuditExportArgs,
     AuditPageSchema,
     NewTokenSchema,
@@ -29,9 +27,7 @@ from accounts.schemas import (
     UserUpdateSchema,
 )
 from accounts.web import end_session, password_check
-from core.audit import audit
 from core.caller import current_caller
-from core.cells import csv_document
 from core.db import request_session
 from core.permissions import Permission, requires
 from core.time import as_utc
@@ -79,11 +75,8 @@ class OwnPassword(MethodView):
         db = request_session()
         caller = current_caller()
         with password_check(WrongPassword):
-            change = services.change_own_password(db, caller, args["old_password"], args["new_password"],
-                                                  request.remote_addr or "")
-        audit("user.password_change", "user", caller.user_id,
-              detail=f"own password changed; {change.sessions_ended} other sessions ended, "
-                     f"{change.tokens_revoked} tokens revoked")
+            change = services.change_own_password_audited(db, caller, args["old_password"], args["new_password"],
+                                                          request.remote_addr or "")
         db.commit()
         return change
 
@@ -102,9 +95,8 @@ class Users(MethodView):
     def post(self, args):
         """Create an account; a unit officer needs the units they answer for."""
         db = request_session()
-        user = services.create_user(db, args["username"], args["display_name"], args["password"], args["role"],
-                                    args["unit_codes"])
-        audit("user.create", "user", user.id, after=UserSchema().dump(user))
+        user = services.create_user_audited(db, current_caller().name, args["username"], args["display_name"],
+                                            args["password"], args["role"], args["unit_codes"])
         db.commit()
         return user
 
@@ -124,10 +116,7 @@ class UserById(MethodView):
         """Change an account's name, password, role, units or whether it may sign in. A new password ends
         the user's sessions and revokes their API tokens (`tokens_revoked` says how many)."""
         db = request_session()
-        before = UserSchema().dump(services.get_user(db, user_id))
-        user = services.update_user(db, user_id, args)
-        detail = f"password changed; {user.tokens_revoked} tokens revoked, sessions ended" if "password" in args else ""
-        audit("user.update", "user", user.id, before=before, after=UserSchema().dump(user), detail=detail)
+        user = services.update_user_audited(db, current_caller().name, user_id, args)
         db.commit()
         return user
 
@@ -154,11 +143,8 @@ class Tokens(MethodView):
         caller = current_caller()
         with password_check(WrongPassword):
             services.confirm_token_creator(db, caller, args.get("password"), request.remote_addr or "")
-        user = services.get_user(db, caller.user_id)
-        parent = db.get(ApiToken, caller.token_id) if caller.token_id is not None else None
-        token, value = services.create_token(db, user, args["name"], args["permissions"], args["expires_at"],
-                                             parent=parent, lifetimes=_token_lifetimes())
-        audit("token.create", "token", token.id, after=TokenSchema().dump(token))
+        token, value = services.create_token_audited(db, caller, args["name"], args["permissions"],
+                                                     args["expires_at"], token_lifetimes())
         db.commit()
         token.value_shown_once = value  # not a column: answered now, kept nowhere
         return token
@@ -172,9 +158,7 @@ class TokenById(MethodView):
         """Revoke a token, and the tokens it created: they stop working at once. A token may revoke only
         itself and the tokens it created; a session its user's tokens (an administrator's: anyone's)."""
         db = request_session()
-        token, descendants = services.revoke_token(db, token_id, current_caller())
-        detail = f"and the tokens it created: {', '.join(map(str, descendants))}" if descendants else ""
-        audit("token.revoke", "token", token.id, detail=detail)
+        token = services.revoke_token_audited(db, token_id, current_caller())
         db.commit()
         return token
 
@@ -198,23 +182,20 @@ class AuditExport(MethodView):
     @audit_blp.response(200, description="The matching entries as CSV.")
     def get(self, args):
         """Export the matching entries as CSV, oldest first."""
-        entries, _ = audit_log.list_entries(request_session(), _audit_filter(args), page_size=10**9)
-        columns = list(AuditEntrySchema().fields)
-        # Through the exports' cells (JSON for before and after, quoting): a target or detail such as an
-        # upload's file name is the user's text.
-        rows = ([row[c] for c in columns] for row in AuditEntrySchema(many=True).dump(reversed(entries)))
-        return Response(csv_document(columns, rows), mimetype="text/csv; charset=utf-8",
+        return Response(audit_log.export_csv(request_session(), _audit_filter(args)),
+                        mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
 
-def _token_lifetimes() -> services.TokenLifetimes:
+def token_lifetimes() -> services.TokenLifetimes:
     return services.TokenLifetimes(default=dt.timedelta(days=current_app.config["TOKEN_DEFAULT_LIFETIME_DAYS"]),
                                    maximum=dt.timedelta(days=current_app.config["TOKEN_MAX_LIFETIME_DAYS"]))
 
 
 def _audit_filter(args) -> audit_log.AuditFilter:
-    return audit_log.AuditFilter(actor=args.get("actor"), action=args.get("action"), since=_utc(args.get("since")),
-                                 until=_utc(args.get("until")))
+    return audit_log.AuditFilter(actor=args.get("actor"), action=args.get("action"),
+                                 target_type=args.get("target_type"), target_id=args.get("target_id"),
+                                 since=_utc(args.get("since")), until=_utc(args.get("until")))
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:

@@ -2,12 +2,13 @@
 from marshmallow import Schema, fields, validate
 
 from accounts.models import Role
+from core.i18n import SchemaMessage
 from core.permissions import Permission
 from inventory.schemas import CODE, PageArgs, PageSchema, UtcDateTime
 
 USERNAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]{1,63}$",
-                           error="2 to 64 lower-case letters, digits, '.', '_' or '-'")
-PASSWORD = validate.Length(min=12, max=200, error="a password needs 12 to 200 characters")
+                           error=SchemaMessage("2 to 64 lower-case letters, digits, '.', '_' or '-'"))
+PASSWORD = validate.Length(min=12, max=200, error=SchemaMessage("a password needs 12 to 200 characters"))
 
 
 class SignInSchema(Schema):
@@ -95,6 +96,10 @@ class TokenCreateSchema(Schema):
 class AuditExportArgs(Schema):
     actor = fields.String(validate=validate.Length(min=1, max=100))
     action = fields.String(validate=validate.Length(min=1, max=64))
+    target_type = fields.String(validate=validate.Length(min=1, max=32), metadata={
+        "description": "What the change touched: user, token, device, unit, file, ..."})
+    target_id = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "Which one: a user's or device's id, a unit's code, a file's name."})
     since = UtcDateTime()
     until = UtcDateTime()
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from accounts.errors import WrongPassword
 from accounts.models import ApiToken, Role, User, UserSession, user_unit
 from accounts.permissions import ROLE_PERMISSIONS
+from accounts.schemas import TokenSchema, UserSchema
 from accounts.throttling import (
     KNOWN_ADDRESS_AGE,
     PURGE_BATCH,
@@ -27,6 +28,7 @@ from accounts.throttling import (
 from core.audit import record
 from core.caller import Caller
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from core.i18n import Reason
 from core.permissions import Permission
 from core.time import utcnow
 from inventory.changes import units_reorganised
@@ -39,19 +41,20 @@ HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "rdy_"
 LAST_USE_PRECISION = dt.timedelta(minutes=1)  # one write a minute per token or session, not one per request
-SESSION_ENDED = "your session has ended; sign in again"
+SESSION_ENDED = Reason("your session has ended; sign in again")
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise InvalidInput(Reason("a password needs at least %(min)s characters", min=MIN_PASSWORD_LENGTH),
+                           field="password")
     return HASHER.hash(password)
 
 
 def create_user(session: Session, username: str, display_name: str, password: str, role: Role,
                 unit_codes: Iterable[str] = ()) -> User:
     if session.scalars(select(User.id).where(func.lower(User.username) == username.lower())).first():
-        raise Conflict(f"user {username} already exists", field="username")
+        raise Conflict(Reason("user %(username)s already exists", username=username), field="username")
     user = User(username=username, display_name=display_name, password_hash=hash_password(password), role=role,
                 active=True, units=_units(session, role, unit_codes))
     session.add(user)
@@ -62,19 +65,26 @@ def create_user(session: Session, username: str, display_name: str, password: st
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id, options=[selectinload(User.units)])
     if user is None:
-        raise NotFound(f"user {user_id} does not exist", field="user_id")
+        raise NotFound(Reason("user %(id)s does not exist", id=user_id), field="user_id")
     return user
 
 
 def find_user(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
     if user is None:
-        raise NotFound(f"user {username!r} does not exist", field="username")
+        raise NotFound(Reason("user %(username)r does not exist", username=username), field="username")
     return user
 
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).options(selectinload(User.units)).order_by(User.username)))
+
+
+def officers_of(session: Session, unit_id: int) -> list[User]:
+    """The active accounts that answer for a unit (a unit officer's own units, not the units above them)."""
+    return list(session.scalars(select(User).join(user_unit, user_unit.c.user_id == User.id)
+                                .where(user_unit.c.unit_id == unit_id, User.active.is_(True))
+                                .order_by(User.display_name)))
 
 
 def update_user(session: Session, user_id: int, changes: Mapping[str, object]) -> User:
@@ -112,7 +122,7 @@ def sign_in(session: Session, username: str, password: str, ip: str) -> User:
     matches = _password_matches(user.password_hash if user else dummy_hash(), password)
     if user is None or not user.active or not matches:
         count_failure(session, username, ip)
-        raise Unauthenticated("wrong user name or password", field="password")
+        raise Unauthenticated(Reason("wrong user name or password"), field="password")
     forget_failures(session, username, ip)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
@@ -146,11 +156,11 @@ def change_own_password(session: Session, caller: Caller, old_password: str, new
     is throttled like one); the caller's other sessions end and all their tokens are revoked, while the
     session making the change stays. Only from a session: a script's token does not change passwords."""
     if caller.via != "session":
-        raise Forbidden("change your password from a signed-in session, not with an API token")
+        raise Forbidden(Reason("change your password from a signed-in session, not with an API token"))
     user = get_user(session, caller.user_id)
     confirm_password(session, user, old_password, ip, field="old_password")
     if new_password == old_password:
-        raise InvalidInput("the new password must differ from the current one", field="new_password")
+        raise InvalidInput(Reason("the new password must differ from the current one"), field="new_password")
     try:
         user.password_hash = hash_password(new_password)
     except InvalidInput as error:
@@ -165,7 +175,7 @@ def confirm_password(session: Session, user: User, password: str, ip: str, *, fi
     refuse_if_throttled(session, user.username, ip, user)
     if not _password_matches(user.password_hash, password):
         count_failure(session, user.username, ip)
-        raise WrongPassword("the current password is wrong", field=field)
+        raise WrongPassword(Reason("the current password is wrong"), field=field)
     forget_failures(session, user.username, ip)
 
 
@@ -241,9 +251,14 @@ def create_token(session: Session, user: User, name: str, permissions: Iterable[
     A token created by a token (`parent`) may hold only permissions its parent has and expire no later,
     and is revoked with it: a narrow token cannot mint a wider or longer-lived one."""
     wanted = set(permissions)
-    _refuse_beyond(wanted, ROLE_PERMISSIONS[user.role.value], "a token cannot do more than its user")
-    if parent is not None:
-        _refuse_beyond(wanted, token_permissions(parent), "a token cannot create a token that does more than itself")
+    beyond = _beyond(wanted, ROLE_PERMISSIONS[user.role.value])
+    if beyond:
+        raise Forbidden(Reason("a token cannot do more than its user: %(permissions)s", permissions=beyond),
+                        field="permissions")
+    beyond = _beyond(wanted, token_permissions(parent)) if parent is not None else ""
+    if beyond:
+        raise Forbidden(Reason("a token cannot create a token that does more than itself: %(permissions)s",
+                               permissions=beyond), field="permissions")
     now = utcnow()
     value = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, prefix=value[:12], token_hash=_digest(value),
@@ -262,7 +277,8 @@ def confirm_token_creator(session: Session, caller: Caller, password: str | None
     if caller.via != "session":
         return
     if not password:
-        raise InvalidInput("creating a token from a signed-in session needs your current password", field="password")
+        raise InvalidInput(Reason("creating a token from a signed-in session needs your current password"),
+                           field="password")
     confirm_password(session, get_user(session, caller.user_id), password, ip, field="password")
 
 
@@ -285,7 +301,7 @@ def revoke_token(session: Session, token_id: int, caller: Caller) -> tuple[ApiTo
     """Revoke a token and the tokens it created, theirs in turn; the second: the ids revoked with it."""
     token = session.get(ApiToken, token_id)
     if token is None or not _within_reach(session, token, caller):
-        raise NotFound(f"token {token_id} does not exist", field="token_id")
+        raise NotFound(Reason("token %(id)s does not exist", id=token_id), field="token_id")
     now = utcnow()
     if token.revoked_at is None:
         token.revoked_at = now
@@ -307,9 +323,9 @@ def caller_for_token(session: Session, value: str) -> Caller:
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(value))).one_or_none()
     now = utcnow()
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
-        raise Unauthenticated("the API token is unknown, revoked or expired")
+        raise Unauthenticated(Reason("the API token is unknown, revoked or expired"))
     if not token.user.active:
-        raise Unauthenticated("the API token's user is deactivated")
+        raise Unauthenticated(Reason("the API token's user is deactivated"))
     if token.last_used_at is None or now - token.last_used_at > LAST_USE_PRECISION:
         token.last_used_at = now
     return _caller(session, token.user, token_permissions(token), "token", token_id=token.id)
@@ -344,17 +360,67 @@ def follow_reorganisation(session: Session, *, successors: Mapping[int, int], by
     session.flush()
 
 
+# Each change as the API and the pages make it, with its audit entry: one path for both, so that the log reads
+# the same whichever made the change. `caller` (or `by`) is who made it.
+def create_user_audited(session: Session, by: str, username: str, display_name: str, password: str, role: Role,
+                        unit_codes: Iterable[str] = ()) -> User:
+    user = create_user(session, username, display_name, password, role, unit_codes)
+    record(session, by, "user.create", "user", user.id, after=UserSchema().dump(user))
+    return user
+
+
+def update_user_audited(session: Session, by: str, user_id: int, changes: Mapping[str, object]) -> User:
+    before = UserSchema().dump(get_user(session, user_id))
+    user = update_user(session, user_id, changes)
+    detail = f"password changed; {user.tokens_revoked} tokens revoked, sessions ended" if "password" in changes else ""
+    record(session, by, "user.update", "user", user.id, before=before, after=UserSchema().dump(user), detail=detail)
+    return user
+
+
+def change_own_password_audited(session: Session, caller: Caller, old_password: str, new_password: str,
+                                ip: str) -> PasswordChange:
+    """`change_own_password`; the web layer holds a password check's slot around it (accounts.web)."""
+    change = change_own_password(session, caller, old_password, new_password, ip)
+    record(session, caller.name, "user.password_change", "user", caller.user_id,
+           detail=f"own password changed; {change.sessions_ended} other sessions ended, "
+                  f"{change.tokens_revoked} tokens revoked")
+    return change
+
+
+def create_token_audited(session: Session, caller: Caller, name: str, permissions: Iterable[Permission],
+                         expires_at: dt.datetime | None, lifetimes: TokenLifetimes) -> tuple[ApiToken, str]:
+    """A token of the caller's, made by a token (then within it) or from a session, whose password the web layer
+    has confirmed first (`confirm_token_creator`)."""
+    user = get_user(session, caller.user_id)
+    parent = session.get(ApiToken, caller.token_id) if caller.token_id is not None else None
+    token, value = create_token(session, user, name, permissions, expires_at, parent=parent, lifetimes=lifetimes)
+    record(session, caller.name, "token.create", "token", token.id, after=TokenSchema().dump(token))
+    return token, value
+
+
+def revoke_token_audited(session: Session, token_id: int, caller: Caller) -> ApiToken:
+    token, descendants = revoke_token(session, token_id, caller)
+    detail = f"and the tokens it created: {', '.join(map(str, descendants))}" if descendants else ""
+    record(session, caller.name, "token.revoke", "token", token.id, detail=detail)
+    return token
+
+
+def own_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    """The user's own tokens, newest first (an administrator's account page: not everyone's)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())))
+
+
 def _units(session: Session, role: Role, codes: Iterable[str]) -> list[Unit]:
     codes = list(dict.fromkeys(codes))
     if role is Role.UNIT_OFFICER and not codes:
-        raise InvalidInput("a unit officer needs at least one unit", field="unit_codes")
+        raise InvalidInput(Reason("a unit officer needs at least one unit"), field="unit_codes")
     if role is not Role.UNIT_OFFICER and codes:
-        raise InvalidInput(f"only unit officers are limited to units; a {role.value} sees all of them",
-                           field="unit_codes")
+        raise InvalidInput(Reason("only unit officers are limited to units; a %(role)s sees all of them",
+                                  role=role.value), field="unit_codes")
     units = [get_unit(session, code, field="unit_codes") for code in codes]
     inactive = [u.code for u in units if not u.active]
     if inactive:
-        raise Conflict(f"unit {inactive[0]} is inactive", field="unit_codes")
+        raise Conflict(Reason("unit %(code)s is inactive", code=inactive[0]), field="unit_codes")
     return units
 
 
@@ -362,7 +428,7 @@ def _keep_an_active_admin(session: Session) -> None:
     session.flush()
     admins = session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN, User.active.is_(True)))
     if admins == 0:
-        raise Conflict("this would leave no active administrator", field="role")
+        raise Conflict(Reason("this would leave no active administrator"), field="role")
 
 
 def _password_matches(password_hash: str, password: str) -> bool:
@@ -372,10 +438,9 @@ def _password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def _refuse_beyond(wanted: set[Permission], allowed: frozenset[Permission], reason: str) -> None:
-    beyond = sorted(p.value for p in wanted - allowed)
-    if beyond:
-        raise Forbidden(f"{reason}: {', '.join(beyond)}", field="permissions")
+def _beyond(wanted: set[Permission], allowed: frozenset[Permission]) -> str:
+    """The permissions wanted but not allowed, in order and comma-separated ("" for none)."""
+    return ", ".join(sorted(p.value for p in wanted - allowed))
 
 
 def _token_expiry(requested: dt.datetime | None, parent: ApiToken | None, lifetimes: TokenLifetimes,
@@ -384,12 +449,13 @@ def _token_expiry(requested: dt.datetime | None, parent: ApiToken | None, lifeti
     limit = parent.expires_at if parent is not None else None
     if requested is not None:
         if requested <= now:
-            raise InvalidInput("expires_at must be in the future", field="expires_at")
+            raise InvalidInput(Reason("expires_at must be in the future"), field="expires_at")
         if requested > now + lifetimes.maximum:
-            raise InvalidInput(f"a token may live at most {lifetimes.maximum.days} days", field="expires_at")
+            raise InvalidInput(Reason("a token may live at most %(days)s days", days=lifetimes.maximum.days),
+                               field="expires_at")
         if limit is not None and requested > limit:
-            raise InvalidInput("a token cannot outlive the token that creates it: expires_at must be at most "
-                               f"{limit:%Y-%m-%dT%H:%M:%S}Z", field="expires_at")
+            raise InvalidInput(Reason("a token cannot outlive the token that creates it: expires_at must be at "
+                                      "most %(limit)sZ", limit=f"{limit:%Y-%m-%dT%H:%M:%S}"), field="expires_at")
         return requested
     default = now + lifetimes.default
     return min(default, limit) if limit is not None else default

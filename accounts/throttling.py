@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from accounts.errors import TooManyAttempts
 from accounts.models import SignInFailure, User, UserSession
+from core.i18n import Reason
 from core.time import utcnow
 
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -35,8 +36,8 @@ DELAYS_AFTER_FAILURES = 10      # per user name, before the delays start
 MAX_DELAY = dt.timedelta(minutes=1)
 KNOWN_ADDRESS_AGE = dt.timedelta(days=30)
 PURGE_BATCH = 1000              # rows deleted by one sign-in attempt: its cost stays bounded
-THROTTLED = "too many failed sign-ins; wait 15 minutes and try again"
-ACCOUNT_THROTTLED = "too many failed sign-ins for this account; wait 15 minutes and try again"
+THROTTLED = Reason("too many failed sign-ins; wait 15 minutes and try again")
+ACCOUNT_THROTTLED = Reason("too many failed sign-ins for this account; wait 15 minutes and try again")
 
 
 def refuse_if_throttled(session: Session, username: str, ip: str, user: User | None) -> None:
@@ -72,6 +73,7 @@ def account_refusal(failures: int, last_failure_at: dt.datetime | None, now: dt.
     wait_s = math.ceil((last_failure_at + delay - now).total_seconds())
     if wait_s <= 0:
         return None
+    # English here, for the API and the log; a page says it with ngettext from `retry_after_s` (accounts.pages).
     return TooManyAttempts(f"too many failed sign-ins for this account; try again in {wait_s} "
                            f"second{'' if wait_s == 1 else 's'}", field="username", details={"retry_after_s": wait_s})
 

@@ -27,6 +27,7 @@ from core.audit import record
 from core.caller import Caller
 from core.db import request_session
 from core.errors import Forbidden, Unauthenticated
+from core.i18n import Reason
 from core.permissions import FRAMEWORK_ENDPOINTS, Permission, declared_permissions
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,12 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 csrf = CSRFProtect()
 
 
-def install(app: Flask, *, sign_in_page: str, sign_out_page: str) -> None:
+def install(app: Flask, *, sign_in_page: str, sign_out_page: str, account_page: str) -> None:
     """Identify and check every request; a page asked for without signing in redirects to `sign_in_page`.
-    Both pages are named as endpoints in the configuration, so that neither accounts nor the layout (core)
-    needs to know which package draws them."""
+    The pages are named as endpoints in the configuration, so that neither accounts nor the layout (core)
+    needs to know which package draws them; `account_page` is one's own account (password, tokens)."""
     app.config["SIGN_IN_PAGE"], app.config["SIGN_OUT_PAGE"] = sign_in_page, sign_out_page
+    app.config["ACCOUNT_PAGE"] = account_page
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below, for cookie sessions only
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)      # valid for the session's life
     csrf.init_app(app)
@@ -52,8 +54,9 @@ def install(app: Flask, *, sign_in_page: str, sign_out_page: str) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError):
-        refusal = Forbidden(f"{error.description} Send the token from GET /api/session as the X-CSRFToken "
-                            "header.", field="csrf_token")
+        # The description is Flask-WTF's own English sentence: a value here (a page's translation puts it aside).
+        refusal = Forbidden(Reason("%(description)s Send the token from GET /api/session as the X-CSRFToken header.",
+                                   description=str(error.description)), field="csrf_token")
         return app.handle_user_exception(refusal)  # answered like every other refusal
 
 
@@ -72,9 +75,10 @@ def authorise():
     if caller is None:
         if not request.path.startswith("/api/"):
             return redirect(url_for(current_app.config["SIGN_IN_PAGE"], next=request.full_path.rstrip("?")))
-        raise Unauthenticated("sign in first, or send an API token as 'Authorization: Bearer <token>'")
+        raise Unauthenticated(Reason("sign in first, or send an API token as 'Authorization: Bearer <token>'"))
     if not caller.may(permission):
-        raise Forbidden(f"a {caller.role.value} may not do this (needs {permission.value})")
+        raise Forbidden(Reason("a %(role)s may not do this (needs %(permission)s)", role=caller.role.value,
+                               permission=permission.value))
     if caller.via == "session" and request.method not in SAFE_METHODS:
         csrf.protect()
     return None
@@ -86,7 +90,7 @@ def identify() -> Caller | None:
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+            raise Unauthenticated(Reason("the Authorization header must be 'Bearer <token>'"))
         caller = caller_for_token(db, value.strip())
         db.commit()  # the token's last use, before the handler's own transaction begins
         return caller
@@ -138,7 +142,7 @@ def _session_limits() -> SessionLimits:
                          idle=dt.timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT_S"]))
 
 
-BUSY = "too many sign-ins at once; try again in a moment"
+BUSY = Reason("too many sign-ins at once; try again in a moment")
 
 
 @contextlib.contextmanager

@@ -37,7 +37,6 @@ import json
 import os
 import random
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -49,12 +48,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 # Run as `python bench/ingest.py` (as `make bench` does): the project is not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
@@ -69,6 +67,9 @@ from inventory.observations import ObservedDevice, ObservedInterface  # noqa: E4
 from inventory.units import NewUnit, create_unit  # noqa: E402
 from tests.serving import serving  # noqa: E402
 
+# bench/ is on sys.path too, as the script's own folder.
+from fleet import DeviceSpec, fail, percentile, pick_models, prepare_database, progress, say  # noqa: E402
+
 SEED = 20250303
 DEVICES_PER_UNIT = 100    # 20,000 devices over 200 units at full size
 FILL_FACTOR = 2.5         # 20,000 merged devices, then 50,000 in all for the list benchmark
@@ -77,8 +78,7 @@ TARGET_INGEST_S = 20
 TARGET_LIST_P95_MS = 100
 LIST_REQUESTS, WARM_UP_REQUESTS, PAGE_SIZE = 300, 20, 50
 
-POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/readiness_bench"
+DATABASE = "readiness_bench"
 
 # The order real sources reach a new device: a scan finds it, SNMP and the switches describe it, the
 # spreadsheet (which knows only serials) is reconciled after SNMP has read them, a later scan sees it
@@ -91,79 +91,11 @@ COMPLETE_SCAN_METHODS = {"nmap"}
 WORKERS = {"sqlite": 1, "postgresql": 3}
 
 
-@dataclass(frozen=True)
-class Model:
-    device_class: DeviceClass
-    vendor: str
-    name: str
-    serial_prefix: str
-    oui: str        # the vendor's MAC prefix
-    port: str       # the interface name SNMP reports
-    firmware: str
-    price_vnd: int  # whole dong
-    weight: int     # share of the estate
-    dhcp: bool      # gets another address between the two scans
-
-
-CATALOG = (
-    Model(DeviceClass.SWITCH, "Cisco", "C9200L-24P-4G", "FOC", "00:1b:54", "Vlan1", "IOS-XE 17.9.4",
-          38_000_000, 6, False),
-    Model(DeviceClass.SWITCH, "Aruba", "2930F-24G", "CN", "94:40:c9", "vlan1", "WC.16.11.0012",
-          32_000_000, 3, False),
-    Model(DeviceClass.ROUTER, "Cisco", "ISR4331", "FDO", "00:1b:54", "GigabitEthernet0/0/0", "IOS-XE 17.6.5",
-          95_000_000, 2, False),
-    Model(DeviceClass.FIREWALL, "Fortinet", "FortiGate-60F", "FGT60F", "90:6c:ac", "wan1", "FortiOS 7.2.8",
-          28_000_000, 1, False),
-    Model(DeviceClass.WIRELESS, "Ubiquiti", "U6-Lite", "UBNT", "74:83:c2", "eth0", "6.6.77",
-          3_500_000, 5, False),
-    Model(DeviceClass.PRINTER, "HP", "LaserJet Pro M404dn", "PHB", "3c:52:82", "NIC", "002_2310A",
-          7_800_000, 6, False),
-    Model(DeviceClass.PRINTER, "Canon", "imageRUNNER 2630i", "XUG", "00:1e:8f", "LAN", "v10.02",
-          45_000_000, 3, False),
-    Model(DeviceClass.WORKSTATION, "Dell", "OptiPlex 7010", "DL", "b0:7b:25", "Intel I219-LM", "BIOS 1.14.0",
-          18_500_000, 28, True),
-    Model(DeviceClass.WORKSTATION, "HP", "ProDesk 400 G9", "4CE", "3c:52:82", "Realtek PCIe GbE", "BIOS 02.11.01",
-          16_000_000, 12, True),
-    Model(DeviceClass.LAPTOP, "Lenovo", "ThinkPad E14 Gen 5", "PF", "e8:80:88", "Intel Wi-Fi 6 AX201",
-          "BIOS R2AET45W", 21_000_000, 10, True),
-    Model(DeviceClass.UPS, "APC", "Smart-UPS SMT1500IC", "AS", "00:c0:b7", "NMC", "UPS 09.8",
-          14_000_000, 5, False),
-    Model(DeviceClass.CAMERA, "Hikvision", "DS-2CD1043G2-I", "DS", "c0:56:e3", "eth0", "V5.7.3",
-          2_100_000, 8, False),
-    Model(DeviceClass.PHONE, "Yealink", "SIP-T46U", "YL", "80:5e:c0", "WAN", "108.86.0.90",
-          3_200_000, 8, True),
-    Model(DeviceClass.SERVER, "Dell", "PowerEdge R750", "SV", "b0:7b:25", "iDRAC", "iDRAC 7.00.00",
-          250_000_000, 3, False),
-)
-
-
-@dataclass(frozen=True)
-class DeviceSpec:
-    """The truth about one generated device; identifiers derive from `n`, so they never collide."""
-    n: int
-    unit_code: str
-    model: Model
-    status: DeviceStatus
-    purchase_date: dt.date
-    price_vnd: int
-
-    @property
-    def serial(self) -> str:
-        return f"{self.model.serial_prefix}{self.n:08d}"
-
-    @property
-    def mac(self) -> str:  # canonical form, as the inventory stores it
-        return f"{self.model.oui}:{self.n >> 16 & 255:02x}:{self.n >> 8 & 255:02x}:{self.n & 255:02x}"
-
-    @property
-    def hostname(self) -> str:
-        return f"{self.model.device_class.value[:3]}-{self.unit_code.lower()}-{self.n:05d}"
-
-    def ip(self, rescan: bool = False) -> str:
-        # 10.128/9 is the DHCP pool a client may have moved to by the second scan.
-        base = 0x0A800000 if rescan and self.model.dhcp else 0x0A000000
-        value = base + self.n + 1
-        return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))
+# The models of the estate (bench/fleet.py) and their shares of it, in the order they are drawn in.
+ESTATE = {"C9200L-24P-4G": 6, "2930F-24G": 3, "ISR4331": 2, "FortiGate-60F": 1, "U6-Lite": 5,
+          "LaserJet Pro M404dn": 6, "imageRUNNER 2630i": 3, "OptiPlex 7010": 28, "ProDesk 400 G9": 12,
+          "ThinkPad E14 Gen 5": 10, "Smart-UPS SMT1500IC": 5, "DS-2CD1043G2-I": 8, "SIP-T46U": 8,
+          "PowerEdge R750": 3}
 
 
 @dataclass(frozen=True)
@@ -180,7 +112,7 @@ def main() -> None:
     say(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start")
     with tempfile.TemporaryDirectory(prefix="readiness-bench-") as scratch:  # the SQLite file, removed after
         for name in args.databases:
-            url, skipped = prepare_database(name, Path(scratch))
+            url, skipped = prepare_database(name, Path(scratch), DATABASE)
             if skipped:
                 say(f"{name}: skipped: {skipped}")
                 print(f"{name}: SKIPPED ({skipped})", flush=True)
@@ -203,21 +135,6 @@ def parse_args() -> argparse.Namespace:
     if args.devices < 2:
         parser.error("--devices must be at least 2")
     return args
-
-
-def prepare_database(name: str, scratch: Path) -> tuple[str, str | None]:
-    """The database URL, fresh and empty, and why it was skipped (None if it was not)."""
-    if name == "sqlite":
-        return f"sqlite:///{scratch / 'bench.sqlite3'}", None
-    try:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as connection:
-            # FORCE: a previous run interrupted mid-way may still hold connections to it.
-            connection.execute("DROP DATABASE IF EXISTS readiness_bench WITH (FORCE)")
-            connection.execute("CREATE DATABASE readiness_bench")
-    except psycopg.OperationalError as error:
-        reason = " ".join(str(error).split())  # psycopg's message spans lines; the report keeps one per fact
-        return POSTGRES_URL, f"PostgreSQL at 127.0.0.1:5432 cannot be reached: {reason}"
-    return POSTGRES_URL, None
 
 
 def run_database(name: str, url: str, device_count: int, profile_path: Path | None) -> dict[str, float]:
@@ -273,7 +190,7 @@ def create_units(sessions: sessionmaker[Session], count: int, rng: random.Random
 def plan_devices(first: int, count: int, units: Sequence[NewUnit], rng: random.Random) -> list[DeviceSpec]:
     """Devices spread over units by headcount, of models in the estate's proportions."""
     unit_codes = rng.choices([u.code for u in units], weights=[u.staff_count for u in units], k=count)
-    models = rng.choices(CATALOG, weights=[m.weight for m in CATALOG], k=count)
+    models = pick_models(rng, ESTATE, count)
     return [DeviceSpec(n=first + k, unit_code=unit_codes[k], model=models[k],
                        status=DeviceStatus.SPARE if rng.random() < 0.08 else DeviceStatus.IN_USE,
                        purchase_date=dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(3650)),
@@ -530,12 +447,6 @@ def fetch(base: str, token: str, request: ListRequest) -> float:
     return elapsed_ms
 
 
-def percentile(values: Sequence[float], pct: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
-
-
 def report(name: str, observation_count: int, ingest_s: float, p50_ms: float, p95_ms: float) -> None:
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
@@ -555,22 +466,6 @@ def print_summary(figures: dict[str, float]) -> None:
         met[f"{name}_ingest_met"] = int(figures[f"{name}_ingest_s"] < TARGET_INGEST_S)
         met[f"{name}_list_p95_met"] = int(figures[f"{name}_list_p95_ms"] < TARGET_LIST_P95_MS)
     print(" ".join(f"{key}={value}" for key, value in (figures | targets | met).items()), flush=True)
-
-
-def fail(what: str, problems: Sequence[str]) -> NoReturn:
-    shown = "\n  ".join(problems[:10])
-    more = f"\n  ... and {len(problems) - 10:,} more" if len(problems) > 10 else ""
-    sys.exit(f"FAILED: {what}:\n  {shown}{more}")
-
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def progress(label: str, done: int, total: int, started: float) -> None:
-    """A line at each tenth of the way, so a long phase shows it is moving without flooding the log."""
-    if done == total or done * 10 // total != (done - 1) * 10 // total:
-        say(f"{label}: {done:,}/{total:,} ({done * 100 // total}%), {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from tests.robustness.databases import (  # noqa: E402
     private_postgres_cluster,
     shared_postgres_database,
 )
-from tests.robustness.fuzzing import FuzzReport, fuzz_api, probe_nul_characters  # noqa: E402
+from tests.robustness.fuzzing import fuzz_api, probe_nul_characters  # noqa: E402
 
 FUZZ_POSITIVE, FUZZ_NEGATIVE = 8, 5  # generated requests per operation: fitting the document, and not
 STOP_ROWS = 20_000

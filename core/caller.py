@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import g
 
 from core.errors import Unauthenticated
+from core.i18n import Reason
 from core.permissions import Permission
 
 
@@ -27,7 +28,7 @@ class Caller:
 def current_caller() -> Caller:
     caller = g.get("caller")
     if caller is None:  # the accounts hook lets no such request reach a handler that asks
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(Reason("sign in first"))
     return caller
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Enum as SaEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.errors import SchemaNotMigrated
+from core.i18n import Reason
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -103,8 +104,8 @@ def require_migrated(engine: Engine) -> None:
         # name. The operator finds those in the log.
         log.error("the database %s is at schema revision %s, the code needs %s",
                   engine.url.render_as_string(hide_password=True), current or "none", head)
-        raise SchemaNotMigrated("the database schema is not current: run `flask --app app db upgrade` "
-                                "(or `make run`) first")
+        raise SchemaNotMigrated(Reason("the database schema is not current: run `flask --app app db upgrade` "
+                                       "(or `make run`) first"))
 
 
 def request_session() -> Session:

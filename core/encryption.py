@@ -12,21 +12,25 @@ from sqlalchemy.orm import Session
 
 from core.db import Base
 from core.errors import DomainError
+from core.i18n import Reason
 
 
 class SecretsKeyError(DomainError):
     status_code = 500
 
 
+UNDECRYPTABLE = Reason("a stored secret cannot be decrypted with the configured SECRETS_KEYS")
+
+
 class SecretBox:
     def __init__(self, keys: Sequence[str]):
         if not keys:
-            raise SecretsKeyError("no secrets key is configured (SECRETS_KEYS)")
+            raise SecretsKeyError(Reason("no secrets key is configured (SECRETS_KEYS)"))
         try:
             self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
         except ValueError:
-            raise SecretsKeyError("SECRETS_KEYS holds a key that is not a Fernet key (32 url-safe base64 bytes)") \
-                from None
+            raise SecretsKeyError(Reason("SECRETS_KEYS holds a key that is not a Fernet key (32 url-safe base64 "
+                                         "bytes)")) from None
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -35,13 +39,13 @@ class SecretBox:
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except InvalidToken:
-            raise SecretsKeyError("a stored secret cannot be decrypted with the configured SECRETS_KEYS") from None
+            raise SecretsKeyError(UNDECRYPTABLE) from None
 
     def rotate(self, ciphertext: str) -> str:
         try:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken:
-            raise SecretsKeyError("a stored secret cannot be decrypted with the configured SECRETS_KEYS") from None
+            raise SecretsKeyError(UNDECRYPTABLE) from None
 
 
 def new_key() -> str:

@@ -27,6 +27,12 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
+class TooLarge(DomainError):
+    """More than the service accepts at once (an upload past its size limit)."""
+
+    status_code = 413
+
+
 class Busy(DomainError):
     """The work asked for is already running as much as the service allows: try again later."""
 

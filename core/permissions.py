@@ -41,8 +41,8 @@ def declared_permissions(app: Flask, endpoint: str) -> dict[str, Permission | No
             for m in view_class.methods}
 
 
-# Endpoints that Flask and flask-smorest add themselves: static files and the API document.
-FRAMEWORK_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+# Endpoints that Flask, flask-smorest and Bootstrap-Flask add themselves: static files and the API document.
+FRAMEWORK_ENDPOINTS = {"static", "bootstrap.static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
 
 
 def undeclared_routes(app: Flask) -> list[str]:

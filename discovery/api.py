@@ -4,8 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from core.audit import audit
-from core.caller import caller_scope
+from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.encryption import SecretBox
 from core.permissions import Permission, requires
@@ -21,7 +20,6 @@ from discovery.schemas import (
     ScopeWriteSchema,
     TargetSchema,
 )
-from inventory.units import unit_in_scope
 
 credentials_blp = Blueprint("credentials", __name__, url_prefix="/api/credentials",
                             description="SNMP credentials, stored encrypted")
@@ -45,8 +43,7 @@ class Credentials(MethodView):
     def post(self, args):
         """Store an SNMP credential; its community or keys are encrypted and never shown again."""
         session = request_session()
-        credential = credentials.save_credential(session, secret_box(), args)
-        audit("credential.create", "credential", credential.id, after=CredentialSchema().dump(credential))
+        credential = credentials.write_credential(session, secret_box(), args, None, current_caller().name)
         session.commit()
         return credential
 
@@ -65,11 +62,7 @@ class CredentialById(MethodView):
     def patch(self, args, credential_id):
         """Change a credential; secrets not given are kept."""
         session = request_session()
-        before = CredentialSchema().dump(credentials.get_credential(session, credential_id))
-        credential = credentials.save_credential(session, secret_box(), args, credential_id)
-        changed = sorted(k for k in args if k in credentials.SECRET_FIELDS)
-        audit("credential.update", "credential", credential.id, before=before,
-              after=CredentialSchema().dump(credential), detail=f"secrets replaced: {', '.join(changed)}" if changed else "")
+        credential = credentials.write_credential(session, secret_box(), args, credential_id, current_caller().name)
         session.commit()
         return credential
 
@@ -95,9 +88,8 @@ class Scopes(MethodView):
     def post(self, args):
         """A scope: a unit's networks less exclusions, inside the allowlist, overlapping no other scope."""
         session = request_session()
-        unit_in_scope(session, args["unit_code"], caller_scope())
-        scope = scopes.save_scope(session, None, scan_settings().allowlist, args)
-        audit("scope.create", "scan_scope", scope.id, after=ScopeSchema().dump(scope))
+        scope = scopes.write_scope(session, None, args, scan_settings().allowlist, caller_scope(),
+                                   current_caller().name)
         session.commit()
         return scope
 
@@ -116,11 +108,8 @@ class ScopeById(MethodView):
     def patch(self, args, scope_id):
         """Change a scope; what is not given stays."""
         session = request_session()
-        before = ScopeSchema().dump(scopes.scope_in_reach(session, scope_id, caller_scope()))
-        if "unit_code" in args:
-            unit_in_scope(session, args["unit_code"], caller_scope())
-        scope = scopes.save_scope(session, scope_id, scan_settings().allowlist, args)
-        audit("scope.update", "scan_scope", scope.id, before=before, after=ScopeSchema().dump(scope))
+        scope = scopes.write_scope(session, scope_id, args, scan_settings().allowlist, caller_scope(),
+                                   current_caller().name)
         session.commit()
         return scope
 
@@ -133,7 +122,7 @@ class ScopeRuns(MethodView):
         """The scope's latest runs, newest first; a run whose worker fell silent past the bound shows as failed."""
         session = request_session()
         scope = scopes.scope_in_reach(session, scope_id, caller_scope())
-        _fail_abandoned(session, scope.id)
+        fail_abandoned(session, scope.id)
         return scopes.list_runs(session, scope)
 
     @requires(Permission.SCANS_RUN)
@@ -142,16 +131,8 @@ class ScopeRuns(MethodView):
     def post(self, args, scope_id):
         """Start a scan (nmap) or a poll (snmp) of the scope; follow it at /api/scan-runs/{id}."""
         session = request_session()
-        settings = scan_settings()
         scope = scopes.scope_in_reach(session, scope_id, caller_scope())
-        run = scans.start_run(session, scope, args["kind"], settings)
-        audit(f"scan.{args['kind']}", "scan_run", run.id, detail=f"scope {scope.name}")
-        session.commit()
-        thread = scans.execute_in_background(current_app.extensions["sessions"], run.id,
-                                             current_app.extensions["secret_box"], settings)
-        running = current_app.extensions.setdefault("scan_threads", [])
-        running[:] = [*(t for t in running if t.is_alive()), thread]  # kept so that shutdown can wait for them
-        return run
+        return start_scan(session, scope, args["kind"])
 
 
 @scopes_blp.route("/scopes/<int(max=2147483647):scope_id>/snmp-targets")
@@ -173,12 +154,18 @@ class RunById(MethodView):
         """A run: its progress while it runs, then its counts and errors."""
         session = request_session()
         run = scopes.run_in_reach(session, run_id, caller_scope())
-        if _fail_abandoned(session, run.scope_id):
+        if fail_abandoned(session, run.scope_id):
             session.refresh(run)
         return run
 
 
-def _fail_abandoned(session, scope_id: int) -> bool:
+def start_scan(session, scope, kind: str):
+    """Start a scan of the scope as the caller and carry it through in the background (the API and the pages)."""
+    return scans.launch_run(session, current_app.extensions["sessions"], secret_box(), scan_settings(), scope, kind,
+                            current_caller().name, current_app.extensions.setdefault("scan_threads", []))
+
+
+def fail_abandoned(session, scope_id: int) -> bool:
     """Whoever looks at a scope's runs sees a run whose process stopped as failed, not running for ever."""
     failed = scans.fail_abandoned_runs(session, stale_after_s=current_app.config["RUN_STALE_AFTER_S"],
                                        scope_id=scope_id)

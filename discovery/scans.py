@@ -26,6 +26,7 @@ from core.audit import record as audit_record
 from core.db import head_revision
 from core.encryption import SecretBox
 from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.i18n import Reason
 from core.time import utcnow
 from discovery import sweep as sweeps
 from discovery.allowlist import require_allowed
@@ -72,8 +73,9 @@ def scope_addresses(scope: ScanScope, settings: ScanSettings) -> list[str]:
     targets = scope_targets(scope.networks, scope.exclusions)
     require_allowed(targets, settings.allowlist)
     if targets.size > settings.max_addresses:
-        raise InvalidInput(f"scope {scope.name} has {targets.size} addresses, more than the {settings.max_addresses} "
-                           f"a scan may cover (SCAN_MAX_ADDRESSES)", field="networks")
+        raise InvalidInput(Reason("scope %(scope)s has %(count)s addresses, more than the %(limit)s a scan may cover "
+                                  "(SCAN_MAX_ADDRESSES)", scope=scope.name, count=targets.size,
+                                  limit=settings.max_addresses), field="networks")
     return [str(address) for address in targets]
 
 
@@ -82,17 +84,21 @@ def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSetti
     already has a run in progress; a run of the scope silent past the bound is failed first, as abandoned.
     The caller commits."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown scan kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
+        raise InvalidInput(Reason("unknown scan kind %(kind)r; one of %(kinds)s", kind=kind, kinds=", ".join(KINDS)),
+                           field="kind")
     if kind not in scope.methods.split(","):
-        raise InvalidInput(f"scope {scope.name} does not allow {kind} (its methods: {scope.methods})", field="kind")
+        raise InvalidInput(Reason("scope %(scope)s does not allow %(kind)s (its methods: %(methods)s)",
+                                  scope=scope.name, kind=kind, methods=scope.methods), field="kind")
     if kind == "snmp" and not scope.credentials:
-        raise InvalidInput(f"scope {scope.name} has no SNMP credential to poll with", field="credential_ids")
+        raise InvalidInput(Reason("scope %(scope)s has no SNMP credential to poll with", scope=scope.name),
+                           field="credential_ids")
     addresses = scope_addresses(scope, settings)
     fail_abandoned_runs(session, stale_after_s=settings.run_stale_after_s, scope_id=scope.id)
     busy = session.scalars(select(ScanRun.id).where(ScanRun.scope_id == scope.id,
                                                     ScanRun.status == RunStatus.RUNNING)).first()
     if busy is not None:
-        raise Conflict(f"scope {scope.name} is being scanned already (run {busy})", field="scope")
+        raise Conflict(Reason("scope %(scope)s is being scanned already (run %(run)s)", scope=scope.name, run=busy),
+                       field="scope")
     mode = sweeps.describe_mode(settings.sweep) if kind == "nmap" else \
         f"SNMP, {len(scope.credentials)} credential(s), port {scope.snmp_port}"
     run = ScanRun(scope_id=scope.id, kind=kind, status=RunStatus.RUNNING, mode=mode, hosts_total=len(addresses),
@@ -141,6 +147,19 @@ def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: S
         return run
 
 
+def launch_run(session: Session, sessions: sessionmaker, box: SecretBox, settings: ScanSettings, scope: ScanScope,
+               kind: str, actor: str, threads: list[threading.Thread]) -> ScanRun:
+    """Start a run of `kind`, audited as `actor`, and carry it through in the background: the one path of the
+    API and the pages. Commits `session` (the worker must see the run); `threads` keeps the live workers, so
+    that shutdown can wait for them."""
+    run = start_run(session, scope, kind, settings)
+    audit_record(session, actor, f"scan.{kind}", "scan_run", run.id, detail=f"scope {scope.name}")
+    session.commit()
+    thread = execute_in_background(sessions, run.id, box, settings)
+    threads[:] = [*(t for t in threads if t.is_alive()), thread]
+    return run
+
+
 def execute_in_background(sessions: sessionmaker, run_id: int, box: SecretBox,
                           settings: ScanSettings) -> threading.Thread:
     thread = threading.Thread(target=execute_run, args=(sessions, run_id, box, settings), name=f"scan-run-{run_id}",
@@ -152,7 +171,7 @@ def execute_in_background(sessions: sessionmaker, run_id: int, box: SecretBox,
 def _run(session: Session, run_id: int) -> ScanRun:
     run = session.get(ScanRun, run_id)
     if run is None:
-        raise NotFound(f"scan run {run_id} does not exist", field="run_id")
+        raise NotFound(Reason("scan run %(id)s does not exist", id=run_id), field="run_id")
     return run
 
 

@@ -2,6 +2,7 @@
 comes out), scan scopes and scan runs."""
 from marshmallow import Schema, fields, validate
 
+from core.i18n import SchemaMessage
 from discovery.models import AuthProtocol, PrivProtocol, RunStatus, SnmpVersion, TargetStatus
 from inventory.schemas import UtcDateTime
 
@@ -58,7 +59,7 @@ class ScopeWriteSchema(Schema):
     exclusions = fields.String(validate=validate.Length(max=4000))
     snmp_port = fields.Integer(validate=validate.Range(min=1, max=65535))
     methods = fields.String(validate=validate.Regexp(r"^(nmap|snmp)(,(nmap|snmp))?$",
-                                                     error="nmap, snmp or nmap,snmp"))
+                                                     error=SchemaMessage("nmap, snmp or nmap,snmp")))
     schedule = fields.String(allow_none=True, validate=validate.Length(max=100))
     credential_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
                                  validate=validate.Length(max=20))

@@ -5,17 +5,19 @@ from typing import Any
 
 import netaddr
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from core.audit import record
 from core.errors import Conflict, InvalidInput, NotFound
+from core.i18n import Reason
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.credentials import get_credential
 from discovery.models import ScanRun, ScanScope, ScopeCredential, SnmpTarget
+from discovery.schemas import ScopeSchema
 from inventory.changes import units_reorganised
 from inventory.models import Unit
-from inventory.units import get_unit
+from inventory.units import get_unit, unit_in_scope
 
 
 @units_reorganised.connect
@@ -34,14 +36,14 @@ def follow_reorganisation(session: Session, *, successors: Mapping[int, int], ki
 def find_scope(session: Session, name: str) -> ScanScope:
     scope = session.scalars(select(ScanScope).where(ScanScope.name == name)).first()
     if scope is None:
-        raise NotFound(f"scan scope {name!r} does not exist", field="scope")
+        raise NotFound(Reason("scan scope %(name)r does not exist", name=name), field="scope")
     return scope
 
 
 def get_scope(session: Session, scope_id: int) -> ScanScope:
     scope = session.get(ScanScope, scope_id)
     if scope is None:
-        raise NotFound(f"scan scope {scope_id} does not exist", field="scope_id")
+        raise NotFound(Reason("scan scope %(id)s does not exist", id=scope_id), field="scope_id")
     return scope
 
 
@@ -62,7 +64,7 @@ def save_scope(session: Session, scope_id: int | None, allowlist: str, values: M
     name = values.get("name", scope.name)
     clash = session.scalars(select(ScanScope.id).where(ScanScope.name == name, ScanScope.id != scope.id)).first()
     if clash is not None:
-        raise Conflict(f"scan scope {name!r} already exists", field="name")
+        raise Conflict(Reason("scan scope %(name)r already exists", name=name), field="name")
     for key in ("name", "networks", "exclusions", "snmp_port", "methods", "schedule"):
         if key in values:
             setattr(scope, key, values[key])
@@ -71,6 +73,21 @@ def save_scope(session: Session, scope_id: int | None, allowlist: str, values: M
         _set_credentials(session, scope, values["credential_ids"])
     session.add(scope)
     session.flush()
+    return scope
+
+
+def write_scope(session: Session, scope_id: int | None, values: Mapping[str, Any], allowlist: str,
+                unit_ids: frozenset[int] | None, actor: str) -> ScanScope:
+    """Create (scope_id None) or change a scope for a caller whose units are `unit_ids`, audited as `actor`:
+    the one path of the API and the pages. The caller commits."""
+    before = None
+    if scope_id is not None:
+        before = ScopeSchema().dump(scope_in_reach(session, scope_id, unit_ids))
+    if "unit_code" in values:
+        unit_in_scope(session, values["unit_code"], unit_ids)
+    scope = save_scope(session, scope_id, allowlist, values)
+    action = "scope.create" if scope_id is None else "scope.update"
+    record(session, actor, action, "scan_scope", scope.id, before=before, after=ScopeSchema().dump(scope))
     return scope
 
 
@@ -85,27 +102,28 @@ def scope_targets(networks: str, exclusions: str) -> netaddr.IPSet:
 def _check(session: Session, scope: ScanScope, allowlist: str) -> None:
     targets = scope_targets(scope.networks, scope.exclusions)
     if not targets:
-        raise InvalidInput("the exclusions leave nothing of the networks to scan", field="exclusions")
+        raise InvalidInput(Reason("the exclusions leave nothing of the networks to scan"), field="exclusions")
     require_allowed(targets, allowlist)
     if not 1 <= scope.snmp_port <= 65535:
-        raise InvalidInput(f"{scope.snmp_port} is not a UDP port (1 to 65535)", field="snmp_port")
+        raise InvalidInput(Reason("%(port)s is not a UDP port (1 to 65535)", port=scope.snmp_port), field="snmp_port")
     methods = [m for m in scope.methods.split(",") if m]
     unknown = sorted(set(methods) - {"nmap", "snmp"})
     if unknown or not methods:
-        raise InvalidInput(f"methods must be nmap, snmp or both, comma-separated; not {scope.methods!r}",
-                           field="methods")
+        raise InvalidInput(Reason("methods must be nmap, snmp or both, comma-separated; not %(methods)r",
+                                  methods=scope.methods), field="methods")
     if scope.schedule:
         try:
             CronTrigger.from_crontab(scope.schedule)
         except ValueError as error:
-            raise InvalidInput(f"{scope.schedule!r} is not a cron schedule (minute hour day month weekday): {error}",
+            raise InvalidInput(Reason("%(schedule)r is not a cron schedule (minute hour day month weekday): "
+                                      "%(error)s", schedule=scope.schedule, error=str(error)),
                                field="schedule") from None
     check_no_overlap(session, scope.networks, scope.exclusions, scope.id)
 
 
 def _set_credentials(session: Session, scope: ScanScope, credential_ids: Sequence[int]) -> None:
     if len(set(credential_ids)) != len(credential_ids):
-        raise InvalidInput("a credential is listed twice", field="credential_ids")
+        raise InvalidInput(Reason("a credential is listed twice"), field="credential_ids")
     credentials = [get_credential(session, credential_id) for credential_id in credential_ids]
     scope.credentials.clear()
     session.flush()  # the old positions go before the new ones take their places
@@ -119,21 +137,33 @@ def check_no_overlap(session: Session, networks: str, exclusions: str, scope_id:
         shared = mine & scope_targets(other.networks, other.exclusions)
         if shared:
             first = next(iter(shared.iter_cidrs()))
-            raise Conflict(f"{first} is already in scope {other.name}", field="networks")
+            raise Conflict(Reason("%(first)s is already in scope %(scope)s", first=str(first), scope=other.name),
+                           field="networks")
 
 
-def list_scopes(session: Session, unit_ids: frozenset[int] | None) -> list[ScanScope]:
-    query = select(ScanScope).order_by(ScanScope.name)
+def list_scopes(session: Session, unit_ids: frozenset[int] | None, *, unit_id: int | None = None) -> list[ScanScope]:
+    """The scopes of the caller's units (`unit_ids`, None: all), or of one unit, with their units loaded."""
+    query = select(ScanScope).options(selectinload(ScanScope.unit)).order_by(ScanScope.name)
     if unit_ids is not None:
         query = query.where(ScanScope.unit_id.in_(unit_ids))
+    if unit_id is not None:
+        query = query.where(ScanScope.unit_id == unit_id)
     return list(session.scalars(query))
+
+
+def last_runs(session: Session, scope_ids: Sequence[int]) -> dict[int, ScanRun]:
+    """Each scope's latest run, by scope id (a scope never run has none), in one query."""
+    if not scope_ids:
+        return {}
+    latest = select(func.max(ScanRun.id)).where(ScanRun.scope_id.in_(scope_ids)).group_by(ScanRun.scope_id)
+    return {run.scope_id: run for run in session.scalars(select(ScanRun).where(ScanRun.id.in_(latest)))}
 
 
 def scope_in_reach(session: Session, scope_id: int, unit_ids: frozenset[int] | None) -> ScanScope:
     """The scope, if the caller's units include its unit; otherwise, as for one that is not there, 404."""
     scope = session.get(ScanScope, scope_id)
     if scope is None or (unit_ids is not None and scope.unit_id not in unit_ids):
-        raise NotFound(f"scan scope {scope_id} does not exist", field="scope_id")
+        raise NotFound(Reason("scan scope %(id)s does not exist", id=scope_id), field="scope_id")
     return scope
 
 
@@ -142,14 +172,20 @@ def list_runs(session: Session, scope: ScanScope, limit: int = 50) -> list[ScanR
                                 .order_by(ScanRun.id.desc()).limit(limit)))
 
 
-def list_targets(session: Session, scope: ScanScope) -> list[SnmpTarget]:
+def list_targets(session: Session, scope: ScanScope, *, offset: int = 0, limit: int | None = None) -> list[SnmpTarget]:
+    """The scope's SNMP addresses in order (a page of them, given `limit`), with their credentials loaded."""
     return list(session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id)
-                                .order_by(SnmpTarget.address)))
+                                .options(selectinload(SnmpTarget.credential))
+                                .order_by(SnmpTarget.address, SnmpTarget.id).offset(offset).limit(limit)))
+
+
+def count_targets(session: Session, scope: ScanScope) -> int:
+    return session.scalar(select(func.count()).select_from(SnmpTarget).where(SnmpTarget.scope_id == scope.id))
 
 
 def run_in_reach(session: Session, run_id: int, unit_ids: frozenset[int] | None) -> ScanRun:
     run = session.get(ScanRun, run_id)
     if run is None:
-        raise NotFound(f"scan run {run_id} does not exist", field="run_id")
+        raise NotFound(Reason("scan run %(id)s does not exist", id=run_id), field="run_id")
     scope_in_reach(session, run.scope_id, unit_ids)  # someone else's run is as absent as their scope
     return run

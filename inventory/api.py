@@ -10,11 +10,11 @@ from flask_smorest import Blueprint
 from core.audit import audit
 from core.caller import caller_scope, current_caller
 from core.db import request_session
-from core.errors import Busy, InvalidInput
-from core.jsonable import json_value
+from core.errors import InvalidInput
+from core.i18n import Reason
 from core.permissions import Permission, requires
 from inventory import devices, relocations, transfer, units
-from inventory.observations import DEVICE_FIELDS, ObservedInterface
+from inventory.observations import ObservedInterface
 from inventory.schemas import (
     DeviceCreateSchema,
     DeviceListArgs,
@@ -49,11 +49,6 @@ devices_blp = Blueprint("devices", __name__, url_prefix="/api/devices", descript
 transfer_blp = Blueprint("transfer", __name__, url_prefix="/api", description="Import and export")
 
 
-def device_summary(device) -> dict:
-    """A device's fields as the audit log keeps them, before and after a change."""
-    return {"unit": device.unit.code, **{name: json_value(getattr(device, name)) for name in DEVICE_FIELDS}}
-
-
 @units_blp.route("")
 class Units(MethodView):
     @requires(Permission.INVENTORY_READ)
@@ -69,9 +64,7 @@ class Units(MethodView):
     def post(self, args):
         """Create a unit."""
         session = request_session()
-        unit = units.create_unit(session, units.NewUnit(args["code"], args["name"], args["kind"],
-                                                        args["staff_count"]), parent_code=args["parent_code"])
-        audit("unit.create", "unit", unit.code, after=UnitSchema().dump(unit))
+        unit = units.create_unit_audited(session, args, by=current_caller().name)
         session.commit()
         return unit
 
@@ -101,9 +94,7 @@ class UnitByCode(MethodView):
     def patch(self, args, code):
         """Rename, re-count or move a unit in the tree."""
         session = request_session()
-        before = UnitSchema().dump(units.get_unit(session, code))
-        unit = units.update_unit(session, code, args)
-        audit("unit.update", "unit", unit.code, before=before, after=UnitSchema().dump(unit))
+        unit = units.update_unit_audited(session, code, args, by=current_caller().name)
         session.commit()
         return unit
 
@@ -116,11 +107,7 @@ class UnitMerge(MethodView):
     def post(self, args):
         """Merge units into an existing or a new unit; their devices and sub-units move there."""
         session = request_session()
-        into_new = units.NewUnit(**args["into_new"]) if "into_new" in args else None
-        record = units.merge_units(session, args["sources"], into_code=args.get("into_code"), into_new=into_new,
-                                   parent_code=args.get("parent_code"), effective_on=args["effective_on"],
-                                   note=args["note"], by=current_caller().name)
-        audit("units.merge", "reorganisation", record.id, after=ReorganisationSchema().dump(record))
+        record = units.merge_units_audited(session, args, by=current_caller().name)
         session.commit()
         return record
 
@@ -133,10 +120,7 @@ class UnitSplit(MethodView):
     def post(self, args, code):
         """Split a unit into new units; devices go where `device_targets` says, the rest to the first."""
         session = request_session()
-        record = units.split_unit(session, code, [units.NewUnit(**t) for t in args["targets"]],
-                                  device_targets={int(k): v for k, v in args["device_targets"].items()},
-                                  effective_on=args["effective_on"], note=args["note"], by=current_caller().name)
-        audit("unit.split", "reorganisation", record.id, after=ReorganisationSchema().dump(record))
+        record = units.split_unit_audited(session, code, args, by=current_caller().name)
         session.commit()
         return record
 
@@ -168,7 +152,7 @@ class Devices(MethodView):
         specs = args.pop("specs", None)
         device = devices.record_device(session, unit_code, args, by=current_caller().name, scope=caller_scope(),
                                        specs=specs, interfaces=interfaces)
-        audit("device.record", "device", device.id, after=device_summary(device))
+        audit("device.record", "device", device.id, after=devices.device_summary(device))
         session.commit()
         return device
 
@@ -187,11 +171,9 @@ class DeviceById(MethodView):
     def patch(self, args, device_id):
         """Correct a device's fields by hand; the change is kept in its history."""
         if not args:
-            raise InvalidInput("nothing to change", field="json")
+            raise InvalidInput(Reason("nothing to change"), field="json")
         session = request_session()
-        before = device_summary(devices.get_device(session, device_id, caller_scope()))
-        device = devices.update_device(session, device_id, args, by=current_caller().name, scope=caller_scope())
-        audit("device.update", "device", device.id, before=before, after=device_summary(device))
+        device = devices.edit_device(session, device_id, args, by=current_caller().name, scope=caller_scope())
         session.commit()
         return device
 
@@ -204,10 +186,8 @@ class DeviceUnit(MethodView):
     def put(self, args, device_id):
         """Move a device to another unit."""
         session = request_session()
-        before = devices.get_device(session, device_id, caller_scope()).unit.code
-        device = devices.move_device(session, device_id, args["unit_code"], by=current_caller().name,
-                                     scope=caller_scope())
-        audit("device.move", "device", device.id, before={"unit": before}, after={"unit": device.unit.code})
+        device = devices.reassign_device(session, device_id, args["unit_code"], by=current_caller().name,
+                                         scope=caller_scope())
         session.commit()
         return device
 
@@ -241,8 +221,7 @@ class DeviceImport(MethodView):
     @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
     def post(self, args, files):
         """Import devices from a CSV or XLSX file: all rows or none, with every rejected row reported."""
-        return _run_import(transfer.import_devices, files["file"], args["dry_run"], by=current_caller().name,
-                           scope=caller_scope())
+        return _run_import("devices", files["file"], args["dry_run"])
 
 
 @transfer_blp.route("/imports/units")
@@ -254,32 +233,20 @@ class UnitImport(MethodView):
     @transfer_blp.alt_response(422, description="The file was rejected; `details` lists row, column and reason.")
     def post(self, args, files):
         """Import units from a CSV or XLSX file: new codes are created, known ones updated."""
-        return _run_import(transfer.import_units, files["file"], args["dry_run"])
+        return _run_import("units", files["file"], args["dry_run"])
 
 
-def _run_import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
-    """Import an uploaded file, one at a time (IMPORTS_AT_ONCE): a file at the limits costs about 20 s of
-    CPU (`bench/robustness.py`, largest_import_cpu_s), and imports must not occupy every thread of the server."""
-    slots = current_app.extensions["import_slots"]
-    if not slots.acquire(blocking=False):
-        raise Busy("another import is being read; try again when it has finished", field="file")
-    try:
-        return _import(importer, upload, dry_run, **options)
-    finally:
-        slots.release()
-
-
-def _import(importer, upload, dry_run: bool, **options) -> transfer.ImportReport:
-    """A dry run reports and rolls back, a real one is audited and committed."""
+def _run_import(kind: str, upload, dry_run: bool) -> transfer.ImportReport:
+    """One import at a time (IMPORTS_AT_ONCE); a dry run reports and rolls back, a real one is audited and
+    committed. The imports page confirms through the same `transfer.import_file`."""
     session = request_session()
-    config = current_app.config
-    report = importer(session, upload.filename or "", upload.read(), limits=table_limits(config), dry_run=dry_run,
-                      **options)
-    if dry_run:
-        session.rollback()
-        return report
-    audit(f"import.{report.kind}", "file", upload.filename or "", after=vars(report))
-    session.commit()
+    with transfer.one_import_at_a_time(current_app.extensions["import_slots"]):
+        report = transfer.import_file(session, kind, upload.filename or "", upload.read(), by=current_caller().name,
+                                      limits=table_limits(current_app.config), scope=caller_scope(), dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
     return report
 
 
@@ -343,12 +310,8 @@ class RelocationDecision(MethodView):
         """Confirm (the device moves to the unit that saw it, in its history) or reject (it stays).
         An officer of the unit that saw the device, or an administrator."""
         session, scope = request_session(), caller_scope()
-        relocation = relocations.decide_relocation(session, relocation_id, relocations.Decision(decision),
+        relocation = relocations.answer_relocation(session, relocation_id, relocations.Decision(decision),
                                                    by=current_caller().name, scope=scope, note=args["note"])
-        audit(f"relocation.{decision}", "relocation", relocation.id,
-              before={"unit": relocation.from_unit.code, "status": "pending"},
-              after={"unit": relocation.device.unit.code, "status": relocation.status.value,
-                     "device": relocation.device_id}, detail=args["note"])
         session.commit()
         return _mark_readable(relocation, scope)
 

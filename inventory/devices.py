@@ -10,11 +10,15 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from core.audit import record
 from core.errors import Conflict, InvalidInput, NotFound, OutsideScope
+from core.i18n import Reason
+from core.jsonable import json_value
 from core.time import utcnow
 from inventory.ingest import IngestBatch, chunks, ingest
 from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, SearchTerm, Unit
 from inventory.observations import (
+    DEVICE_FIELDS,
     InvalidObservation,
     ObservedDevice,
     ObservedInterface,
@@ -55,7 +59,7 @@ def get_device(session: Session, device_id: int, scope: frozenset[int] | None = 
         query = query.where(Device.unit_id.in_(scope))
     device = session.scalars(query).one_or_none()
     if device is None:
-        raise NotFound(f"device {device_id} does not exist", field="device_id")
+        raise NotFound(Reason("device %(id)s does not exist", id=device_id), field="device_id")
     return device
 
 
@@ -154,8 +158,9 @@ def record_device(session: Session, unit_code: str, values: Mapping[str, Any], *
     creating a second one."""
     unit = unit_in_scope(session, unit_code, scope)
     if not unit.active:
-        raise Conflict(f"unit {unit.code} is inactive" + (f"; its successor is {unit.successor.code}"
-                                                          if unit.successor else ""), field="unit_code")
+        raise Conflict(Reason("unit %(code)s is inactive; its successor is %(successor)s", code=unit.code,
+                              successor=unit.successor.code)
+                       if unit.successor else Reason("unit %(code)s is inactive", code=unit.code), field="unit_code")
     if scope is not None and device_id is None:
         _refuse_devices_of_other_units(session, values, interfaces, scope)
     observation = ObservedDevice(method="manual", observed_at=utcnow(), unit_code=unit_code, source=by,
@@ -180,7 +185,7 @@ def _as_seen_by(session: Session, conflict: Conflict, values: Mapping[str, Any],
     holders = set(session.scalars(select(Device.unit_id).where(Device.serial == serial)))
     if holders <= scope:
         return conflict
-    return Conflict(f"serial {serial} is already recorded for another device", field="serial")
+    return Conflict(Reason("serial %(serial)s is already recorded for another device", serial=serial), field="serial")
 
 
 def _refuse_devices_of_other_units(session: Session, values: Mapping[str, Any],
@@ -191,8 +196,8 @@ def _refuse_devices_of_other_units(session: Session, values: Mapping[str, Any],
     macs = {m for m in (_valid_mac(i.mac) for i in interfaces if i.mac) if m}
     clashes = identities_outside(session, scope, serials={serial} - {None}, macs=macs)
     if clashes:
-        raise OutsideScope("this serial or MAC address is already recorded for a device of a unit that is not "
-                           "yours", field="serial" if ("serial", serial) in clashes else "mac")
+        raise OutsideScope(Reason("this serial or MAC address is already recorded for a device of a unit that is "
+                                  "not yours"), field="serial" if ("serial", serial) in clashes else "mac")
 
 
 def identities_outside(session: Session, scope: frozenset[int], *, ids: Iterable[int] = (),
@@ -234,6 +239,30 @@ def move_device(session: Session, device_id: int, to_unit_code: str, *, by: str,
     """Move a device to another unit; the move appears in its history."""
     get_device(session, device_id, scope)
     return record_device(session, to_unit_code, {}, by=by, scope=scope, device_id=device_id)
+
+
+def device_summary(device: Device) -> dict[str, Any]:
+    """A device's fields as the audit log keeps them, before and after a change."""
+    return {"unit": device.unit.code, **{name: json_value(getattr(device, name)) for name in DEVICE_FIELDS}}
+
+
+def edit_device(session: Session, device_id: int, changes: Mapping[str, Any], *, by: str,
+                scope: frozenset[int] | None = None) -> Device:
+    """A person's correction of a device's fields, in its history and in the audit log: the API's edit and the
+    edit page, one path."""
+    before = device_summary(get_device(session, device_id, scope))
+    device = update_device(session, device_id, changes, by=by, scope=scope)
+    record(session, by, "device.update", "device", device.id, before=before, after=device_summary(device))
+    return device
+
+
+def reassign_device(session: Session, device_id: int, to_unit_code: str, *, by: str,
+                    scope: frozenset[int] | None = None) -> Device:
+    """Move a device to another unit as a person decided, in its history and in the audit log (API and page)."""
+    before = get_device(session, device_id, scope).unit.code
+    device = move_device(session, device_id, to_unit_code, by=by, scope=scope)
+    record(session, by, "device.move", "device", device.id, before={"unit": before}, after={"unit": device.unit.code})
+    return device
 
 
 def device_counts_by_unit(session: Session, scope: frozenset[int] | None = None) -> dict[str, int]:

@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import BinaryExpression, TextClause
 
 from core.db import dumps_json
 from core.errors import InvalidInput
+from core.i18n import Reason
 from inventory.changes import Change, note_changes
 from inventory.merge import DEVICE_COLUMNS, INTERFACE_COLUMNS, DeviceRecord, Merger, changes, snapshot
 from inventory.models import Device, DeviceEvent, DeviceStatus, Interface, Link, Observation, Unit
@@ -150,7 +151,7 @@ class IngestResult:
 def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3) -> IngestResult:
     """Merge a batch of observations into the inventory and return what it changed."""
     if batch.complete_scan and not batch.scope_key:
-        raise InvalidInput("a complete scan must name its scope", field="scope_key")
+        raise InvalidInput(Reason("a complete scan must name its scope"), field="scope_key")
     observations = [normalise(o, position=n) for n, o in enumerate(batch.observations)]
     identities = _identities(observations)
     # Core statements on the session's connection: through Session.execute each cost as much again.
@@ -263,10 +264,14 @@ def _unit_ids_by_code(connection: Connection, observations: Sequence[ObservedDev
     for n, o in enumerate(observations):
         unit = units.get(o.unit_code)
         if unit is None:
-            raise InvalidInput(f"observations[{n}]: unit {o.unit_code!r} does not exist", field="unit_code")
+            raise InvalidInput(Reason("observations[%(n)s]: unit %(code)r does not exist", n=n, code=o.unit_code),
+                               field="unit_code")
+        if not unit.active and unit.successor_code:
+            raise InvalidInput(Reason("observations[%(n)s]: unit %(code)s is inactive, merged into %(successor)s",
+                                      n=n, code=unit.code, successor=unit.successor_code), field="unit_code")
         if not unit.active:
-            successor_note = f", merged into {unit.successor_code}" if unit.successor_code else ""
-            raise InvalidInput(f"observations[{n}]: unit {unit.code} is inactive{successor_note}", field="unit_code")
+            raise InvalidInput(Reason("observations[%(n)s]: unit %(code)s is inactive", n=n, code=unit.code),
+                               field="unit_code")
     return {code: unit.id for code, unit in units.items()}
 
 
@@ -283,7 +288,8 @@ def _load_candidates(connection: Connection, observations: Sequence[ObservedDevi
     rows = {row["id"]: row for row in found}
     for n, o in enumerate(observations):
         if o.device_id is not None and o.device_id not in rows:
-            raise InvalidInput(f"observations[{n}]: device {o.device_id} does not exist", field="device_id")
+            raise InvalidInput(Reason("observations[%(n)s]: device %(id)s does not exist", n=n, id=o.device_id),
+                               field="device_id")
     interfaces: dict[int, list[dict[str, Any]]] = {device_id: [] for device_id in rows}
     for chunk in chunks(rows):
         for row in _rows(connection, lookups.interfaces_by_device_id, INTERFACE_COLUMNS, {"values": chunk}):

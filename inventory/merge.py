@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import Conflict
+from core.i18n import Reason
 from core.jsonable import json_value
 from core.time import as_utc
 from inventory.models import DeviceClass, DeviceStatus
@@ -192,7 +193,8 @@ class Merger:
         if name == "serial" and value and self.by_serial.get(value, record) is not record:
             owner = self.by_serial[value].id
             if o.method == "manual":
-                raise Conflict(f"serial {value} is already device {owner}'s", field="serial")
+                raise Conflict(Reason("serial %(serial)s is already device %(id)s's", serial=value, id=owner),
+                               field="serial")
             # Another device already carries this serial: the observation matched this one by MAC or
             # name, so one of the two records is wrong. Keep both as they are and say so.
             log.warning("serial %s observed on device %s is already device %s's; not moved", value, record.id, owner)

@@ -14,10 +14,11 @@ import netaddr
 import orjson
 
 from core.errors import InvalidInput
+from core.i18n import Reason
 from core.jsonable import json_value
 from core.time import as_utc
 from inventory.models import Device, DeviceClass, DeviceStatus, Observation
-from inventory.specs import InvalidSpec, parse_specs
+from inventory.specs import InvalidSpec, parse_specs, placed
 
 # How much each method is believed, field by field: a value replaces another only when its method
 # ranks at least as high (and, at equal rank, is not older). People correcting a record win;
@@ -108,7 +109,7 @@ class InvalidObservation(InvalidInput):
 
     def __init__(self, problem: str, *, path: str = "", field: str | None = None, position: int | None = None):
         where = ".".join(part for part in (f"observations[{position}]" if position is not None else "", path) if part)
-        super().__init__(f"{where}: {problem}" if where else problem, field=field)
+        super().__init__(placed(where, problem) if where else problem, field=field)
         self.problem, self.path, self.position = problem, path, position
 
     def at(self, position: int | None) -> "InvalidObservation":
@@ -126,13 +127,13 @@ def normalise(observation: ObservedDevice, *, position: int | None = 0) -> Obser
 
 def _normalise(observation: ObservedDevice) -> ObservedDevice:
     if observation.method not in METHOD_RANK:
-        raise InvalidObservation(f"unknown method {observation.method!r}; one of {', '.join(sorted(METHOD_RANK))}",
-                                 field="method")
+        raise InvalidObservation(Reason("unknown method %(method)r; one of %(methods)s", method=observation.method,
+                                        methods=", ".join(sorted(METHOD_RANK))), field="method")
     if not isinstance(observation.observed_at, dt.datetime):
-        raise InvalidObservation("observed_at must be a date and time", field="observed_at")
+        raise InvalidObservation(Reason("observed_at must be a date and time"), field="observed_at")
     unknown = sorted(observation.fields.keys() - _DEVICE_FIELD_SET)
     if unknown:
-        raise InvalidObservation(f"unknown field {unknown[0]!r}", field=unknown[0])
+        raise InvalidObservation(Reason("unknown field %(name)r", name=unknown[0]), field=unknown[0])
     fields = {name: _normalise_field(name, value) for name, value in observation.fields.items()}
     if observation.method != "manual":  # only a person may clear a value; sources that lack one say nothing
         fields = {name: value for name, value in fields.items() if value is not None}
@@ -156,7 +157,8 @@ def normalise_mac(value: str, where: str = "mac") -> str:
     try:
         return str(netaddr.EUI(value.strip(), dialect=netaddr.mac_unix_expanded))
     except (netaddr.AddrFormatError, TypeError, ValueError):
-        raise InvalidObservation(f"{value!r} is not a MAC address", path=where, field="mac") from None
+        raise InvalidObservation(Reason("%(value)r is not a MAC address", value=value), path=where,
+                                 field="mac") from None
 
 
 def normalise_serial(value: Any) -> str | None:
@@ -175,7 +177,7 @@ def normalise_hostname(value: str, where: str = "hostname") -> str | None:
     if not text:
         return None
     if len(text) > 253 or not _HOSTNAME.match(text):
-        raise InvalidObservation(f"{value!r} is not a host name", path=where, field="hostname")
+        raise InvalidObservation(Reason("%(value)r is not a host name", value=value), path=where, field="hostname")
     return text
 
 
@@ -242,7 +244,8 @@ def _enum_value(enum_type, value: Any, at: str, name: str):
         return enum_type(str(value).strip().lower())
     except ValueError:
         allowed = ", ".join(m.value for m in enum_type)
-        raise InvalidObservation(f"{value!r} is not one of {allowed}", path=at, field=name) from None
+        raise InvalidObservation(Reason("%(value)r is not one of %(allowed)s", value=value, allowed=allowed), path=at,
+                                 field=name) from None
 
 
 def _date(value: Any, at: str, name: str) -> dt.date:
@@ -253,11 +256,13 @@ def _date(value: Any, at: str, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidObservation(f"{value!r} is not a date (YYYY-MM-DD)", path=at, field=name) from None
+        raise InvalidObservation(Reason("%(value)r is not a date (YYYY-MM-DD)", value=value), path=at,
+                                 field=name) from None
 
 
 def _price(value: Any, at: str) -> int:
-    refusal = InvalidObservation(f"{value!r} is not a whole number of dong", path=at, field="purchase_price_vnd")
+    refusal = InvalidObservation(Reason("%(value)r is not a whole number of dong", value=value), path=at,
+                                 field="purchase_price_vnd")
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise refusal
     text = str(int(value)) if isinstance(value, float) else str(value).strip()
@@ -268,7 +273,8 @@ def _price(value: Any, at: str) -> int:
         raise refusal
     price = int(digits)
     if price < 0 or price > 10**15:
-        raise InvalidObservation(f"{price} dong is out of range (0 to 10^15)", path=at, field="purchase_price_vnd")
+        raise InvalidObservation(Reason("%(price)s dong is out of range (0 to 10^15)", price=price), path=at,
+                                 field="purchase_price_vnd")
     return price
 
 
@@ -282,10 +288,11 @@ def _normalise_interface(interface: ObservedInterface, where: str) -> ObservedIn
         try:
             ips.append(str(netaddr.IPAddress(text)))
         except (netaddr.AddrFormatError, ValueError):
-            raise InvalidObservation(f"{ip!r} is not an IP address", path=f"{where}.ips", field="ips") from None
+            raise InvalidObservation(Reason("%(value)r is not an IP address", value=ip), path=f"{where}.ips",
+                                     field="ips") from None
     speed = interface.speed_mbps
     if speed is not None and (not isinstance(speed, int) or speed < 0):
-        raise InvalidObservation(f"{speed!r} is not a speed in Mbit/s", path=f"{where}.speed_mbps",
+        raise InvalidObservation(Reason("%(value)r is not a speed in Mbit/s", value=speed), path=f"{where}.speed_mbps",
                                  field="speed_mbps")
     name = one_line(interface.name, 100) or None if interface.name else None
     mac = normalise_mac(interface.mac, f"{where}.mac") if interface.mac else None
@@ -298,7 +305,8 @@ def _normalise_neighbour(neighbour: ObservedNeighbour, where: str) -> ObservedNe
     host = normalise_hostname(neighbour.remote_hostname, f"{where}.remote_hostname") \
         if neighbour.remote_hostname else None
     if not (serial or mac or host):
-        raise InvalidObservation("a neighbour needs a serial, a MAC or a host name", path=where, field="neighbours")
+        raise InvalidObservation(Reason("a neighbour needs a serial, a MAC or a host name"), path=where,
+                                 field="neighbours")
     return replace(neighbour, remote_serial=serial, remote_mac=mac, remote_hostname=host,
                    port=one_line(neighbour.port, 100), remote_port=one_line(neighbour.remote_port, 100))
 

@@ -5,10 +5,12 @@ confirms (the device moves, with its history) or rejects (it stays, and later si
 Nothing here commits; the caller owns the transaction."""
 import enum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.audit import record
 from core.errors import Conflict, NotFound, OutsideScope
+from core.i18n import Reason
 from core.time import utcnow
 from inventory.devices import Page, record_device
 from inventory.models import Device, DeviceEvent, Relocation, RelocationStatus
@@ -21,9 +23,11 @@ class Decision(enum.StrEnum):
 
 
 def list_relocations(session: Session, *, scope: frozenset[int] | None, status: RelocationStatus | None = None,
-                     unit_code: str | None = None, page: int = 1, page_size: int = 50) -> Page:
+                     unit_code: str | None = None, page: int = 1, page_size: int = 50,
+                     pending_first: bool = False) -> Page:
     """Relocations the caller is a party to (the device's unit or the unit that saw it is theirs), newest
-    sighting first; with `unit_code`, those of that unit and the units below it, either way."""
+    sighting first (`pending_first`: those still waiting before the decided ones); with `unit_code`, those of
+    that unit and the units below it, either way."""
     query = select(Relocation)
     if scope is not None:
         query = query.where(or_(Relocation.to_unit_id.in_(scope), Relocation.from_unit_id.in_(scope)))
@@ -33,7 +37,10 @@ def list_relocations(session: Session, *, scope: frozenset[int] | None, status: 
     if status is not None:
         query = query.where(Relocation.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    items = session.scalars(query.order_by(Relocation.last_seen.desc(), Relocation.id.desc())
+    order = [Relocation.last_seen.desc(), Relocation.id.desc()]
+    if pending_first:
+        order.insert(0, case((Relocation.status == RelocationStatus.PENDING, 0), else_=1))
+    items = session.scalars(query.order_by(*order)
                             .offset((page - 1) * page_size).limit(page_size).options(*_loaded())).all()
     return Page(items=list(items), total=total or 0, page=page, page_size=page_size)
 
@@ -46,7 +53,7 @@ def get_relocation(session: Session, relocation_id: int, scope: frozenset[int] |
                              populate_existing=for_update)
     if relocation is None or (scope is not None and relocation.to_unit_id not in scope
                               and relocation.from_unit_id not in scope):
-        raise NotFound(f"relocation {relocation_id} does not exist", field="relocation_id")
+        raise NotFound(Reason("relocation %(id)s does not exist", id=relocation_id), field="relocation_id")
     return relocation
 
 
@@ -58,15 +65,14 @@ def decide_relocation(session: Session, relocation_id: int, decision: Decision, 
     relocation = get_relocation(session, relocation_id, scope, for_update=True)
     to_code = relocation.to_unit.code
     if scope is not None and relocation.to_unit_id not in scope:
-        raise OutsideScope(f"only an officer of {to_code} or an administrator decides relocation {relocation_id}",
-                           field="relocation_id")
+        raise OutsideScope(Reason("only an officer of %(code)s or an administrator decides relocation %(id)s",
+                                  code=to_code, id=relocation_id), field="relocation_id")
     if relocation.status is not RelocationStatus.PENDING:
-        raise Conflict(f"relocation {relocation_id} was already {relocation.status.value} by "
-                       f"{relocation.decided_by}", field="relocation_id")
+        raise Conflict(_already_decided(relocation), field="relocation_id")
     if decision is Decision.CONFIRM and relocation.device.unit_id != relocation.from_unit_id:
-        raise Conflict(f"relocation {relocation_id} is out of date: the device has moved from "
-                       f"{relocation.from_unit.code} to {relocation.device.unit.code} since; reject it",
-                       field="relocation_id")
+        raise Conflict(Reason("relocation %(id)s is out of date: the device has moved from %(before)s to %(after)s "
+                              "since; reject it", id=relocation_id, before=relocation.from_unit.code,
+                              after=relocation.device.unit.code), field="relocation_id")
     if decision is Decision.CONFIRM:
         # The caller's scope was checked on the unit that saw the device, which is where it goes.
         record_device(session, to_code, {}, by=by, device_id=relocation.device_id)
@@ -77,6 +83,36 @@ def decide_relocation(session: Session, relocation_id: int, decision: Decision, 
                             method="manual", source=by, detail=_decision_detail(relocation)))
     session.flush()
     return relocation
+
+
+def _already_decided(relocation: Relocation) -> Reason:
+    """Why a decided relocation cannot be decided again: one sentence per outcome, as each is translated."""
+    status, by = relocation.status, relocation.decided_by
+    if status is RelocationStatus.CONFIRMED:
+        return Reason("relocation %(id)s was already confirmed by %(by)s", id=relocation.id, by=by)
+    if status is RelocationStatus.REJECTED:
+        return Reason("relocation %(id)s was already rejected by %(by)s", id=relocation.id, by=by)
+    return Reason("relocation %(id)s was already superseded by %(by)s", id=relocation.id, by=by)
+
+
+def answer_relocation(session: Session, relocation_id: int, decision: Decision, *, by: str,
+                      scope: frozenset[int] | None, note: str = "") -> Relocation:
+    """Decide a relocation (`decide_relocation`) and keep the decision in the audit log: the API and the pages,
+    one path."""
+    relocation = decide_relocation(session, relocation_id, decision, by=by, scope=scope, note=note)
+    record(session, by, f"relocation.{decision.value}", "relocation", relocation.id,
+           before={"unit": relocation.from_unit.code, "status": "pending"},
+           after={"unit": relocation.device.unit.code, "status": relocation.status.value,
+                  "device": relocation.device_id}, detail=note)
+    return relocation
+
+
+def pending_relocations(session: Session, device_id: int) -> list[Relocation]:
+    """The device's relocations still waiting for a decision, newest sighting first (the caller has checked
+    that it may read the device)."""
+    return list(session.scalars(select(Relocation).where(Relocation.device_id == device_id,
+                                                         Relocation.status == RelocationStatus.PENDING)
+                                .order_by(Relocation.last_seen.desc(), Relocation.id.desc()).options(*_loaded())))
 
 
 def _close_the_others(session: Session, confirmed: Relocation, by: str) -> None:

@@ -3,12 +3,13 @@ import datetime as dt
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from core.i18n import Reason, SchemaMessage
 from inventory.devices import SORTABLE
 from inventory.models import DeviceClass, DeviceStatus, RelocationStatus, UnitKind
 from inventory.specs import ALIASES, SPECS
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
-                       error="1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit")
+                       error=SchemaMessage("1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"))
 TEXT = validate.Length(min=1, max=200)
 SPECS_STORED = ("Specifications by the registry's names, typed: numbers, true/false, text (inventory/specs.py): "
                 + ", ".join(f"{name} ({spec.unit})" if spec.unit else name for name, spec in SPECS.items()) + ".")
@@ -86,13 +87,13 @@ class MergeSchema(Schema):
     @validates_schema
     def one_target(self, data, **_kwargs):
         if ("into_code" in data) == ("into_new" in data):
-            raise ValidationError("give exactly one of into_code and into_new", field_name="into_code")
+            raise ValidationError(Reason("give exactly one of into_code and into_new"), field_name="into_code")
 
 
 class SplitSchema(Schema):
     targets = fields.List(fields.Nested(NewUnitSchema), required=True, validate=validate.Length(min=2, max=100))
     device_targets = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{1,12}$",
-                                                                             error="a device id")),
+                                                                             error=SchemaMessage("a device id"))),
                                  values=fields.String(validate=CODE), load_default=dict)
     effective_on = fields.Date(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))

@@ -26,10 +26,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 
+from flask_babel import get_locale
+
 from core.errors import InvalidInput
+from core.i18n import Reason
 
 TEXT_MAX = 128  # a spec is a short value; longer text is a note pasted into the wrong column
 Reader = Callable[[Any], dict[str, Any]]
+
+
+def placed(place: str, problem: str) -> Reason:
+    """A problem where it was found, "specs.ram_gb: cannot read ...": the place as it is, the problem in the
+    page's language."""
+    return Reason("%(place)s: %(problem)s", place=place, problem=problem)
 
 
 class InvalidSpec(InvalidInput):
@@ -37,7 +46,7 @@ class InvalidSpec(InvalidInput):
     `key` (the name as given) and `problem` (what is wrong, with the expected form); `field` is "specs.<key>"."""
 
     def __init__(self, problem: str, *, key: str | None = None):
-        super().__init__(f"{key}: {problem}" if key is not None else problem,
+        super().__init__(placed(key, problem) if key is not None else problem,
                          field=f"specs.{key}" if key is not None else None)
         self.key, self.problem = key, problem
 
@@ -65,6 +74,25 @@ class Spec:
     def parse(self, value: Any) -> Any:
         """This spec's stored value from a person's text or a typed value; InvalidSpec when unreadable."""
         return _read(self.name, self, self.read, value)[self.name]
+
+
+class SpecLabel(Reason):
+    """A spec's label inside a message: its English label in the message's text, its Vietnamese label on a
+    Vietnamese page (the registry keeps both, as the device page shows them)."""
+
+    name: str
+
+    def __new__(cls, name: str) -> "SpecLabel":
+        label = super().__new__(cls, SPECS[name].label_en)
+        label.name = name
+        return label
+
+    def translated(self) -> str:
+        locale = get_locale()
+        return SPECS[self.name].label_vi if locale is not None and locale.language == "vi" else str(self)
+
+    def __reduce__(self):
+        return SpecLabel, (self.name,)
 
 
 # ---- reading values -------------------------------------------------------------------------------------------
@@ -489,7 +517,8 @@ def parse_specs(given: Mapping[str, Any]) -> dict[str, Any]:
             continue
         name, reader = _named(key)
         if name in stated_by:
-            raise InvalidSpec(f"{name} is given twice, as {stated_by[name]!r} and {key!r}", key=key)
+            raise InvalidSpec(Reason("%(name)s is given twice, as %(first)r and %(second)r", name=name,
+                                     first=stated_by[name], second=key), key=key)
         stated_by[name] = key
         found = _read(key, SPECS[name], reader, value)
         stated[name] = found.pop(name)
@@ -518,14 +547,16 @@ def _read(key: str, spec: Spec, reader: Reader, value: Any) -> dict[str, Any]:
         found = reader(value)
         found[spec.name]
     except (ValueError, KeyError):
-        expected = " or ".join(repr(example) for example in spec.examples)
-        raise InvalidSpec(f"cannot read {_shown(value)} as {spec.label_en}; write it like {expected}",
-                          key=key) from None
+        first, second = spec.examples
+        problem = Reason("cannot read %(value)s as %(spec)s; write it like %(first)r or %(second)r",
+                         value=_shown(value), spec=SpecLabel(spec.name), first=first, second=second)
+        raise InvalidSpec(problem, key=key) from None
     return found
 
 
 def _unknown(key: str) -> InvalidSpec:
-    return InvalidSpec(f"no such specification; known ones are {', '.join(sorted(SPECS))}", key=key)
+    return InvalidSpec(Reason("no such specification; known ones are %(names)s", names=", ".join(sorted(SPECS))),
+                       key=key)
 
 
 def _shown(value: Any) -> str:

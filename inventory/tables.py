@@ -18,6 +18,7 @@ import openpyxl
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from core.errors import InvalidInput
+from core.i18n import Reason
 
 COLUMNS_MAX = 512  # the device columns and one per spec key; openpyxl pads every row to this width
 PARTS_MAX = 1_000  # a workbook has a dozen parts or two
@@ -77,7 +78,7 @@ def read_rows(filename: str, content: bytes, limits: TableLimits,
         check_workbook(filename, content, limits)
         header, rows = _bounded_table(filename, _sheet_lines(content), limits, XLSX, check_header)
         return _xlsx_table(header, rows)
-    raise InvalidInput(f"{filename!r}: only .csv and .xlsx files can be imported", field="file")
+    raise _refused(Reason("%(file)r: only .csv and .xlsx files can be imported", file=filename))
 
 
 def plain_text(value: Any) -> str:
@@ -93,23 +94,25 @@ def check_workbook(filename: str, content: bytes, limits: TableLimits) -> None:
     """Refuse an XLSX file whose parts would cost openpyxl more work than the limits allow, reading
     them as a stream (zipfile stops each part at its stated size: a larger part fails its CRC)."""
     if content.count(b"PK\x01\x02") > PARTS_MAX:  # each part's central directory entry starts so
-        raise _too_much(filename, f"has more than {PARTS_MAX} parts")
+        raise _refused(Reason("%(file)r has more than %(parts)s parts; copy the table alone into a new workbook",
+                              file=filename, parts=PARTS_MAX))
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = archive.infolist()
             if sum(part.file_size for part in parts) > limits.xml_bytes:
                 size = f"{limits.xml_bytes / 2**20:g} MiB"
-                raise InvalidInput(f"{filename!r} unpacks to more than {size}; at most {size} per import",
-                                   field="file")
+                raise _refused(Reason("%(file)r unpacks to more than %(size)s; at most %(size)s per import",
+                                      file=filename, size=size))
             counts = _ElementCounts()
             for part in parts:
                 if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                    raise _unreadable("compressed with a method other than deflate")
+                    raise _refused(Reason("the file is not a readable XLSX workbook (compressed with a method other "
+                                          "than deflate)"))
                 with archive.open(part) as stream:
                     _count_part(stream, counts, lambda: counts.check(filename, limits))
             counts.check(filename, limits, complete=True)
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as error:
-        raise _unreadable(type(error).__name__) from None  # RuntimeError: a part needs a password
+        raise _unreadable(error) from None  # RuntimeError: a part needs a password
 
 
 class _ElementCounts:
@@ -136,16 +139,18 @@ class _ElementCounts:
 
     def check(self, filename: str, limits: TableLimits, *, complete: bool = False) -> None:
         if self.rows > limits.rows + 1:  # and the header
-            raise _too_many(filename, limits.rows, "rows")
+            raise _too_many_rows(filename, limits.rows)
         if self.cells > limits.cells:
-            raise _too_many(filename, limits.cells, "cells")
+            raise _too_many_cells(filename, limits.cells)
         if self.elements - self.rows - self.cells - self.values > OTHER_ELEMENTS_MAX:
-            raise _too_much(filename, f"holds more than {OTHER_ELEMENTS_MAX} XML elements besides its rows, cells "
-                                      "and values (formatting, drawings, ...)")
+            raise _refused(Reason("%(file)r holds more than %(most)s XML elements besides its rows, cells and values "
+                                  "(formatting, drawings, ...); copy the table alone into a new workbook",
+                                  file=filename, most=OTHER_ELEMENTS_MAX))
         # The strings part may come before the sheets: the cells known at the end bound the values.
         cells = self.cells if complete else limits.cells
         if self.values > VALUES_PER_CELL * cells + VALUES_SLACK:
-            raise _too_much(filename, "holds more strings and values than its cells use")
+            raise _refused(Reason("%(file)r holds more strings and values than its cells use; copy the table alone "
+                                  "into a new workbook", file=filename))
 
 
 def _count_part(stream: BinaryIO, counts: _ElementCounts, check: Callable[[], None]) -> None:
@@ -184,10 +189,10 @@ def _refuse_markup(xml: bytes, declaration_end: int) -> None:
     if b"<!" in xml:
         # An entity expands into markup the counts never saw (defusedxml refuses them too, when installed).
         if b"<!ENTITY" in xml or b"<!DOCTYPE" in xml:
-            raise _unreadable("it declares XML entities or a DTD")
-        raise _unreadable("it holds XML comments or CDATA sections")
+            raise _refused(Reason("the file is not a readable XLSX workbook (it declares XML entities or a DTD)"))
+        raise _refused(Reason("the file is not a readable XLSX workbook (it holds XML comments or CDATA sections)"))
     if xml.find(b"<?", declaration_end) >= 0:
-        raise _unreadable("it holds XML processing instructions")
+        raise _refused(Reason("the file is not a readable XLSX workbook (it holds XML processing instructions)"))
 
 
 def _refuse_long_tags(xml: bytes) -> None:
@@ -201,7 +206,8 @@ def _refuse_long_tags(xml: bytes) -> None:
         if start > checked:
             checked = start
             if not _TAG.match(xml, start, start + TAG_BYTES_MAX):
-                raise _unreadable(f"an XML tag is longer than {TAG_BYTES_MAX // 2**10} KiB")
+                raise _refused(Reason("the file is not a readable XLSX workbook (an XML tag is longer than "
+                                      "%(size)s KiB)", size=TAG_BYTES_MAX // 2**10))
 
 
 def _few_tags(xml: bytes, most: int = 64) -> int | None:
@@ -220,13 +226,13 @@ def _is_xml(head: bytes) -> bool:
     if head.startswith(BINARY_MAGIC):
         return False
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:4] == b"\x00\x00\xfe\xff" or _utf16_markup(head):
-        raise _unreadable("its XML is not UTF-8")
+        raise _refused(Reason("the file is not a readable XLSX workbook (its XML is not UTF-8)"))
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if text.startswith(b"<") and b"\x00" in head[:1024]:  # expat stops there, and no XML holds one
-        raise _unreadable("its XML is not UTF-8")
+        raise _refused(Reason("the file is not a readable XLSX workbook (its XML is not UTF-8)"))
     declared = re.match(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)", text)
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-        raise _unreadable("its XML is not UTF-8")
+        raise _refused(Reason("the file is not a readable XLSX workbook (its XML is not UTF-8)"))
     return not text or text.startswith(b"<")
 
 
@@ -259,22 +265,24 @@ def _bounded_table(filename: str, lines: Iterator[tuple[int, Sequence[Any]]], li
     for number, line in lines:
         cells += table.filled(line)
         if cells > limits.cells:
-            raise _too_many(filename, limits.cells, "cells")
+            raise _too_many_cells(filename, limits.cells)
         if table.blank(line):
             blank_rows += 1
             if blank_rows > limits.rows:
-                raise _too_many(filename, limits.rows, "blank rows")
+                raise _refused(Reason("%(file)r has more than %(most)s blank rows; at most %(most)s per import",
+                                      file=filename, most=limits.rows))
         elif header is None:
             if table.width(line) > COLUMNS_MAX:
-                raise _too_many(filename, COLUMNS_MAX, "columns")
+                raise _refused(Reason("%(file)r has more than %(most)s columns; at most %(most)s per import",
+                                      file=filename, most=COLUMNS_MAX))
             header = line
             check_header(table.names(line))  # a wrong header is refused before the rows are read
         elif len(rows) == limits.rows:
-            raise _too_many(filename, limits.rows, "rows")
+            raise _too_many_rows(filename, limits.rows)
         else:
             rows.append((number, line))
     if header is None:
-        raise InvalidInput("the file is empty: it needs a header row", field="file")
+        raise _refused(Reason("the file is empty: it needs a header row"))
     return header, rows
 
 
@@ -282,12 +290,13 @@ def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InvalidInput(f"the CSV file is not UTF-8 (byte {error.start})", field="file") from None
+        raise _refused(Reason("the CSV file is not UTF-8 (byte %(byte)s)", byte=error.start)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:  # a record is a spreadsheet row, however many lines its quoted cells span
         yield from enumerate(reader, start=1)
     except csv.Error as error:  # e.g. a cell past the csv module's 131,072-character limit
-        raise InvalidInput(f"the CSV file cannot be read at line {reader.line_num}: {error}", field="file") from None
+        raise _refused(Reason("the CSV file cannot be read at line %(line)s: %(error)s", line=reader.line_num,
+                              error=str(error))) from None
 
 
 def _skip_stated_size(sheet: ReadOnlyWorksheet) -> None:
@@ -304,13 +313,13 @@ def _sheet_lines(content: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:
-        raise _unreadable(type(error).__name__) from None
+        raise _unreadable(error) from None
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the size the file states is the sender's word: never pad rows to it
         yield from enumerate(sheet.iter_rows(values_only=True, max_col=COLUMNS_MAX + 1), start=1)
     except Exception as error:
-        raise _unreadable(type(error).__name__) from None
+        raise _unreadable(error) from None
     finally:
         workbook.close()
 
@@ -352,13 +361,20 @@ XLSX = _Format(blank=_blank_values, width=_filled_width, filled=lambda line: len
                names=_xlsx_names)
 
 
-def _too_many(filename: str, limit: int, what: str) -> InvalidInput:
-    return InvalidInput(f"{filename!r} has more than {limit} {what}; at most {limit} per import", field="file")
+def _refused(reason: Reason) -> InvalidInput:
+    return InvalidInput(reason, field="file")
 
 
-def _too_much(filename: str, what: str) -> InvalidInput:
-    return InvalidInput(f"{filename!r} {what}; copy the table alone into a new workbook", field="file")
+def _too_many_rows(filename: str, limit: int) -> InvalidInput:
+    return _refused(Reason("%(file)r has more than %(most)s rows; at most %(most)s per import", file=filename,
+                           most=limit))
 
 
-def _unreadable(why: str) -> InvalidInput:
-    return InvalidInput(f"the file is not a readable XLSX workbook ({why})", field="file")
+def _too_many_cells(filename: str, limit: int) -> InvalidInput:
+    return _refused(Reason("%(file)r has more than %(most)s cells; at most %(most)s per import", file=filename,
+                           most=limit))
+
+
+def _unreadable(error: Exception) -> InvalidInput:
+    """A workbook that zipfile or openpyxl failed to read, named by the type of their error."""
+    return _refused(Reason("the file is not a readable XLSX workbook (%(error)s)", error=type(error).__name__))

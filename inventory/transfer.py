@@ -4,19 +4,23 @@ An import is all or nothing: every row is checked first, and one bad row rejects
 report naming each bad row, column and reason. Device rows go through `ingest` as method `import`,
 so they merge with what scans found. Exports use the same columns, so an export edited in a
 spreadsheet imports back."""
+import contextlib
 import datetime as dt
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.cells import csv_document, unquote_cell, xlsx_document
-from core.errors import InvalidInput
+from core.audit import record
+from core.cells import cell_text, csv_document, unquote_cell, xlsx_document
+from core.errors import Busy, InvalidInput
+from core.i18n import Reason
 from core.time import utcnow
 from inventory.devices import identities_outside
 from inventory.ingest import IngestBatch, ingest
@@ -44,7 +48,7 @@ ID_MAX = 2**31 - 1  # ids are PostgreSQL integers: a larger number names no devi
 class RowProblem:
     row: int      # as the spreadsheet numbers it: the header is row 1
     column: str
-    reason: str
+    reason: str   # a core.i18n.Reason: the report page shows it in its language
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,14 @@ class ImportReport:
 class ImportRejected(InvalidInput):
     def __init__(self, problems: Sequence[RowProblem]):
         first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"import rejected, nothing was stored: row {first.row}, column {first.column}: "
-                         f"{first.reason}{more}", field="file",
-                         details=[vars(p) for p in problems])
+        if len(problems) > 1:
+            reason = Reason("import rejected, nothing was stored: row %(row)s, column %(column)s: %(reason)s "
+                            "(and %(more)s more)", row=first.row, column=first.column, reason=first.reason,
+                            more=len(problems) - 1)
+        else:
+            reason = Reason("import rejected, nothing was stored: row %(row)s, column %(column)s: %(reason)s",
+                            row=first.row, column=first.column, reason=first.reason)
+        super().__init__(reason, field="file", details=[vars(p) for p in problems])
         self.problems = list(problems)
 
 
@@ -73,13 +81,16 @@ def read_table(filename: str, content: bytes, limits: TableLimits) -> tuple[list
     return header, [row for _number, row in numbered]
 
 
-def read_numbered_table(filename: str, content: bytes, limits: TableLimits, **header_rules: Any
-                        ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def read_numbered_table(filename: str, content: bytes, limits: TableLimits, *, header_seen: list[str] | None = None,
+                        **header_rules: Any) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """The header and the rows, each with its number as the spreadsheet shows it: blank rows are
     left out but counted, so that a report's "row 7" is the row the user sees as 7. Reading stops at
     the first limit passed (inventory/tables.py), and at a header breaking `header_rules`
-    (_header_problems' arguments), before any row is read: a wrong header costs no reading."""
+    (_header_problems' arguments), before any row is read: a wrong header costs no reading.
+    `header_seen`, if given, receives the column names as soon as they are read, refused or not."""
     def check_header(names: list[str]) -> None:
+        if header_seen is not None:
+            header_seen[:] = names
         if header_rules and (problems := _header_problems(names, **header_rules)):
             raise ImportRejected(problems)
     header, rows = read_rows(filename, content, limits, check_header)
@@ -94,18 +105,31 @@ def import_devices(session: Session, filename: str, content: bytes, *, by: str, 
                    scope: frozenset[int] | None = None, dry_run: bool = False) -> ImportReport:
     """Import device rows; a caller limited to some units may only name those, and only their devices."""
     header, rows = read_numbered_table(filename, content, limits, **DEVICE_HEADER)
+    return _import_device_rows(session, filename, header, rows, by=by, scope=scope, dry_run=dry_run)[0]
+
+
+def _import_device_rows(session: Session, filename: str, header: list[str], rows: list[tuple[int, dict[str, Any]]],
+                        *, by: str, scope: frozenset[int] | None, dry_run: bool) -> tuple[ImportReport, list[int]]:
+    """The report, and the device each row went to (its id), in the rows' order."""
     problems = _header_problems(header, **DEVICE_HEADER)  # again: a value past the header adds a column
     observations = [] if problems else _device_observations(session, rows, filename, by, scope, problems)
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p.row))
     result = ingest(session, IngestBatch(observations))
-    return ImportReport("devices", len(rows), result.created, result.changed, result.unchanged, dry_run)
+    report = ImportReport("devices", len(rows), result.created, result.changed, result.unchanged, dry_run)
+    return report, result.device_ids
 
 
 def import_units(session: Session, filename: str, content: bytes, *, limits: TableLimits,
                  dry_run: bool = False) -> ImportReport:
     """Create units that do not exist and update those that do, parents before children."""
     header, rows = read_numbered_table(filename, content, limits, **UNIT_HEADER)
+    return _import_unit_rows(session, header, rows, dry_run=dry_run)[0]
+
+
+def _import_unit_rows(session: Session, header: list[str], rows: list[tuple[int, dict[str, Any]]], *,
+                      dry_run: bool) -> tuple[ImportReport, dict[int, str]]:
+    """The report, and what became of each row by its number: "create", "change" or "unchanged"."""
     problems = _header_problems(header, **UNIT_HEADER)
     if problems:
         raise ImportRejected(problems)
@@ -114,23 +138,137 @@ def import_units(session: Session, filename: str, content: bytes, *, limits: Tab
     _check_unit_rows(parsed, existing, problems)
     if problems:
         raise ImportRejected(sorted(problems, key=lambda p: p.row))
-    created = changed = unchanged = 0
+    outcomes: dict[int, str] = {}
     for row in _parents_first(parsed, existing):
         unit = existing.get(row["code"])
         if unit is None:
             existing[row["code"]] = create_unit(session, NewUnit(row["code"], row["name"], row["kind"],
                                                                  row["staff_count"]), parent_code=row["parent_code"])
-            created += 1
+            outcomes[row["row"]] = "create"
             continue
         parent = existing.get(row["parent_code"]) if row["parent_code"] else None
         wanted = (row["name"], row["kind"], row["staff_count"], parent.id if parent else None)
         if wanted == (unit.name, unit.kind, unit.staff_count, unit.parent_id):
-            unchanged += 1
+            outcomes[row["row"]] = "unchanged"
             continue
         unit.name, unit.kind, unit.staff_count, unit.parent = row["name"], row["kind"], row["staff_count"], parent
-        changed += 1
+        outcomes[row["row"]] = "change"
     session.flush()
-    return ImportReport("units", len(rows), created, changed, unchanged, dry_run)
+    counts = [sum(1 for o in outcomes.values() if o == wanted) for wanted in ("create", "change", "unchanged")]
+    return ImportReport("units", len(rows), *counts, dry_run), outcomes
+
+
+IMPORT_KINDS = ("devices", "units")
+BUSY = Reason("another import is being read; try again when it has finished")
+
+
+def _not_importable(kind: str) -> InvalidInput:
+    return InvalidInput(Reason("%(kind)r cannot be imported; %(kinds)s can", kind=kind,
+                               kinds=" or ".join(IMPORT_KINDS)), field="kind")
+
+
+@contextlib.contextmanager
+def one_import_at_a_time(slots: threading.Semaphore) -> Iterator[None]:
+    """A slot of the process's IMPORTS_AT_ONCE, or Busy at once: a file at the limits costs about 20 s of CPU
+    (`bench/robustness.py`, largest_import_cpu_s), and imports must not occupy every thread of the server.
+    The API and the imports page hold it while they read, import and commit."""
+    if not slots.acquire(blocking=False):
+        raise Busy(BUSY, field="file")
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def import_file(session: Session, kind: str, filename: str, content: bytes, *, by: str, limits: TableLimits,
+                scope: frozenset[int] | None = None, dry_run: bool = False) -> ImportReport:
+    """Import units or devices (`kind`), the one path of the API and of the imports page's confirmation. A real
+    import is recorded in the audit log as `by`; a dry run is not, and its caller rolls it back. Never commits."""
+    if kind == "devices":
+        report = import_devices(session, filename, content, by=by, limits=limits, scope=scope, dry_run=dry_run)
+    elif kind == "units":
+        report = import_units(session, filename, content, limits=limits, dry_run=dry_run)
+    else:
+        raise _not_importable(kind)
+    if not dry_run:
+        record(session, by, f"import.{report.kind}", "file", filename, after=vars(report))
+    return report
+
+
+@dataclass(frozen=True)
+class ProblemAt:
+    """A refused cell as a person looks for it: its row and column, what it holds, and why it was refused."""
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What a row would do: "create" a unit or device; "change" or leave "unchanged" a unit; "update" a device
+    (`device_id`, an existing one the row describes, with changes or without)."""
+    row: int
+    outcome: str
+    cells: dict[str, Any]
+    device_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    """A dry run as the imports page shows it: the report, or every problem (then `report` is None)."""
+    kind: str
+    filename: str
+    report: ImportReport | None
+    problems: list[ProblemAt]
+    rows: list[RowOutcome]
+
+
+def check_file(session: Session, kind: str, filename: str, content: bytes, *, by: str, limits: TableLimits,
+               scope: frozenset[int] | None = None) -> ImportCheck:
+    """The import as a dry run (the same reading, rules and merge as `import_file`, dry_run=True), with each
+    problem's value and each row's outcome. The caller rolls the session back; the file is read once."""
+    if kind not in IMPORT_KINDS:
+        raise _not_importable(kind)
+    header: list[str] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        header, rows = read_numbered_table(filename, content, limits, header_seen=header,
+                                           **(DEVICE_HEADER if kind == "devices" else UNIT_HEADER))
+        if kind == "units":
+            report, outcomes = _import_unit_rows(session, header, rows, dry_run=True)
+            return ImportCheck(kind, filename, report, [], [RowOutcome(n, outcomes[n], row) for n, row in rows])
+        # Ids are handed out in increasing order (SQLite's max + 1, PostgreSQL's sequence): a row's device past
+        # the newest one before this import is one the import creates. (A device another import commits between
+        # this read and ingest's lock, and that a row then matches, would show as new; the counts are ingest's.)
+        newest = session.scalar(select(func.max(Device.id))) or 0
+        report, device_ids = _import_device_rows(session, filename, header, rows, by=by, scope=scope, dry_run=True)
+    except ImportRejected as rejected:
+        cells = dict(rows)
+        return ImportCheck(kind, filename, None, [ProblemAt(p.row, p.column, _value_at(p, header, cells), p.reason)
+                                                  for p in rejected.problems], [])
+    return ImportCheck(kind, filename, report, [], [
+        RowOutcome(n, "create", row) if device_id > newest else RowOutcome(n, "update", row, device_id)
+        for (n, row), device_id in zip(rows, device_ids)])
+
+
+def _value_at(problem: RowProblem, header: Sequence[str], cells: dict[int, dict[str, Any]]) -> str:
+    """What the refused cell holds: a heading for the header's problems (none for a missing column)."""
+    if problem.row == 1:
+        return problem.column if problem.column in header else ""
+    return cell_text(cells.get(problem.row, {}).get(problem.column))
+
+
+def column_template(kind: str, fmt: str) -> bytes:
+    """An empty sheet with the columns an import of `kind` accepts: devices' with one column per
+    specification of the registry (spec:<name>)."""
+    if kind == "devices":
+        header = [*DEVICE_COLUMNS, *(SPEC_PREFIX + name for name in SPECS)]
+    elif kind == "units":
+        header = list(UNIT_COLUMNS)
+    else:
+        raise _not_importable(kind)
+    return _write(header, [], fmt, sheet=kind)
 
 
 def _replace_example(session: Session, existing: dict[str, Unit]) -> dict[str, Unit]:
@@ -188,7 +326,8 @@ def _device_observations(session: Session, rows: Sequence[tuple[int, dict[str, A
         for key in ([("serial", observation.serial)] if observation.serial else []) + \
                    [("macs", mac) for mac in observation.macs]:
             if key in first_row_of:
-                problems.append(RowProblem(n, key[0], f"{key[1]} is also on row {first_row_of[key]}"))
+                problems.append(RowProblem(n, key[0], Reason("%(value)s is also on row %(row)s", value=key[1],
+                                                             row=first_row_of[key])))
             first_row_of.setdefault(key, n)
         observations.append(observation)
         rows_of.append(n)
@@ -215,13 +354,16 @@ def _refuse_devices_of_other_units(session: Session, rows_of: Sequence[int], obs
             problems.append(RowProblem(n, "id", _no_device(clash[1], scoped=True)))
         elif clash:
             column = "macs" if clash[0] == "mac" else clash[0]
-            problems.append(RowProblem(n, column, f"{clash[1]} is a device of a unit that is not yours"))
+            problems.append(RowProblem(n, column, Reason("%(value)s is a device of a unit that is not yours",
+                                                         value=clash[1])))
 
 
-def _no_device(device_id: int, *, scoped: bool) -> str:
+def _no_device(device_id: int, *, scoped: bool) -> Reason:
     """One reason, to a caller limited to some units, for an id of no device and of another unit's device:
     two would tell which ids exist."""
-    return f"device {device_id} is not a device of your units" if scoped else f"device {device_id} does not exist"
+    if scoped:
+        return Reason("device %(id)s is not a device of your units", id=device_id)
+    return Reason("device %(id)s does not exist", id=device_id)
 
 
 def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], source: str, now: dt.datetime,
@@ -229,12 +371,12 @@ def _device_observation(n: int, row: dict[str, Any], units: dict[str, bool], sou
     before = len(problems)
     unit_code = plain_text(row.get("unit_code"))
     if not unit_code:
-        problems.append(RowProblem(n, "unit_code", "is empty"))
+        problems.append(RowProblem(n, "unit_code", Reason("is empty")))
     elif unit_code not in units:
-        problems.append(RowProblem(n, "unit_code", f"unit {unit_code!r} is not one of your units" if scoped
-                                   else f"unit {unit_code!r} does not exist"))
+        problems.append(RowProblem(n, "unit_code", Reason("unit %(code)r is not one of your units", code=unit_code)
+                                   if scoped else Reason("unit %(code)r does not exist", code=unit_code)))
     elif not units[unit_code]:
-        problems.append(RowProblem(n, "unit_code", f"unit {unit_code} is inactive"))
+        problems.append(RowProblem(n, "unit_code", Reason("unit %(code)s is inactive", code=unit_code)))
     device_id = _device_id(n, row.get("id"), problems)
     fields = {name: row[name] for name in DEVICE_FIELDS if name in row and plain_text(row[name])}
     # Cells as the sheet holds them (text, or XLSX numbers and booleans): the registry reads both.
@@ -270,7 +412,7 @@ def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
     try:
         return int(float(text)) if float(text).is_integer() else int(text)
     except ValueError:
-        problems.append(RowProblem(n, "id", f"{text!r} is not a device id"))
+        problems.append(RowProblem(n, "id", Reason("%(value)r is not a device id", value=text)))
         return None
 
 
@@ -281,19 +423,20 @@ def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[s
                               "staff_count": 0}
     for column in ("code", "name"):
         if not parsed[column]:
-            problems.append(RowProblem(n, column, "is empty"))
+            problems.append(RowProblem(n, column, Reason("is empty")))
     if len(parsed["name"]) > UNIT_NAME_LENGTH:
-        problems.append(RowProblem(n, "name", f"is {len(parsed['name'])} characters long; "
-                                              f"at most {UNIT_NAME_LENGTH}"))
+        problems.append(RowProblem(n, "name", Reason("is %(length)s characters long; at most %(most)s",
+                                                     length=len(parsed["name"]), most=UNIT_NAME_LENGTH)))
     if parsed["code"] and (len(parsed["code"]) > 32 or not parsed["code"].replace("-", "").replace(".", "")
                            .replace("_", "").isalnum()):
-        problems.append(RowProblem(n, "code", f"{parsed['code']!r} is not a unit code (1 to 32 letters, digits, "
-                                               "'.', '_' or '-')"))
+        problems.append(RowProblem(n, "code", Reason("%(value)r is not a unit code (1 to 32 letters, digits, '.', '_' "
+                                                     "or '-')", value=parsed["code"])))
     try:
         parsed["kind"] = UnitKind(plain_text(row.get("kind")).lower())
     except ValueError:
-        problems.append(RowProblem(n, "kind", f"{plain_text(row.get('kind'))!r} is not one of "
-                                              f"{', '.join(k.value for k in UnitKind)}"))
+        problems.append(RowProblem(n, "kind", Reason("%(value)r is not one of %(allowed)s",
+                                                     value=plain_text(row.get("kind")),
+                                                     allowed=", ".join(k.value for k in UnitKind))))
     staff = plain_text(row.get("staff_count"))
     if staff:
         try:
@@ -301,7 +444,8 @@ def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[s
         except ValueError:
             parsed["staff_count"] = -1
         if not 0 <= parsed["staff_count"] <= 1_000_000:
-            problems.append(RowProblem(n, "staff_count", f"{staff!r} is not a headcount (a whole number, 0 or more)"))
+            problems.append(RowProblem(n, "staff_count", Reason("%(value)r is not a headcount (a whole number, 0 or "
+                                                                "more)", value=staff)))
     return parsed
 
 
@@ -309,21 +453,23 @@ def _check_unit_rows(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit]
     first_row: dict[str, int] = {}
     for row in parsed:
         if row["code"] in first_row:
-            problems.append(RowProblem(row["row"], "code", f"{row['code']} is also on row {first_row[row['code']]}"))
+            problems.append(RowProblem(row["row"], "code", Reason("%(value)s is also on row %(row)s", value=row["code"],
+                                                                  row=first_row[row["code"]])))
         first_row.setdefault(row["code"], row["row"])
         unit = existing.get(row["code"])
         if unit is not None and not unit.active:
-            problems.append(RowProblem(row["row"], "code", f"unit {unit.code} is inactive"))
+            problems.append(RowProblem(row["row"], "code", Reason("unit %(code)s is inactive", code=unit.code)))
     codes = set(first_row)
     parents = {row["code"]: row["parent_code"] for row in parsed}
     for row in parsed:
         parent = row["parent_code"]
         if parent and parent not in codes and parent not in existing:
-            problems.append(RowProblem(row["row"], "parent_code", f"unit {parent!r} does not exist"))
+            problems.append(RowProblem(row["row"], "parent_code", Reason("unit %(code)r does not exist", code=parent)))
         elif parent and parent in existing and parent not in codes and not existing[parent].active:
-            problems.append(RowProblem(row["row"], "parent_code", f"unit {parent} is inactive"))
+            problems.append(RowProblem(row["row"], "parent_code", Reason("unit %(code)s is inactive", code=parent)))
         elif parent and _in_cycle(row["code"], parents, existing):
-            problems.append(RowProblem(row["row"], "parent_code", f"{row['code']} would be its own ancestor"))
+            problems.append(RowProblem(row["row"], "parent_code", Reason("%(code)s would be its own ancestor",
+                                                                         code=row["code"])))
 
 
 def _in_cycle(code: str, parents: dict[str, str | None], existing: dict[str, Unit]) -> bool:
@@ -350,19 +496,22 @@ def _parents_first(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit]) 
             else:
                 waiting.append(row)
         if len(waiting) == len(pending):  # _check_unit_rows rules this out; never loop for ever
-            raise InvalidInput("unit parents form a cycle", field="parent_code")
+            raise InvalidInput(Reason("unit parents form a cycle"), field="parent_code")
         pending = waiting
 
 
 def _header_problems(header: Sequence[str], *, required: Sequence[str], allowed: Sequence[str],
                      prefix: str | None = None) -> list[RowProblem]:
-    problems = [RowProblem(1, column, "required column is missing") for column in required if column not in header]
+    problems = [RowProblem(1, column, Reason("required column is missing")) for column in required
+                if column not in header]
+    expected = ", ".join(allowed)
+    unknown = (Reason("unknown column; expected %(columns)s or %(prefix)s<name>", columns=expected, prefix=prefix)
+               if prefix else Reason("unknown column; expected %(columns)s", columns=expected))
     for column in header:
         if column not in allowed and not (prefix and column.startswith(prefix) and len(column) > len(prefix)):
-            problems.append(RowProblem(1, column or "(empty)", f"unknown column; expected {', '.join(allowed)}"
-                                       + (f" or {prefix}<name>" if prefix else "")))
+            problems.append(RowProblem(1, column or "(empty)", unknown))
     duplicated = sorted({c for c in header if header.count(c) > 1})
-    problems += [RowProblem(1, column, "column appears twice") for column in duplicated]
+    problems += [RowProblem(1, column, Reason("column appears twice")) for column in duplicated]
     return problems
 
 
@@ -405,4 +554,5 @@ def write_atomically(path: Path, content: bytes) -> None:
     except OSError as error:
         if partial is not None:
             partial.unlink(missing_ok=True)
-        raise InvalidInput(f"could not write {path}: {error.strerror}; nothing was written", field="path") from None
+        raise InvalidInput(Reason("could not write %(path)s: %(error)s; nothing was written", path=path,
+                                  error=error.strerror), field="path") from None

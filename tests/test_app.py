@@ -1,4 +1,5 @@
 """Configuration, start-up and the schema check, as an operator meets them."""
+import html
 import logging
 import os
 import subprocess
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 SCHEMA_NOT_CURRENT = "the database schema is not current: run `flask --app app db upgrade` (or `make run`) first"
+SCHEMA_NOT_CURRENT_VI = ("cấu trúc cơ sở dữ liệu chưa được cập nhật: hãy chạy `flask --app app db upgrade` "
+                         "(hoặc `make run`) trước")
 
 
 @pytest.mark.parametrize("path", ["/api/units", "/sign-in", "/health"])
@@ -26,11 +29,19 @@ def test_an_unmigrated_database_gets_503_with_the_fix_and_nothing_about_the_data
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
     with caplog.at_level(logging.ERROR, logger="core.db"):
         response = app.test_client().get(path)
-    assert (response.status_code, response.json) == (
-        503, {"code": 503, "status": "Service Unavailable", "message": SCHEMA_NOT_CURRENT})
+    if path == "/sign-in":  # a page: the same reason, drawn as a page, in the page's language (Vietnamese first)
+        assert response.status_code == 503
+        assert f'<p id="reason">{html.escape(SCHEMA_NOT_CURRENT_VI)}</p>' in response.get_data(as_text=True)
+    else:
+        assert (response.status_code, response.json) == (
+            503, {"code": 503, "status": "Service Unavailable", "message": SCHEMA_NOT_CURRENT})
     assert str(tmp_path) not in response.get_data(as_text=True)
     # The operator finds the detail in the log.
     assert caplog.messages == [f"the database {url} is at schema revision none, the code needs {head_revision()}"]
+    if path == "/sign-in":  # in English when asked
+        english = app.test_client().get(path, query_string={"lang": "en"})
+        assert english.status_code == 503
+        assert f'<p id="reason">{html.escape(SCHEMA_NOT_CURRENT)}</p>' in english.get_data(as_text=True)
 
 
 def test_python_app_py_refuses_to_start_on_an_unmigrated_database(tmp_path):
@@ -90,4 +101,7 @@ def test_the_home_page_speaks_vietnamese_and_english_on_request(app, sessions, t
 
 def test_unknown_paths_are_404(anonymous):
     client = anonymous
-    assert client.get("/api/nothing-here").status_code == 404
+    assert client.get("/api/nothing-here").json == {"code": 404, "status": "Not Found"}  # the API answers JSON
+    page = client.get("/nothing-here?lang=en")  # and a page, a page
+    assert (page.status_code, page.mimetype) == (404, "text/html")
+    assert '<p id="reason">there is no such page</p>' in page.get_data(as_text=True)

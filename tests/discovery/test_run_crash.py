@@ -116,12 +116,12 @@ def test_a_silent_run_blocks_its_scope_until_the_bound_then_is_failed(org):
 
 @pytest.mark.parametrize("kind", ["nmap", "snmp"])
 def test_a_live_run_beats_through_a_step_longer_than_the_bound(engine, org, kind):
-    """One nmap command over 256 addresses and 1,000 ports (about 3 s), or an address that never answers
+    """One nmap command over 256 addresses and 3,000 ports (3 to 6 s here), or an address that never answers
     (a 3 s time-out), writes no progress until it ends. The run's heartbeat thread keeps it alive through a
     bound of 1 s that another process checks all along, and a second service starting meanwhile."""
     bound_s = 1.0
     settings = ScanSettings(allowlist=ALLOWLIST, run_stale_after_s=bound_s, poll=PollSettings(timeout=3, retries=0),
-                            sweep=SweepSettings(privileged=False, tcp_ports=tuple(range(1, 1001))))
+                            sweep=SweepSettings(privileged=False, tcp_ports=tuple(range(1, 3001))))
     box = SecretBox([SECRETS_KEY])
     with org() as session, session.begin():
         credential = save_credential(session, box, {"name": "lab", "version": SnmpVersion.V2C, "community": "public"})

@@ -171,7 +171,10 @@ def _kill_my_nmap_soon() -> None:
                     continue
                 if stat[1] == "(nmap)" and int(stat[3]) == os.getpid():
                     time.sleep(0.3)
-                    os.kill(int(proc.name), signal.SIGKILL)
+                    try:
+                        os.kill(int(proc.name), signal.SIGKILL)
+                    except ProcessLookupError:
+                        continue  # that nmap ended within the 0.3 s (a quick part of the sweep): the next one
                     return
         time.sleep(0.02)
 
