@@ -29,7 +29,7 @@ from accounts import commands as accounts_commands
 from core import commands as core_commands
 from core.db import make_engine, make_session_factory, require_migrated
 from core.encryption import SecretBox, keys_from_config, new_key
-from core.errors import DomainError, InvalidInput, NotFound, SchemaNotMigrated, TooLarge
+from core.errors import DomainError, InvalidInput, MethodNotAllowed, NotFound, SchemaNotMigrated, TooLarge
 from core.i18n import Reason, select_locale
 from core.pages import is_page_request, page_error
 from core.permissions import Permission, require_declared_permissions, requires
@@ -206,7 +206,7 @@ def _register_errors(app: Flask, api: Api) -> None:
         if error.code == 413:
             return page_error(TooLarge(_("the file is larger than the %(mib)s MiB an upload may be",
                                          mib=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))))
-        return page_error(InvalidInput(error.description))
+        return page_error(MethodNotAllowed(error.description))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
@@ -251,8 +251,9 @@ def _json_with_nul(value: Any, name: str) -> str | None:
     return None
 
 
-_STATUS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-           413: "Content Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests", 503: "Service Unavailable"}
+_STATUS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           409: "Conflict", 413: "Content Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests",
+           503: "Service Unavailable"}
 
 
 def _register_public_routes(app: Flask) -> None:
@@ -295,7 +296,7 @@ def _register_security_headers(app: Flask) -> None:
 def _swagger_ui_policy(page: bytes) -> dict[str, str]:
     """The API documentation page is flask-smorest's template, which starts Swagger UI with an inline
     script built from configuration alone (no request data): that script is allowed by its hash, nothing
-    else inline. swagger-ui.css draws its icons as data: images."""
+    else inline."""
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
               for script in INLINE_SCRIPT.findall(page)]
     return {"script-src": " ".join(["'self'", *hashes])}

@@ -2,15 +2,15 @@
 pages (accounts, the audit log) are in admin_pages.
 
 Forms are read by the API's own schemas and act through the API's own services, with the same audit
-entries (services.*_audited). A token's value is shown once, on the page that follows its creation: it
-crosses to that page encrypted in the session cookie (SECRETS_KEYS) and is dropped there."""
+entries (services.*_audited). A token's value is shown once, in the answer to the form that created it (201,
+not cached), as the API's POST /api/tokens answers with it: it is kept nowhere else, the session cookie
+included."""
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -28,7 +28,7 @@ from core.caller import current_caller
 from core.db import request_session
 from core.errors import DomainError, Unauthenticated
 from core.i18n import shown
-from core.pages import field_errors, form_values, page_response, render_page, section
+from core.pages import field_errors, form_values, local_path, page_response, render_page, section
 from core.permissions import Permission, requires
 from core.time import utcnow
 
@@ -41,9 +41,6 @@ PERMISSIONS = {"signed-in": _l("see and revoke your own tokens"), "inventory:rea
                "units:manage": _l("manage units: create, edit, import, merge, split"),
                "accounts:manage": _l("manage accounts"), "audit:read": _l("read the audit log"),
                "scans:manage": _l("manage SNMP credentials and scan scopes"), "scans:run": _l("run scans")}
-NEW_TOKEN = "new_token"  # the session cookie's key for a token just created: its id and encrypted value
-
-
 def form_errors(error: ValidationError | DomainError, fields: Iterable[str]
                 ) -> tuple[dict[str, list[str]], list[str]]:
     """A refusal next to the form's fields, in the page's language; what names none of them goes on top."""
@@ -84,7 +81,7 @@ def parse_day(value: str, field: str) -> dt.date:
 @blp.route("/sign-in", methods=["GET", "POST"])
 @requires(Permission.PUBLIC)
 def sign_in_page():
-    next_page = _local_path(request.args.get("next", "/"))
+    next_page = local_path(request.args.get("next", "/"))
     if request.method == "GET":
         return page_response(render_template("sign_in.html", next=next_page, username="", error=None))
     csrf.protect()  # no session yet, so the general check does not apply: a forged sign-in is refused here
@@ -113,12 +110,6 @@ def _refusal_text(refusal: DomainError) -> str:
                     "too many failed sign-ins for this account; try again in %(num)d seconds", wait_s)
 
 
-def _local_path(target: str) -> str:
-    """Only a path on this site: an open redirect would let a link send a user elsewhere after sign-in."""
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else "/"
-
-
 # ---- one's own account ---------------------------------------------------------------------------------------
 
 PASSWORD_FIELDS = ("old_password", "new_password", "confirm_password")
@@ -131,11 +122,11 @@ def account_page():
     return _account_page()
 
 
-def _account_page(status: int = 200, **forms: Any):
+def _account_page(status: int = 200, created: Mapping[str, Any] | None = None, **forms: Any):
+    """One's account; `created` is a token just made, with its value: shown on this answer alone."""
     caller = current_caller()
     db = request_session()
     user = services.get_user(db, caller.user_id)
-    created = _created_token(db)
     response = render_page(
         "accounts/account.html", status=status, user=user, role=role_label(user.role),
         tokens=services.own_tokens(db, user.id), token_state=_token_state, created=created,
@@ -149,17 +140,6 @@ def _account_page(status: int = 200, **forms: Any):
     if created is not None:
         response.headers["Cache-Control"] = "no-store"  # the token's value: in no cache, shown this once
     return response
-
-
-def _created_token(db) -> dict[str, Any] | None:
-    """The token created by the request before this one, with its value, taken out of the session cookie."""
-    kept = session.pop(NEW_TOKEN, None)
-    if not isinstance(kept, dict):
-        return None
-    token = db.get(ApiToken, kept.get("id"))
-    if token is None or token.user_id != current_caller().user_id:
-        return None
-    return {"token": token, "value": current_app.extensions["secret_box"].decrypt(kept["value"])}
 
 
 def _permissions_text(token: ApiToken) -> str:
@@ -200,7 +180,7 @@ def change_password():
 @blp.post("/account/tokens")
 @requires(Permission.SIGNED_IN)
 def create_token():
-    """A token of one's own, as POST /api/tokens makes it; its value is shown on the next page only."""
+    """A token of one's own, as POST /api/tokens makes it; its value is shown on the page this answers with."""
     db, caller = request_session(), current_caller()
     shown = {"name": request.form.get("name", ""), "permissions": request.form.getlist("permissions"),
              "expires_at": request.form.get("expires_at", "")}
@@ -215,8 +195,8 @@ def create_token():
         errors, general = form_errors(error, TOKEN_FIELDS)
         return _account_page(status_of(error), token_errors=errors, token_general=general, token_values=shown)
     db.commit()
-    session[NEW_TOKEN] = {"id": token.id, "value": current_app.extensions["secret_box"].encrypt(value)}
-    return redirect(url_for("accounts_pages.account_page", _anchor="new-token"))
+    # The value is in this answer only (not kept for a next page, nor in the session cookie): as the API's 201.
+    return _account_page(201, created={"token": token, "value": value})
 
 
 def _token_input(shown: Mapping[str, Any]) -> dict[str, Any]:
@@ -244,7 +224,7 @@ def revoke_token(token_id: int):
     return redirect(url_for("accounts_pages.account_page"))
 
 
-def unit_officers(unit) -> Markup:
+def unit_officers(unit, **_objects) -> Markup:
     """Who answers for a unit, among the facts of its page (which inventory draws)."""
     officers = services.officers_of(request_session(), unit.id)
     return Markup(render_template("accounts/unit_officers.html", officers=officers))

@@ -27,6 +27,12 @@ class InvalidInput(DomainError):
     status_code = 422
 
 
+class MethodNotAllowed(DomainError):
+    """A page asked with a method it does not take (a GET of a form's action)."""
+
+    status_code = 405
+
+
 class TooLarge(DomainError):
     """More than the service accepts at once (an upload past its size limit)."""
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -90,15 +90,27 @@ def _navigation_entries() -> list[NavigationEntry]:
 def url_with(**changes: Any) -> str:
     """This page's address with some query arguments changed (None removes one): filters, sorting and the
     page number all live in the URL, so a view can be bookmarked and shared."""
-    args = request.args.to_dict(flat=False)
+    view_args = request.view_args or {}
+    # Query arguments url_for would take as its own (endpoint, _anchor, _external...) or as the route's: dropped.
+    args = {name: values for name, values in request.args.to_dict(flat=False).items()
+            if name not in view_args and name != "endpoint" and not name.startswith("_")}
     for name, value in changes.items():
         if value is None or value == "":
             args.pop(name, None)
         else:
             args[name] = [str(value)]
-    if request.endpoint is None:  # no such route: the error page links to this same path
-        return request.path + ("?" + urlencode(args, doseq=True) if args else "")
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    query = "?" + urlencode(args, doseq=True) if args else ""
+    if request.endpoint is None:  # no such route: the error page links to this same path, on this site
+        return local_path("/" + quote(request.path.lstrip("/\\"))) + query
+    return url_for(request.endpoint, **view_args, **args)
+
+
+def local_path(target: str, default: str = "/") -> str:
+    """`target` if it is a path on this site, else `default`: a link or redirect built from the request (a
+    `next` argument, a form's return address) must never send the user to another site."""
+    parts = urlsplit(target)
+    local = not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+    return target if local and "\\" not in target else default
 
 
 @blp.get("/assets/<path:filename>")

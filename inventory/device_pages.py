@@ -148,7 +148,7 @@ def _device_page(device_id: int, *, status: int = 200, errors: Mapping[str, list
     names = _names_of(session, {end for link in shown for end in (link.device_id, link.remote_device_id)
                                 if end is not None and end != device_id})
     unit_codes = _unit_codes(session, history.items)
-    pending = relocations.pending_relocations(session, device_id)
+    pending = relocations.pending_relocations(session, device_id, scope)
     writes = may_write()
     units = [u for u in list_units(session, include_inactive=False, scope=scope) if u.id != device.unit_id] \
         if writes else []

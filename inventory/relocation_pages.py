@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import DomainError, NotFound
-from core.pages import Pagination, field_errors, form_values, navigation, render_page
+from core.pages import Pagination, field_errors, form_values, local_path, navigation, render_page
 from core.permissions import Permission, requires
 from inventory import relocations
 from inventory.device_pages import device_name, form_errors, may_write, options
@@ -87,9 +87,4 @@ def decide_relocation_page(relocation_id: int, decision: str):
         flash(_("Relocation confirmed: the device is now in %(unit)s.", unit=relocation.to_unit.code), "success")
     else:
         flash(_("Relocation rejected: the device stays in %(unit)s.", unit=relocation.device.unit.code), "success")
-    return redirect(_local_path(request.form.get("next", "")) or url_for("relocation_pages.relocations"))
-
-
-def _local_path(target: str) -> str | None:
-    """A path on this site to go back to after a decision, or None: never another site."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
+    return redirect(local_path(request.form.get("next", ""), default=url_for("relocation_pages.relocations")))

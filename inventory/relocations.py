@@ -107,12 +107,14 @@ def answer_relocation(session: Session, relocation_id: int, decision: Decision, 
     return relocation
 
 
-def pending_relocations(session: Session, device_id: int) -> list[Relocation]:
-    """The device's relocations still waiting for a decision, newest sighting first (the caller has checked
-    that it may read the device)."""
-    return list(session.scalars(select(Relocation).where(Relocation.device_id == device_id,
-                                                         Relocation.status == RelocationStatus.PENDING)
-                                .order_by(Relocation.last_seen.desc(), Relocation.id.desc()).options(*_loaded())))
+def pending_relocations(session: Session, device_id: int, scope: frozenset[int] | None) -> list[Relocation]:
+    """The device's relocations still waiting for a decision that the caller is party to (as get_relocation
+    decides: a device moved by hand keeps relocations between two other units), newest sighting first."""
+    query = select(Relocation).where(Relocation.device_id == device_id, Relocation.status == RelocationStatus.PENDING)
+    if scope is not None:
+        query = query.where(or_(Relocation.to_unit_id.in_(scope), Relocation.from_unit_id.in_(scope)))
+    return list(session.scalars(query.order_by(Relocation.last_seen.desc(), Relocation.id.desc())
+                                .options(*_loaded())))
 
 
 def _close_the_others(session: Session, confirmed: Relocation, by: str) -> None:

@@ -7,6 +7,7 @@ kept on the server for its uploader, so that confirming does not upload it again
 instance folder (PENDING_IMPORTS_FOLDER), named by a random id, deleted on confirmation, when the user uploads
 another, or after an hour. Confirming imports it through `transfer.import_file`, as the API does."""
 import json
+import logging
 import re
 import secrets
 import time
@@ -22,7 +23,7 @@ from marshmallow import ValidationError
 from core.caller import caller_scope, current_caller
 from core.cells import cell_text
 from core.db import request_session
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import shown
 from core.pages import field_errors, navigation, render_page, section
 from core.permissions import Permission, requires
@@ -34,6 +35,7 @@ from inventory.schemas import ExportArgs
 from inventory.tables import table_limits
 from inventory.units import list_units
 
+log = logging.getLogger(__name__)
 blp = Blueprint("transfer_pages", __name__, template_folder="templates")
 navigation(blp, "transfer_pages.imports", _l("Imports and exports"), Permission.INVENTORY_READ, order=40)
 
@@ -105,7 +107,12 @@ def _check(kind: str):
         if error.field != "file":
             raise
         return _imports_page(error.status_code, errors={kind: [shown(error.reason)]})
-    upload_id = _keep(kind, filename, content) if check.report is not None else None
+    try:
+        upload_id = _keep(kind, filename, content) if check.report is not None else None
+    except (InvalidInput, OSError):  # the folder cannot be written (full, read-only): the path is the operator's
+        log.error("pending imports: could not keep an upload in %s", _folder_path())
+        return _imports_page(503, errors={kind: [_("The upload could not be kept for its confirmation; try "
+                                                   "again later, or import it through the API.")]})
     return _report(check, upload_id)
 
 
@@ -124,7 +131,7 @@ def confirm_units():
 def _confirm(kind: str):
     """Import the kept upload for real, as the API's import does (audited, committed), and forget it."""
     upload_id = request.form.get("upload", "")
-    filename, content = _kept(upload_id, kind)
+    filename, content = _claim(upload_id, kind)  # a second click (or tab) finds it gone: imported once
     session = request_session()
     options = {"by": current_caller().name, "limits": table_limits(current_app.config), "scope": caller_scope()}
     with transfer.one_import_at_a_time(current_app.extensions["import_slots"]):
@@ -134,10 +141,8 @@ def _confirm(kind: str):
             session.rollback()
             check = transfer.check_file(session, kind, filename, content, **options)
             session.rollback()
-            _forget(upload_id)
             return _report(check, None)
         session.commit()
-    _forget(upload_id)
     flash(_("%(file)s imported: %(rows)s rows, %(created)s created, %(changed)s changed, %(unchanged)s unchanged.",
             file=filename, rows=report.rows, created=report.created, changed=report.changed,
             unchanged=report.unchanged), "success")
@@ -204,20 +209,28 @@ def _keep(kind: str, filename: str, content: bytes) -> str:
     return upload_id
 
 
-def _kept(upload_id: str, kind: str) -> tuple[str, bytes]:
-    """The caller's kept upload of `kind`: its file name and content. Another user's is not found (404)."""
+def _claim(upload_id: str, kind: str) -> tuple[str, bytes]:
+    """Take the caller's kept upload of `kind` out of the folder: its file name and content. Another user's, one
+    of another kind, or one already taken (renaming is atomic: of two confirmations at once, one finds it) is
+    not found."""
     match = UPLOAD_ID.fullmatch(upload_id)
     if match is None or int(match[1]) != current_caller().user_id:
         raise NotFound(str(NOT_KEPT), field="upload")
     folder = _folder()
+    described, claimed = folder / f"{upload_id}.json", folder / f"{upload_id}.claimed"
     try:
-        described = json.loads((folder / f"{upload_id}.json").read_text())
+        if json.loads(described.read_text()).get("kind") != kind:
+            raise NotFound(str(NOT_KEPT), field="upload")  # left for the import of its own kind
+        described.rename(claimed)
+        filename = json.loads(claimed.read_text())["filename"]
         content = (folder / f"{upload_id}.upload").read_bytes()
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError):
         raise NotFound(str(NOT_KEPT), field="upload") from None
-    if described.get("kind") != kind:
-        raise NotFound(str(NOT_KEPT), field="upload")
-    return described["filename"], content
+    finally:
+        if claimed.exists():
+            claimed.unlink(missing_ok=True)
+            (folder / f"{upload_id}.upload").unlink(missing_ok=True)
+    return filename, content
 
 
 def _forget(upload_id: str) -> None:

@@ -18,6 +18,7 @@ from marshmallow import ValidationError
 from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import Conflict, DomainError, NotFound
+from core.i18n import Reason
 from core.pages import field_errors, form_values, navigation, render_page
 from core.permissions import Permission, requires
 from inventory import units as service
@@ -52,7 +53,7 @@ class Organisation:
         """The unit, if the caller may see it: outside their units, a unit does not exist (404) on a page."""
         unit = self.by_code.get(code)
         if not self.visible(unit):
-            raise NotFound(_("unit %(code)s does not exist", code=code))
+            raise NotFound(Reason("unit %(code)r does not exist", code=code))  # as the API says it
         return unit
 
     def ancestors(self, unit: Unit) -> list[Unit]:
@@ -361,8 +362,8 @@ def _loaded(schema) -> dict[str, Any]:
 def active(unit: Unit) -> Unit:
     """The unit, if it can still be changed: a merged or split unit is inactive (409)."""
     if not unit.active:
-        raise Conflict(_("Unit %(code)s is inactive since %(day)s: it can no longer be changed.", code=unit.code,
-                         day=unit.dissolved_on.strftime("%d/%m/%Y") if unit.dissolved_on else "?"))
+        raise Conflict(Reason("unit %(code)s is inactive since %(day)s: it can no longer be changed",
+                              code=unit.code, day=unit.dissolved_on.isoformat() if unit.dissolved_on else "?"))
     return unit
 
 

@@ -117,7 +117,7 @@ def test_an_officer_sees_only_their_ward(server, page):
     assert page.locator("#new-unit").count() == 0
     response = page.goto(f"{server}/units/VD-P02")
     assert response.status == 404
-    assert page.locator("#reason").inner_text() == "đơn vị VD-P02 không tồn tại"
+    assert page.locator("#reason").inner_text() == "đơn vị 'VD-P02' không tồn tại"
     page.goto(f"{server}/units/VD-P01")
     assert page.locator("#unit-actions").count() == 0
     assert texts(page, "#breadcrumbs li") == ["Đơn vị", "Phường Hoà Bình"]

@@ -8,8 +8,10 @@ import time
 
 import openpyxl
 import pytest
+from sqlalchemy import func, select
 
 from accounts.models import Role
+from inventory.models import Device
 from inventory.specs import SPECS
 from inventory.transfer import DEVICE_COLUMNS, SPEC_PREFIX, UNIT_COLUMNS
 from tests.conftest import client_as, table_contents
@@ -285,3 +287,13 @@ def test_exports_are_of_the_callers_units(org, client, officer):
 def test_the_unit_page_links_to_its_devices_export(org, client):
     page = client.get("/units/W1?lang=en").get_data(as_text=True)
     assert '<a href="/imports/exports/devices?unit=W1&amp;format=csv" id="unit-export-csv">CSV</a>' in page
+
+
+def test_a_confirmation_sent_twice_imports_once(org, client, sessions, pending_folder):
+    kept = upload_id(upload(client, "devices", "a.csv", b"unit_code,serial\nW1,TWICE-1\n").get_data(as_text=True))
+    assert confirm(client, "devices", kept).status_code == 302
+    again = confirm(client, "devices", kept)  # a double click, or the same form in a second tab
+    assert (again.status_code, element_text(again.get_data(as_text=True), "reason")) == (404, NOT_KEPT)
+    assert list(pending_folder.iterdir()) == []
+    with sessions() as session:
+        assert session.scalars(select(func.count()).select_from(Device).where(Device.serial == "TWICE-1")).one() == 1

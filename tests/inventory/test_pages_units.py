@@ -209,7 +209,7 @@ def test_an_officer_sees_only_their_units(fleet, app, token_for):
     assert not tree.has("new-unit") and not tree.has("merge-units")
     for code in ("W2", "C", "A1-D1", "NOPE"):
         refused = page(officer, f"/units/{code}")
-        assert (refused.status, refused.text("reason")) == (404, f"unit {code} does not exist")
+        assert (refused.status, refused.text("reason")) == (404, f"unit {code!r} does not exist")
     mine = page(officer, "/units/W1")
     assert mine.status == 200
     # The parent the officer may not open is named, not linked.
@@ -220,7 +220,7 @@ def test_an_officer_sees_only_their_units(fleet, app, token_for):
 
 def test_an_unknown_unit_is_404(org, admin):
     refused = page(admin, "/units/W9")
-    assert (refused.status, refused.text("reason")) == (404, "unit W9 does not exist")
+    assert (refused.status, refused.text("reason")) == (404, "unit 'W9' does not exist")
 
 
 # A unit's page.
@@ -278,7 +278,7 @@ def test_an_inactive_units_page_links_to_its_successor(fleet, admin):
     assert page(admin, "/units/W12").rows("devices-by-class")[-1][-1] == "5 all devices"
     refused = page(admin, "/units/W1/edit")
     assert (refused.status, refused.text("reason")) == (
-        409, "Unit W1 is inactive since 01/07/2026: it can no longer be changed.")
+        409, "unit W1 is inactive since 2026-07-01: it can no longer be changed")
 
 
 # Creating and editing.
