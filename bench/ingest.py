@@ -65,10 +65,8 @@ from inventory.ingest import IngestBatch, ingest  # noqa: E402
 from inventory.models import Device, DeviceClass, DeviceStatus, Interface, Observation, UnitKind  # noqa: E402
 from inventory.observations import ObservedDevice, ObservedInterface  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
+from tests.fleet import DeviceSpec, fail, percentile, pick_models, prepare_database, progress, say  # noqa: E402
 from tests.serving import serving  # noqa: E402
-
-# bench/ is on sys.path too, as the script's own folder.
-from fleet import DeviceSpec, fail, percentile, pick_models, prepare_database, progress, say  # noqa: E402
 
 SEED = 20250303
 DEVICES_PER_UNIT = 100    # 20,000 devices over 200 units at full size
@@ -91,7 +89,7 @@ COMPLETE_SCAN_METHODS = {"nmap"}
 WORKERS = {"sqlite": 1, "postgresql": 3}
 
 
-# The models of the estate (bench/fleet.py) and their shares of it, in the order they are drawn in.
+# The models of the estate (tests/fleet.py) and their shares of it, in the order they are drawn in.
 ESTATE = {"C9200L-24P-4G": 6, "2930F-24G": 3, "ISR4331": 2, "FortiGate-60F": 1, "U6-Lite": 5,
           "LaserJet Pro M404dn": 6, "imageRUNNER 2630i": 3, "OptiPlex 7010": 28, "ProDesk 400 G9": 12,
           "ThinkPad E14 Gen 5": 10, "Smart-UPS SMT1500IC": 5, "DS-2CD1043G2-I": 8, "SIP-T46U": 8,

@@ -70,10 +70,8 @@ from inventory.ingest import IngestBatch, ingest  # noqa: E402
 from inventory.models import Device, DeviceEvent, DeviceStatus, UnitKind  # noqa: E402
 from inventory.observations import ObservedDevice, ObservedInterface  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
-
-# bench/ is on sys.path too, as the script's own folder.
-from fleet import (DeviceSpec, drop_database, fail, percentile, pick_models, prepare_database,  # noqa: E402
-                   progress, say)
+from tests.fleet import (DeviceSpec, drop_database, fail, percentile, pick_models, prepare_database,  # noqa: E402
+                         progress, say)
 
 SEED = 20251205
 START = dt.datetime(2025, 6, 2, 1, 0)  # naive UTC, as stored
@@ -93,7 +91,7 @@ AGENCIES = ("Nội vụ", "Tài chính", "Kế hoạch và Đầu tư", "Tư ph�
             "Giáo dục và Đào tạo", "Y tế", "Văn hóa và Thể thao", "Tài nguyên và Môi trường",
             "Khoa học và Công nghệ", "Thông tin và Truyền thông", "Công Thương", "Lao động - Thương binh và Xã hội")
 DEPARTMENTS = ("Văn phòng", "Phòng Tổ chức cán bộ", "Thanh tra", "Phòng Kế hoạch - Tài chính")
-# The models of the estate (bench/fleet.py) and their shares of it, in the order they are drawn in.
+# The models of the estate (tests/fleet.py) and their shares of it, in the order they are drawn in.
 ESTATE = {"OptiPlex 7010": 30, "ProDesk 400 G9": 15, "ThinkPad E14 Gen 5": 10, "LaserJet Pro M404dn": 9,
           "C9200L-24P-4G": 6, "ISR4331": 2, "U6-Lite": 5, "Smart-UPS SMT1500IC": 5, "DS-2CD1043G2-I": 8,
           "SIP-T46U": 7, "PowerEdge R750": 3}
