@@ -13,12 +13,12 @@ from marshmallow import ValidationError
 from accounts import audit as audit_log
 from accounts import services
 from accounts.models import User
-from accounts.pages import form_errors, local_day_start, parse_day, role_label, status_of, user_roles
+from accounts.pages import form_errors, local_day_start, parse_day, role_label, user_roles
 from accounts.schemas import AuditExportArgs, UserCreateSchema, UserUpdateSchema
 from core.caller import current_caller
 from core.db import request_session
 from core.errors import DomainError
-from core.pages import form_values, navigation, pagination_from_request, render_page
+from core.pages import form_values, navigation, page_number, pagination_from_request, refusal_status, render_page
 from core.permissions import Permission, requires
 from inventory.units import list_units
 
@@ -124,7 +124,7 @@ def _user_form(user: User | None, values: Mapping[str, Any], error: ValidationEr
         if error is not None else ({}, [])
     units = list_units(request_session(), include_inactive=False)
     return render_page(
-        "accounts/user_form.html", status=200 if error is None else status_of(error), user=user, values=values,
+        "accounts/user_form.html", status=200 if error is None else refusal_status(error), user=user, values=values,
         title=_("New account") if user is None else _("Account %(name)s", name=user.username),
         errors=errors, general=general, roles=user_roles(),
         unit_options=[(u.code, f"{u.code} · {u.name}") for u in units],
@@ -151,9 +151,9 @@ def audit_log_page():
         status = 422
     else:
         size = pagination_from_request(0).size  # the page's size, as asked (the total is not known yet)
-        entries, total = audit_log.list_entries(db, wanted, page=_page_number(), page_size=size)
+        entries, total = audit_log.list_entries(db, wanted, page=page_number(), page_size=size)
         pagination = pagination_from_request(total)
-        if pagination.number != _page_number():  # past the last page: the last one
+        if pagination.number != page_number():  # past the last page: the last one
             entries, _total = audit_log.list_entries(db, wanted, page=pagination.number, page_size=size)
     return render_page(
         "accounts/audit_log.html", status=status, audit_entries=entries, pagination=pagination, given=given,
@@ -197,11 +197,6 @@ def _filter_options(db) -> dict[str, list[tuple[str, str]]]:
                               for code in recorded["action"]), key=lambda option: option[1].lower()),
             "target_type": sorted(((code, str(TARGET_TYPES.get(code, code))) for code in recorded["target_type"]),
                                   key=lambda option: option[1].lower())}
-
-
-def _page_number() -> int:
-    value = request.args.get("page", "")
-    return int(value) if value.isdigit() and 0 < len(value) < 8 and int(value) > 0 else 1
 
 
 def _changes(entry) -> list[tuple[str, str, str]]:

@@ -28,7 +28,7 @@ from core.caller import current_caller
 from core.db import request_session
 from core.errors import DomainError, Unauthenticated
 from core.i18n import shown
-from core.pages import field_errors, form_values, local_path, page_response, render_page, section
+from core.pages import field_errors, form_values, local_path, page_response, refusal_status, render_page, section
 from core.permissions import Permission, requires
 from core.time import utcnow
 
@@ -52,10 +52,6 @@ def form_errors(error: ValidationError | DomainError, fields: Iterable[str]
     for name, messages in by_field.items():
         (errors.setdefault(name, []) if name in known else general).extend(messages)
     return errors, general
-
-
-def status_of(error: ValidationError | DomainError) -> int:
-    return error.status_code if isinstance(error, DomainError) else 422
 
 
 def role_label(role: Any) -> str:
@@ -170,7 +166,7 @@ def change_password():
     except (ValidationError, DomainError) as error:
         db.rollback()  # a wrong password's failure is committed already (password_check): it counts
         errors, general = form_errors(error, PASSWORD_FIELDS)
-        return _account_page(status_of(error), password_errors=errors, password_general=general)
+        return _account_page(refusal_status(error), password_errors=errors, password_general=general)
     db.commit()
     flash(_("Your password was changed. Other sessions signed out: %(sessions)s; API tokens revoked: %(tokens)s.",
             sessions=change.sessions_ended, tokens=change.tokens_revoked), "success")
@@ -193,7 +189,7 @@ def create_token():
     except (ValidationError, DomainError) as error:
         db.rollback()
         errors, general = form_errors(error, TOKEN_FIELDS)
-        return _account_page(status_of(error), token_errors=errors, token_general=general, token_values=shown)
+        return _account_page(refusal_status(error), token_errors=errors, token_general=general, token_values=shown)
     db.commit()
     # The value is in this answer only (not kept for a next page, nor in the session cookie): as the API's 201.
     return _account_page(201, created={"token": token, "value": value})

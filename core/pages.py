@@ -246,6 +246,16 @@ def pagination_from_request(total: int, default_size: int = 50) -> Pagination:
     return Pagination(number=min(max(1, _int_arg("page", 1)), pages), size=size, total=total)
 
 
+def page_number() -> int:
+    """The page of a list asked for (?page=N, from 1); 1 when absent or not a page number."""
+    return max(1, _int_arg("page", 1))
+
+
+def refusal_status(refusal: ValidationError | DomainError) -> int:
+    """The status the API answers a refusal with: a schema's 422, or the domain error's own."""
+    return refusal.status_code if isinstance(refusal, DomainError) else 422
+
+
 def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name, "")
     return int(value) if value.isdigit() and len(value) < 10 else default

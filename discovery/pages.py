@@ -18,7 +18,16 @@ from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import DomainError, NotFound, OutsideScope
 from core.i18n import Reason
-from core.pages import field_errors, form_values, load_form, navigation, pagination_from_request, render_page, section
+from core.pages import (
+    field_errors,
+    form_values,
+    load_form,
+    navigation,
+    pagination_from_request,
+    refusal_status,
+    render_page,
+    section,
+)
 from core.permissions import Permission, requires
 from discovery import credentials as credential_service
 from discovery import scopes as scope_service
@@ -189,7 +198,7 @@ def _scope_form(found: ScanScope | None, values: Mapping[str, Any], error: Valid
     all_credentials = credential_service.list_credentials(session)
     chosen = list(values.get("credential_ids", []))
     slots = min(max(len(all_credentials), len(chosen)), MAX_CREDENTIAL_SLOTS)
-    status = 200 if error is None else (error.status_code if isinstance(error, DomainError) else 422)
+    status = 200 if error is None else refusal_status(error)
     crumbs = [(_("Scans"), url_for(".scopes"))]
     if found is not None:
         crumbs += [(found.name, url_for(".scope", scope_id=found.id)), (_("Edit"), None)]
@@ -217,7 +226,7 @@ def scan_now(scope_id: int):
     except (ValidationError, DomainError) as error:
         session.rollback()
         by_field, general = field_errors(error)
-        status = error.status_code if isinstance(error, DomainError) else 422
+        status = refusal_status(error)
         return _scope_page(scope_id, status, general + [m for messages in by_field.values() for m in messages])
     flash(_("Started: %(kind)s of scope %(scope)s.", kind=RUN_KINDS[run.kind], scope=found.name), "success")
     return redirect(url_for(".run", run_id=run.id))
@@ -318,7 +327,7 @@ def _credential_form(found: Credential | None, values: Mapping[str, Any],
     errors, general = field_errors(error) if error is not None else ({}, [])
     shown_fields = set(credential_service.SECRET_FIELDS) | (set() if rotate else set(CREDENTIAL_FIELDS))
     general += [m for name, messages in errors.items() if name not in shown_fields for m in messages]
-    status = 200 if error is None else (error.status_code if isinstance(error, DomainError) else 422)
+    status = 200 if error is None else refusal_status(error)
     crumbs = [(_("Credentials"), url_for(".credentials"))]
     if found is None:
         crumbs += [(_("New credential"), None)]

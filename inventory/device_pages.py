@@ -18,7 +18,7 @@ from sqlalchemy import select
 from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import DomainError
-from core.pages import Pagination, field_errors, form_values, navigation, render_page
+from core.pages import Pagination, field_errors, form_values, navigation, page_number, refusal_status, render_page
 from core.permissions import Permission, requires
 from inventory import device_views as views
 from inventory import devices, relocations
@@ -135,7 +135,7 @@ def _device_page(device_id: int, *, status: int = 200, errors: Mapping[str, list
                  general: list[str] | None = None, chosen_unit: str = ""):
     session, scope = request_session(), caller_scope()
     device = devices.get_device(session, device_id, scope)
-    history = devices.device_history(session, device_id, scope=scope, page=_page_number(),
+    history = devices.device_history(session, device_id, scope=scope, page=page_number(),
                                      page_size=HISTORY_PAGE_SIZE)
     pages = max(1, math.ceil(history.total / HISTORY_PAGE_SIZE))
     if history.page > pages:
@@ -170,11 +170,6 @@ def _device_page(device_id: int, *, status: int = 200, errors: Mapping[str, list
         breadcrumbs=[(_("Devices"), url_for("device_pages.devices")),
                      (device.unit.code, url_for("device_pages.devices", unit=device.unit.code)),
                      (device_name(device), None)])
-
-
-def _page_number() -> int:
-    value = request.args.get("page", "")
-    return int(value) if value.isdigit() and 0 < len(value) < 8 and int(value) > 0 else 1
 
 
 def _names_of(session, device_ids: set[int]) -> dict[int, str]:
@@ -221,7 +216,7 @@ def edit_device_page(device_id: int):
     except (ValidationError, DomainError) as error:
         session.rollback()  # nothing of a refused edit stays, even in this request
         errors, general = form_errors(error, submitted)
-        status = 422 if isinstance(error, ValidationError) else error.status_code
+        status = refusal_status(error)
         return _edit_form(devices.get_device(session, device_id, scope), submitted, errors, general, status)
     session.commit()
     flash(_("The device's record was saved; the change is in its history."), "success")
@@ -304,7 +299,7 @@ def move_device_page(device_id: int):
     except (ValidationError, DomainError) as error:
         session.rollback()
         errors, general = form_errors(error, ["unit_code"])
-        status = 422 if isinstance(error, ValidationError) else error.status_code
+        status = refusal_status(error)
         return _device_page(device_id, status=status, errors=errors, general=general,
                             chosen_unit=request.form.get("unit_code", ""))
     session.commit()
@@ -331,7 +326,7 @@ def set_status_page(device_id: int):
     except (ValidationError, DomainError) as error:
         session.rollback()
         errors, general = form_errors(error, ["status"])
-        status = 422 if isinstance(error, ValidationError) else error.status_code
+        status = refusal_status(error)
         return _device_page(device_id, status=status, errors=errors, general=general)
     session.commit()
     flash(str(STATUS_DONE[wanted.value]), "success")

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import DomainError, NotFound
-from core.pages import Pagination, field_errors, form_values, local_path, navigation, render_page
+from core.pages import Pagination, field_errors, form_values, local_path, navigation, refusal_status, render_page
 from core.permissions import Permission, requires
 from inventory import relocations
 from inventory.device_pages import device_name, form_errors, may_write, options
@@ -79,7 +79,7 @@ def decide_relocation_page(relocation_id: int, decision: str):
             raise
         session.rollback()
         errors, general = form_errors(error, ["note"])
-        status = 422 if isinstance(error, ValidationError) else error.status_code
+        status = refusal_status(error)
         return _relocations_page(status=status, errors=errors, general=general, relocation_id=relocation_id,
                                  note=request.form.get("note", ""))
     session.commit()

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from core.caller import current_caller
 from core.db import request_session
 from core.errors import DomainError
-from core.pages import render_page
+from core.pages import refusal_status, render_page
 from core.permissions import Permission, requires
 from inventory import units as service
 from inventory.labels import DEVICE_CLASSES, DEVICE_STATUSES, UNIT_KINDS, label
@@ -29,7 +29,6 @@ from inventory.unit_pages import (
     errors,
     kind_options,
     organisation,
-    status,
     unit_options,
 )
 
@@ -117,7 +116,7 @@ def merge():
 def _merge_form(org: Organisation, values: Mapping[str, Any], *, preview: service.ReorganisationPreview | None = None,
                 refusal: ValidationError | DomainError | None = None):
     by_field, general = _merge_errors(refusal) if refusal else ({}, [])
-    return render_page("inventory/unit_merge.html", status=status(refusal) if refusal else 200, values=values,
+    return render_page("inventory/unit_merge.html", status=refusal_status(refusal) if refusal else 200, values=values,
                        errors=by_field, general=general, preview=preview, carried=_carried() if preview else [],
                        units=unit_options(org), kinds=kind_options(), label=label, kind_labels=UNIT_KINDS,
                        org=org, breadcrumbs=[(_("Units"), url_for("unit_pages.units")), (_("Merge units"), None)])
@@ -219,7 +218,7 @@ def _split_form(org: Organisation, unit: Unit, devices: list, form: SplitForm, v
                 refusal: ValidationError | DomainError | None = None):
     by_field, general = form.errors(refusal, request.form) if refusal else ({}, [])
     rows = [(i, values.get(f"targets-{i}-code", "")) for i in range(1, form.rows + 1)]
-    return render_page("inventory/unit_split.html", status=status(refusal) if refusal else 200, unit=unit,
+    return render_page("inventory/unit_split.html", status=refusal_status(refusal) if refusal else 200, unit=unit,
                        devices=devices, more_devices=len(devices) >= SPLIT_DEVICES_LISTED, rows=rows,
                        values=values, errors=by_field, general=general, preview=preview,
                        carried=_carried() if preview else [], kinds=kind_options(), kind_labels=UNIT_KINDS,

@@ -19,7 +19,7 @@ from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import Conflict, DomainError, NotFound
 from core.i18n import Reason
-from core.pages import field_errors, form_values, navigation, render_page
+from core.pages import field_errors, load_form, navigation, refusal_status, render_page
 from core.permissions import Permission, requires
 from inventory import units as service
 from inventory.labels import DEVICE_CLASSES, DEVICE_STATUSES, UNIT_KINDS, label
@@ -296,11 +296,6 @@ def errors(refusal: ValidationError | DomainError, placed: Iterable[str], rename
     return fields, general
 
 
-def status(refusal: ValidationError | DomainError) -> int:
-    """The status the API answers a refusal with."""
-    return refusal.status_code if isinstance(refusal, DomainError) else 422
-
-
 def unit_options(org: Organisation, *, leave_out: Iterable[Unit] = ()) -> list[tuple[str, str]]:
     """The active units one may choose (as parent or target), "code — name"."""
     left_out = {u.id for u in leave_out}
@@ -324,7 +319,7 @@ def new_unit():
         return _unit_form(org, None, values)
     session = request_session()
     try:
-        unit = service.create_unit_audited(session, _loaded(UnitCreateSchema()), by=current_caller().name)
+        unit = service.create_unit_audited(session, load_form(UnitCreateSchema()), by=current_caller().name)
     except (ValidationError, DomainError) as refusal:
         session.rollback()
         return _unit_form(org, None, request.form, refusal)
@@ -345,18 +340,13 @@ def edit_unit(code: str):
         return _unit_form(org, unit, values)
     session = request_session()
     try:
-        service.update_unit_audited(session, unit.code, _loaded(UnitUpdateSchema()), by=current_caller().name)
+        service.update_unit_audited(session, unit.code, load_form(UnitUpdateSchema()), by=current_caller().name)
     except (ValidationError, DomainError) as refusal:
         session.rollback()
         return _unit_form(org, unit, request.form, refusal)
     session.commit()
     flash(_("Unit %(code)s saved.", code=unit.code), "success")
     return redirect(url_for(".unit", code=unit.code))
-
-
-def _loaded(schema) -> dict[str, Any]:
-    """The form loaded by the API's schema (core.pages.load_form)."""
-    return schema.load(form_values(schema))
 
 
 def active(unit: Unit) -> Unit:
@@ -373,6 +363,6 @@ def _unit_form(org: Organisation, unit: Unit | None, values: Mapping[str, str],
     by_field, general = errors(refusal, placed) if refusal else ({}, [])
     leave_out = org.subtree(unit) if unit else ()
     crumbs = breadcrumbs(org, unit, _("Edit")) if unit else [(_("Units"), url_for(".units")), (_("New unit"), None)]
-    return render_page("inventory/unit_form.html", status=status(refusal) if refusal else 200, unit=unit,
+    return render_page("inventory/unit_form.html", status=refusal_status(refusal) if refusal else 200, unit=unit,
                        values=values, errors=by_field, general=general, kinds=kind_options(),
                        parents=unit_options(org, leave_out=leave_out), breadcrumbs=crumbs)
