@@ -24,8 +24,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 import accounts.web
+import catalog.compliance  # noqa: F401  judges the devices each commit changed (inventory.changes)
 import core.pages
 from accounts import commands as accounts_commands
+from catalog import commands as catalog_commands
 from core import commands as core_commands
 from core.db import make_engine, make_session_factory, require_migrated
 from core.encryption import SecretBox, keys_from_config, new_key
@@ -165,6 +167,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.admin_pages import blp as admin_pages
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from accounts.pages import blp as accounts_pages
+    from catalog.api import catalog_blp, compliance_blp
+    from catalog.pages import blp as catalog_pages
     from dashboards.views import blp as dashboards_blp
     from discovery.api import credentials_blp, scopes_blp
     from discovery.pages import blp as discovery_pages
@@ -175,10 +179,10 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from inventory.transfer_pages import blp as transfer_pages
     from inventory.unit_pages import blp as unit_pages
     for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
-                      audit_blp, credentials_blp, scopes_blp):
+                      audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp):
         api.register_blueprint(blueprint)
     core.pages.install(app, (dashboards_blp, unit_pages, reorganisation_pages, device_pages, relocation_pages,
-                             transfer_pages, discovery_pages, accounts_pages, admin_pages))
+                             transfer_pages, discovery_pages, catalog_pages, accounts_pages, admin_pages))
 
 
 def _register_errors(app: Flask, api: Api) -> None:
@@ -310,21 +314,26 @@ def _close_session(_error: BaseException | None) -> None:
 
 def _register_commands(app: Flask) -> None:
     """Each package registers its own commands; `seed` puts the packages' examples together."""
-    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands):
+    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands, catalog_commands):
         package.register(app)
 
     @app.cli.command("seed")
     def seed():
         """Load the example organisation into an empty database and create the first administrator."""
+        from catalog.examples import load_example_catalog
         from discovery import lab
         from inventory.examples import load_example_organisation
         with app.extensions["sessions"]() as session, session.begin():
             loaded = load_example_organisation(session)
+            example_catalog = load_example_catalog(session)
             password = accounts_commands.create_first_admin(session)
             lab_scope = loaded and lab.ensure_lab_scope(session, app.extensions["secret_box"],
                                                         app.config["SCAN_ALLOWLIST"], lab.LAB_UNIT, lab.default_port())
         click.echo(f"example organisation: {loaded} units loaded" if loaded else
                    "example organisation: units already present, nothing loaded")
+        click.echo(f"example catalog: '{example_catalog.name}' loaded and in force from "
+                   f"{example_catalog.effective_on:%d/%m/%Y} (an example: adapt it on the catalog page)"
+                   if example_catalog else "example catalog: a catalog version exists, nothing loaded")
         if lab_scope:
             click.echo(f"scan scope '{lab.LAB_SCOPE}': the lab's devices; poll it with "
                        f"`flask --app app snmp poll {lab.LAB_SCOPE}`")

@@ -41,10 +41,18 @@ ACTIONS = {"session.sign_in": _l("signed in"), "user.create": _l("account create
            "scope.update": _l("scan scope changed"),
            "scope.follow_reorganisation": _l("scan scope follows a reorganised unit"),
            "credential.create": _l("SNMP credential created"), "credential.update": _l("SNMP credential changed"),
-           "scan.nmap": _l("nmap sweep started"), "scan.snmp": _l("SNMP poll started")}
+           "scan.nmap": _l("nmap sweep started"), "scan.snmp": _l("SNMP poll started"),
+           "catalog.version.create": _l("catalog version created"),
+           "catalog.version.update": _l("catalog version changed"),
+           "catalog.version.delete": _l("catalog version deleted"),
+           "catalog.version.publish": _l("catalog version published"),
+           "catalog.version.import": _l("catalog version imported"),
+           "catalog.version.edit": _l("catalog version's rows changed"),
+           "catalog.version.seed": _l("example catalog loaded")}
 TARGET_TYPES = {"user": _l("account"), "token": _l("API token"), "device": _l("device"), "unit": _l("unit"),
                 "file": _l("file"), "reorganisation": _l("reorganisation"), "relocation": _l("relocation"),
-                "scan_scope": _l("scan scope"), "credential": _l("SNMP credential"), "scan_run": _l("scan run")}
+                "scan_scope": _l("scan scope"), "credential": _l("SNMP credential"), "scan_run": _l("scan run"),
+                "catalog_version": _l("catalog version")}
 NEW_USER_FIELDS = ("username", "display_name", "password", "confirm_password", "role", "unit_codes")
 EDIT_USER_FIELDS = ("display_name", "role", "unit_codes", "active", "password", "confirm_password")
 

@@ -40,7 +40,8 @@ PERMISSIONS = {"signed-in": _l("see and revoke your own tokens"), "inventory:rea
                "inventory:write": _l("record and change devices, import devices"),
                "units:manage": _l("manage units: create, edit, import, merge, split"),
                "accounts:manage": _l("manage accounts"), "audit:read": _l("read the audit log"),
-               "scans:manage": _l("manage SNMP credentials and scan scopes"), "scans:run": _l("run scans")}
+               "scans:manage": _l("manage SNMP credentials and scan scopes"), "scans:run": _l("run scans"),
+               "catalog:manage": _l("manage the equipment catalog and its norms")}
 def form_errors(error: ValidationError | DomainError, fields: Iterable[str]
                 ) -> tuple[dict[str, list[str]], list[str]]:
     """A refusal next to the form's fields, in the page's language; what names none of them goes on top."""

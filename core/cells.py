@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import openpyxl
@@ -46,11 +46,17 @@ def csv_document(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 def xlsx_document(header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet: str) -> bytes:
     """An XLSX workbook of one sheet, every cell quoted; numbers and dates keep their type."""
+    return xlsx_workbook({sheet: (header, rows)})
+
+
+def xlsx_workbook(sheets: Mapping[str, tuple[Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """An XLSX workbook of several sheets, in the mapping's order: each its header and rows, as xlsx_document."""
     workbook = openpyxl.Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet)
-    worksheet.append([quote_cell(cell_value(c)) for c in header])
-    for row in rows:
-        worksheet.append([quote_cell(cell_value(c)) for c in row])
+    for sheet, (header, rows) in sheets.items():
+        worksheet = workbook.create_sheet(sheet)
+        worksheet.append([quote_cell(cell_value(c)) for c in header])
+        for row in rows:
+            worksheet.append([quote_cell(cell_value(c)) for c in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

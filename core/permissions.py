@@ -21,6 +21,8 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit:read"            # the audit log
     SCANS_MANAGE = "scans:manage"        # SNMP credentials, scan scopes and schedules
     SCANS_RUN = "scans:run"              # see scopes and runs, start a scan (within the caller's units)
+    CATALOG_MANAGE = "catalog:manage"    # edit, import and publish catalog versions and their norms (everyone
+                                         # signed in reads them; compliance follows inventory:read's scope)
 
 
 def requires(permission: Permission) -> Callable[[View], View]:

@@ -35,6 +35,12 @@ class PrivProtocol(enum.StrEnum):
     AES256 = "aes256"
 
 
+class ScopeNetwork(enum.StrEnum):
+    SECURE = "secure"      # the dedicated secure network of state agencies (mạng máy tính chuyên dùng)
+    INTERNET = "internet"  # the office network connected to the Internet (mạng nội bộ kết nối Internet)
+    OTHER = "other"
+
+
 class Credential(Base):
     """How to speak SNMP to a device: a community (v1, v2c) or a user with keys (v3)."""
 
@@ -65,6 +71,8 @@ class ScanScope(Base):
     snmp_port: Mapped[int] = mapped_column(default=161)
     methods: Mapped[str] = mapped_column(String(32), default="nmap,snmp")  # comma-separated: nmap, snmp
     schedule: Mapped[str | None] = mapped_column(String(100))  # cron expression, for the scheduler
+    # Which network these addresses are: each device a scan of the scope sees carries it (Device.network).
+    network: Mapped[ScopeNetwork] = mapped_column(default=ScopeNetwork.OTHER)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     unit: Mapped[Unit] = relationship()
     credentials: Mapped[list["ScopeCredential"]] = relationship(

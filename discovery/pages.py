@@ -57,6 +57,8 @@ SNMP_VERSIONS = {"v1": "SNMPv1", "v2c": "SNMPv2c", "v3": "SNMPv3"}
 AUTH_PROTOCOLS = {"none": _l("none"), "md5": "MD5", "sha": "SHA-1", "sha224": "SHA-224", "sha256": "SHA-256",
                   "sha384": "SHA-384", "sha512": "SHA-512"}
 PRIV_PROTOCOLS = {"none": _l("none"), "des": "DES", "aes128": "AES-128", "aes192": "AES-192", "aes256": "AES-256"}
+SCOPE_NETWORKS = {"secure": _l("the dedicated secure network"), "internet": _l("the office network on the Internet"),
+                  "other": _l("another network")}
 MAX_CREDENTIAL_SLOTS = 20  # as many as a scope may list (ScopeWriteSchema)
 SECRET_NAMES = {"community": _l("Community"), "auth_key": _l("Authentication key"),
                 "priv_key": _l("Privacy (encryption) key")}
@@ -65,7 +67,7 @@ SECRET_NAMES = {"community": _l("Community"), "auth_key": _l("Authentication key
 def _labels() -> dict[str, Any]:
     return {"run_kinds": RUN_KINDS, "scan_labels": SCAN_BUTTONS, "run_statuses": RUN_STATUSES,
             "run_badges": RUN_BADGES, "target_statuses": TARGET_STATUSES, "snmp_versions": SNMP_VERSIONS,
-            "auth_protocols": AUTH_PROTOCOLS, "priv_protocols": PRIV_PROTOCOLS,
+            "auth_protocols": AUTH_PROTOCOLS, "priv_protocols": PRIV_PROTOCOLS, "scope_networks": SCOPE_NETWORKS,
             "may_manage": current_caller().may(Permission.SCANS_MANAGE)}
 
 
@@ -131,7 +133,8 @@ def _device_labels(session, device_ids: set[int]) -> dict[int, str]:
     return labels
 
 
-SCOPE_FIELDS = ("name", "unit_code", "networks", "exclusions", "snmp_port", "methods", "schedule", "credential_ids")
+SCOPE_FIELDS = ("name", "unit_code", "networks", "exclusions", "network", "snmp_port", "methods", "schedule",
+                "credential_ids")
 
 
 @blp.route("/scans/scopes/new", methods=["GET", "POST"])
@@ -139,7 +142,7 @@ SCOPE_FIELDS = ("name", "unit_code", "networks", "exclusions", "snmp_port", "met
 def new_scope():
     if request.method == "GET":
         return _scope_form(None, {"unit_code": request.args.get("unit", ""), "snmp_port": "161",
-                                  "methods": ["nmap", "snmp"], "credential_ids": []})
+                                  "methods": ["nmap", "snmp"], "credential_ids": [], "network": "other"})
     return _save_scope(None, ScopeCreateSchema())
 
 
@@ -150,7 +153,8 @@ def edit_scope(scope_id: int):
     if request.method == "GET":
         return _scope_form(found, {
             "name": found.name, "unit_code": found.unit.code, "networks": found.networks,
-            "exclusions": found.exclusions, "snmp_port": str(found.snmp_port), "methods": found.methods.split(","),
+            "exclusions": found.exclusions, "network": found.network.value, "snmp_port": str(found.snmp_port),
+            "methods": found.methods.split(","),
             "schedule": found.schedule or "", "credential_ids": [str(c.credential_id) for c in found.credentials]})
     return _save_scope(found.id, ScopeWriteSchema())
 
@@ -208,6 +212,7 @@ def _scope_form(found: ScanScope | None, values: Mapping[str, Any], error: Valid
     return _render("discovery/scope_form.html", status, heading=heading, scope=found, values=values, errors=errors,
                    general=general,
                    unit_options=[(u.code, f"{u.code} · {u.name}") for u in units], all_credentials=all_credentials,
+                   network_options=[(value, str(text)) for value, text in SCOPE_NETWORKS.items()],
                    slots=[chosen[n] if n < len(chosen) else "" for n in range(slots)],
                    method_options=[("nmap", _("nmap sweep: which addresses answer, and what they run")),
                                    ("snmp", _("SNMP poll: what the devices say of themselves"))],

@@ -287,8 +287,8 @@ def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sw
     bindings = address_bindings(session, scope)
     observations = [bind(_observation(host, scope.unit.code, at), host.address, bindings.get(host.address))
                     for host in hosts]
-    result = ingest(session, IngestBatch(observations, scope_key=f"nmap:{scope.id}", complete_scan=True),
-                    missing_after_scans=missing_after_scans)
+    batch = IngestBatch(observations, scope_key=f"nmap:{scope.id}", complete_scan=True, network=scope.network.value)
+    result = ingest(session, batch, missing_after_scans=missing_after_scans)
     for host, device_id in zip(hosts, result.device_ids):
         record = known.get(host.address) or ScanHost(scope_id=scope.id, address=host.address)
         record.device_id, record.last_seen = device_id, at

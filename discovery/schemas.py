@@ -3,7 +3,7 @@ comes out), scan scopes and scan runs."""
 from marshmallow import Schema, fields, validate
 
 from core.i18n import SchemaMessage
-from discovery.models import AuthProtocol, PrivProtocol, RunStatus, SnmpVersion, TargetStatus
+from discovery.models import AuthProtocol, PrivProtocol, RunStatus, ScopeNetwork, SnmpVersion, TargetStatus
 from inventory.schemas import UtcDateTime
 
 SECRET = validate.Length(min=1, max=128)
@@ -48,6 +48,7 @@ class ScopeSchema(Schema):
     snmp_port = fields.Integer()
     methods = fields.String()
     schedule = fields.String(allow_none=True)
+    network = fields.Enum(ScopeNetwork, by_value=True)
     credential_ids = fields.Function(lambda s: [link.credential_id for link in s.credentials])
     created_at = UtcDateTime()
 
@@ -61,6 +62,10 @@ class ScopeWriteSchema(Schema):
     methods = fields.String(validate=validate.Regexp(r"^(nmap|snmp)(,(nmap|snmp))?$",
                                                      error=SchemaMessage("nmap, snmp or nmap,snmp")))
     schedule = fields.String(allow_none=True, validate=validate.Length(max=100))
+    network = fields.Enum(ScopeNetwork, by_value=True, metadata={
+        "description": "Which network the scope covers: secure (the dedicated secure network, mạng chuyên dùng), "
+                       "internet (the office network on the Internet) or other (the default). Each device its "
+                       "scans see records it (the device's network)."})
     credential_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
                                  validate=validate.Length(max=20))
 

@@ -13,7 +13,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import Reason
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.credentials import get_credential
-from discovery.models import ScanRun, ScanScope, ScopeCredential, SnmpTarget
+from discovery.models import ScanRun, ScanScope, ScopeCredential, ScopeNetwork, SnmpTarget
 from discovery.schemas import ScopeSchema
 from inventory.changes import units_reorganised
 from inventory.models import Unit
@@ -49,23 +49,25 @@ def get_scope(session: Session, scope_id: int) -> ScanScope:
 
 def create_scope(session: Session, *, unit_code: str, name: str, networks: str, allowlist: str,
                  exclusions: str = "", snmp_port: int = 161, credential_ids: Sequence[int] = (),
-                 methods: str = "nmap,snmp", schedule: str | None = None) -> ScanScope:
+                 methods: str = "nmap,snmp", schedule: str | None = None,
+                 network: ScopeNetwork = ScopeNetwork.OTHER) -> ScanScope:
     return save_scope(session, None, allowlist, {
         "unit_code": unit_code, "name": name, "networks": networks, "exclusions": exclusions, "snmp_port": snmp_port,
-        "credential_ids": list(credential_ids), "methods": methods, "schedule": schedule})
+        "credential_ids": list(credential_ids), "methods": methods, "schedule": schedule, "network": network})
 
 
 def save_scope(session: Session, scope_id: int | None, allowlist: str, values: Mapping[str, Any]) -> ScanScope:
     """Create a scope (scope_id None) or change the values given, after checking the whole adds up."""
     scope = get_scope(session, scope_id) if scope_id is not None else ScanScope(exclusions="", snmp_port=161,
-                                                                                   methods="nmap,snmp")
+                                                                                   methods="nmap,snmp",
+                                                                                   network=ScopeNetwork.OTHER)
     if "unit_code" in values:
         scope.unit_id = get_unit(session, values["unit_code"]).id
     name = values.get("name", scope.name)
     clash = session.scalars(select(ScanScope.id).where(ScanScope.name == name, ScanScope.id != scope.id)).first()
     if clash is not None:
         raise Conflict(Reason("scan scope %(name)r already exists", name=name), field="name")
-    for key in ("name", "networks", "exclusions", "snmp_port", "methods", "schedule"):
+    for key in ("name", "networks", "exclusions", "snmp_port", "methods", "schedule", "network"):
         if key in values:
             setattr(scope, key, values[key])
     _check(session, scope, allowlist)

@@ -133,6 +133,10 @@ class IngestBatch:
     # A scan of a whole scope says which devices of that scope it did *not* see.
     scope_key: str | None = None
     complete_scan: bool = False
+    # The network the scanned scope covers (discovery's ScopeNetwork value: secure, internet, other), recorded
+    # on each device the batch sees, as scope_key is: what the catalog reads to tell devices on the dedicated
+    # network, without importing discovery.
+    network: str | None = None
 
 
 @dataclass
@@ -168,10 +172,13 @@ def ingest(session: Session, batch: IngestBatch, *, missing_after_scans: int = 3
         record.row["missed_scans"] = 0
         if batch.scope_key:
             record.row["scope_key"] = batch.scope_key
+        if batch.network:
+            record.row["network"] = batch.network
     written = _write_devices(connection, merger)  # assigns ids to new devices
 
     result = IngestResult(device_ids=[record.id for record in records])
     changed = _write_history(connection, merger, result, Change(_kind_of(batch, observations)))
+    _note_networks(merger, changed)
     result.relocations_raised = record_sightings(connection, merger.sightings)
     result.observations_stored = _store_observations(connection, observations, result.device_ids)
     written[Link] = _store_links(connection, merger, observations, result.device_ids)
@@ -320,14 +327,14 @@ def _write_devices(connection: Connection, merger: Merger) -> dict[type, list[in
     changed_interfaces = [columns for r in merger.touched for columns in r.changed_interfaces()]
     _update_by_id(connection, INTERFACE, changed_interfaces)
     stored = [r for r in merger.touched if r.stored_row is not None]
-    _insert_rows(connection, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in stored for i in r.new_interfaces()])
+    insert_rows(connection, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in stored for i in r.new_interfaces()])
     changed = [columns for columns in (record.changed_columns() for record in stored) if columns]
     _update_by_id(connection, DEVICE, changed)
     if merger.new:
         rows = [_without_id(r.row) for r in merger.new]
         for record, device_id in zip(merger.new, _insert_returning_ids(connection, DEVICE, rows)):
             record.row["id"] = device_id
-        _insert_rows(connection, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in merger.new
+        insert_rows(connection, INTERFACE, [_without_id(i) | {"device_id": r.id} for r in merger.new
                                           for i in r.interfaces])
     return {Device: [row["id"] for row in changed], Interface: [row["id"] for row in changed_interfaces]}
 
@@ -338,7 +345,7 @@ def _insert_returning_ids(connection: Connection, table: Table, rows: Sequence[d
         # This transaction is the only writer (the database's write lock): the ids after the largest.
         first = connection.execute(_next_id_on_sqlite(table)).scalar_one()
         ids = list(range(first, first + len(rows)))
-        _insert_rows(connection, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
+        insert_rows(connection, table, [{"id": device_id} | row for device_id, row in zip(ids, rows)])
         return ids
     statement = _insert_from_json_statement(connection.dialect, table, tuple(rows[0]), returning_ids=True)
     return sorted(connection.scalars(statement, {"rows": _rows_as_json(table, rows)}))
@@ -359,7 +366,7 @@ def _update_by_id(connection: Connection, table: Table, rows: Iterable[dict[str,
                                     same_columns)
 
 
-def _insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
                  unless_known: tuple[Column, ...] = ()) -> int:
     """INSERT the rows, which all name the same columns; with `unless_known`, the columns of a unique
     constraint, only the rows whose values of them are not stored yet. How many rows it stored."""
@@ -397,7 +404,7 @@ def _insert_on_sqlite(table: Table, names: tuple[str, ...], unless_known: tuple[
 
 
 def _skipping_known(unless_known: tuple[Column, ...], quote: Callable[[str], str]) -> str:
-    """The ON CONFLICT clause of `_insert_rows`, both databases' (`quote`: how they spell a column name)."""
+    """The ON CONFLICT clause of `insert_rows`, both databases' (`quote`: how they spell a column name)."""
     return f" ON CONFLICT ({', '.join(quote(c.name) for c in unless_known)}) DO NOTHING" if unless_known else ""
 
 
@@ -530,8 +537,18 @@ def _write_history(connection: Connection, merger: Merger, result: IngestResult,
             result.unchanged += 1
         if record.stored_row["status"] is DeviceStatus.MISSING and row["status"] is DeviceStatus.IN_USE:
             result.reappeared += 1
-    _insert_rows(connection, EVENT, events)
+    insert_rows(connection, EVENT, events)
     return changed
+
+
+def _note_networks(merger: Merger, changed: Change) -> None:
+    """A stored device now seen on another network: announced with the batch's changes (the catalog counts who
+    is on the secure network from it), without an entry in its history, which tells what the device is."""
+    for record in merger.touched:
+        if record.stored_row is not None and record.row["network"] != record.stored_row["network"]:
+            changed.device_ids.add(record.id)
+            changed.fields.add("network")
+            changed.unit_ids.add(record.row["unit_id"])
 
 
 def _kind_of(batch: IngestBatch, observations: Sequence[ObservedDevice]) -> str:
@@ -556,7 +573,7 @@ def _store_observations(connection: Connection, observations: Sequence[ObservedD
         rows.setdefault(print_, {"device_id": device_id, "method": o.method, "source": o.source,
                                  "observed_at": o.observed_at, "evidence": evidence, "fingerprint": print_})
     # The unique time and fingerprint refuse a known observation: one statement, not a SELECT then an INSERT.
-    return _insert_rows(connection, OBSERVATION, list(rows.values()),
+    return insert_rows(connection, OBSERVATION, list(rows.values()),
                         unless_known=(OBSERVATION.c.observed_at, OBSERVATION.c.fingerprint))
 
 
@@ -586,7 +603,7 @@ def _store_links(connection: Connection, merger: Merger, observations: Sequence[
         elif seen > link.last_seen:
             seen_again.append({"id": link.id, "last_seen": seen})
     _update_by_id(connection, LINK, seen_again)
-    _insert_rows(connection, LINK, new)
+    insert_rows(connection, LINK, new)
     return [row["id"] for row in seen_again]
 
 
@@ -617,7 +634,7 @@ def _mark_unseen(connection: Connection, scope_key: str, seen: set[int], missing
                            "method": "scan", "source": scope_key,
                            "detail": f"not seen in {missed} complete scans of {scope_key}"})
         updates.append({"id": device.id, "missed_scans": missed, "status": status})
-    _insert_rows(connection, EVENT, events)
+    insert_rows(connection, EVENT, events)
     _update_by_id(connection, DEVICE, updates)
     return gone, [row["id"] for row in updates]
 

@@ -32,7 +32,7 @@ TRACKED = (*DEVICE_FIELDS, "unit_id")
 # The columns a merge reads and writes: all of the device's. firmware_version follows firmware (untracked: the
 # history has the firmware's change).
 DEVICE_COLUMNS = ("id", *TRACKED, "firmware_version", "specs", "first_seen", "last_seen", "source", "provenance",
-                  "scope_key", "missed_scans")
+                  "scope_key", "missed_scans", "network")
 INTERFACE_COLUMNS = ("id", "device_id", "name", "mac", "ips", "speed_mbps")
 
 

@@ -104,6 +104,17 @@ class Unit(Base):
     kind: Mapped[UnitKind]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     staff_count: Mapped[int] = mapped_column(default=0)
+    # The unit's facts the equipment norms count from (the catalog reads them): of its staff, how many hold a
+    # leadership position and how many are specialists (their norms differ); its meeting rooms and the sites it
+    # works from; the pages of records still to digitise (BigInteger: a large archive passes 2**31) and by when
+    # (None: no deadline known); and whether it must be on the dedicated secure network (mạng chuyên dùng).
+    leader_count: Mapped[int] = mapped_column(default=0)
+    specialist_count: Mapped[int] = mapped_column(default=0)
+    meeting_rooms: Mapped[int] = mapped_column(default=0)
+    sites: Mapped[int] = mapped_column(default=1)
+    archive_pages: Mapped[int] = mapped_column(BigInteger, default=0)
+    archive_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    on_secure_network: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     # Set when the unit is merged into or split into others: where its devices went.
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
@@ -162,6 +173,10 @@ class Device(Base):
     # The scan scope that last saw it and how many complete scans of that scope since have not.
     scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
     missed_scans: Mapped[int] = mapped_column(default=0)
+    # The network the scope of the scan that last saw it covers (discovery's ScopeNetwork: secure, internet,
+    # other), set with scope_key: the catalog learns which devices are on the dedicated network from here,
+    # without reading discovery. None: no scan has seen it.
+    network: Mapped[str | None] = mapped_column(String(16))
 
     unit: Mapped[Unit] = relationship(back_populates="devices")
     interfaces: Mapped[list["Interface"]] = relationship(back_populates="device", cascade="all, delete-orphan",

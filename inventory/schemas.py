@@ -11,12 +11,25 @@ from inventory.specs import ALIASES, SPECS
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$",
                        error=SchemaMessage("1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"))
 TEXT = validate.Length(min=1, max=200)
+HEADCOUNT = validate.Range(min=0, max=1_000_000)
+# Pages of records to digitise: a city's archive runs to hundreds of millions; the bound keeps it inside BIGINT.
+ARCHIVE_PAGES = validate.Range(min=0, max=10**10)
 SPECS_STORED = ("Specifications by the registry's names, typed: numbers, true/false, text (inventory/specs.py): "
                 + ", ".join(f"{name} ({spec.unit})" if spec.unit else name for name, spec in SPECS.items()) + ".")
 SPECS_WRITTEN = ("Specifications by name (or " + ", ".join(ALIASES) + "), as typed values or as people write "
                  "them ('8 GB', '512GB SSD', 'Windows 10 Pro 22H2'); stored typed under the registry's names. "
                  "A name it does not know or a value it cannot read is refused (422) at specs.<name>, with the "
                  "expected form.")
+
+
+class WholeNumber(fields.Integer):
+    """A whole number, as a number or as text ("22", from a form). One with a fraction (2.5) is refused as not an
+    integer, where marshmallow's Integer would cut it to 2."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
 
 
 class UtcDateTime(fields.DateTime):
@@ -40,6 +53,13 @@ class UnitSchema(Schema):
     kind = fields.Enum(UnitKind, by_value=True)
     parent_code = fields.Function(lambda u: u.parent.code if u.parent else None)
     staff_count = fields.Integer()
+    leader_count = fields.Integer()
+    specialist_count = fields.Integer()
+    meeting_rooms = fields.Integer()
+    sites = fields.Integer()
+    archive_pages = fields.Integer()
+    archive_deadline = fields.Date(allow_none=True)
+    on_secure_network = fields.Boolean()
     active = fields.Boolean()
     successor_code = fields.Function(lambda u: u.successor.code if u.successor else None)
     dissolved_on = fields.Date(allow_none=True)
@@ -54,32 +74,59 @@ class UnitListArgs(Schema):
     include_inactive = fields.Boolean(load_default=True)
 
 
-class UnitCreateSchema(Schema):
+class NewUnitSchema(Schema):
+    """A new unit: one created, or one a merge or split creates (a merge adds the merged units' staff and facts
+    to its own). The facts beside the staff default as inventory.units.NewUnit's do."""
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=TEXT)
     kind = fields.Enum(UnitKind, by_value=True, required=True)
+    staff_count = WholeNumber(load_default=0, validate=HEADCOUNT)
+    leader_count = WholeNumber(load_default=0, validate=HEADCOUNT, metadata={
+        "description": "Staff holding a leadership position (their norms differ); with specialist_count, at most "
+                       "staff_count."})
+    specialist_count = WholeNumber(load_default=0, validate=HEADCOUNT, metadata={
+        "description": "Specialists and professional staff; with leader_count, at most staff_count."})
+    meeting_rooms = WholeNumber(load_default=0, validate=HEADCOUNT)
+    sites = WholeNumber(load_default=1, validate=HEADCOUNT, metadata={
+        "description": "Buildings or sites the unit works from."})
+    archive_pages = WholeNumber(load_default=0, validate=ARCHIVE_PAGES, metadata={
+        "description": "Pages of records still to digitise."})
+    archive_deadline = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "When the digitisation must be done (YYYY-MM-DD); null: not known."})
+    on_secure_network = fields.Boolean(load_default=False, metadata={
+        "description": "Whether the unit must be on the dedicated secure network (mạng chuyên dùng)."})
+
+
+class UnitCreateSchema(NewUnitSchema):
     parent_code = fields.String(load_default=None, allow_none=True, validate=CODE)
-    staff_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class MergedUnitSchema(NewUnitSchema):
+    """The new unit a merge creates: the merged units' staff and facts are added to its own, so that its sites
+    start at none too (two wards of one site each make a unit of two sites, not three)."""
+    sites = WholeNumber(load_default=0, validate=HEADCOUNT, metadata={
+        "description": "Sites beside the merged units' own, which are added."})
 
 
 class UnitUpdateSchema(Schema):
+    """Only the fields given change."""
     name = fields.String(validate=TEXT)
     kind = fields.Enum(UnitKind, by_value=True)
     parent_code = fields.String(allow_none=True, validate=CODE)
-    staff_count = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
-
-
-class NewUnitSchema(Schema):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=TEXT)
-    kind = fields.Enum(UnitKind, by_value=True, required=True)
-    staff_count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    staff_count = WholeNumber(validate=HEADCOUNT)
+    leader_count = WholeNumber(validate=HEADCOUNT)
+    specialist_count = WholeNumber(validate=HEADCOUNT)
+    meeting_rooms = WholeNumber(validate=HEADCOUNT)
+    sites = WholeNumber(validate=HEADCOUNT)
+    archive_pages = WholeNumber(validate=ARCHIVE_PAGES)
+    archive_deadline = fields.Date(allow_none=True)
+    on_secure_network = fields.Boolean()
 
 
 class MergeSchema(Schema):
     sources = fields.List(fields.String(validate=CODE), required=True, validate=validate.Length(min=1, max=500))
     into_code = fields.String(validate=CODE)
-    into_new = fields.Nested(NewUnitSchema)
+    into_new = fields.Nested(MergedUnitSchema)
     parent_code = fields.String(validate=CODE)
     effective_on = fields.Date(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -141,6 +188,9 @@ class DeviceSchema(Schema):
     last_seen = UtcDateTime()
     source = fields.String()
     provenance = fields.Dict()
+    network = fields.String(allow_none=True, dump_only=True, metadata={
+        "description": "The network the scope of the scan that last saw it covers: secure (the dedicated secure "
+                       "network), internet or other; null until a scan sees it."})
     interfaces = fields.List(fields.Nested(InterfaceSchema))
 
 

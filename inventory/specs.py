@@ -181,7 +181,7 @@ def _count(value: Any, pattern: re.Pattern, most: int) -> int:
 CPU_VENDOR_PREFIX = re.compile(r"^(?:GenuineIntel|AuthenticAMD):\s*")  # net-snmp's hrDeviceDescr says it
 TRADEMARKS = re.compile(r"\((?:R|TM|C)\)|[®™]", re.I)
 CLOCK = re.compile(r"\s*(?:@\s*)?\d+(?:\.\d+)?\s*[GM]Hz$", re.I)  # "@ 3.00GHz", or "3.00GHz" after "CPU"
-INTEL_CORE = re.compile(r"(?:intel\s+)?(?:core\s+)?(?P<tier>i[3579])[\s-]*(?P<number>\d{4,5}[a-z0-9]{0,3})", re.I)
+INTEL_CORE = re.compile(r"(?:\d+(?:st|nd|rd|th)\s+gen\s+)?(?:intel\s+)?(?:core\s+)?(?P<tier>i[3579])[\s-]*(?P<number>\d{4,5}[a-z0-9]{0,3})", re.I)
 AMD_RYZEN = re.compile(r"(?:amd\s+)?ryzen\s+(?P<tier>[3579])\s+(?P<pro>pro\s+)?(?P<number>\d{4}[a-z0-9]{0,3})"
                        r"(?:\s+\d+-core(?:\s+processor)?)?", re.I)
 CORES = re.compile(r"(?:cpu\s*)?(?P<n>\d+)\s*(?:cores?|nhân|lõi|c)?(?:\s*[/,-]?\s*\d+\s*(?:threads?|luồng|t))?")

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import openpyxl
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from core.errors import InvalidInput
+from core.errors import DomainError, InvalidInput
 from core.i18n import Reason
 
 COLUMNS_MAX = 512  # the device columns and one per spec key; openpyxl pads every row to this width
@@ -284,6 +284,52 @@ def _bounded_table(filename: str, lines: Iterator[tuple[int, Sequence[Any]]], li
     if header is None:
         raise _refused(Reason("the file is empty: it needs a header row"))
     return header, rows
+
+
+def read_sheets(filename: str, content: bytes, limits: TableLimits, *, wanted: Callable[[str], bool],
+                readable: Callable[[str], bool]) -> dict[str, tuple[list[str], list[tuple[int, Sequence[Any]]]] | None]:
+    """Several sheets of one workbook, by name: each `wanted` sheet's column names and filled rows (None for one
+    that is wanted only to be named, not `readable`). Each sheet is held to the limits, and so is the workbook
+    as a whole (check_workbook's counts are upper bounds, and leave a part of a few elements uncounted)."""
+    check_workbook(filename, content, limits)
+    try:  # openpyxl raises many types for a damaged file, on opening or on reading a sheet
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:
+        raise _unreadable(error) from None
+    try:
+        tables = {worksheet.title: _sheet_table(filename, worksheet, limits) if readable(worksheet.title) else None
+                  for worksheet in workbook.worksheets if wanted(worksheet.title)}
+    except DomainError:
+        raise
+    except Exception as error:
+        raise _unreadable(error) from None
+    finally:
+        workbook.close()
+    read = [table for table in tables.values() if table is not None]
+    if sum(len(rows) for _names, rows in read) > limits.rows:
+        raise _too_many_rows(filename, limits.rows)
+    if sum(len(names) + sum(XLSX.filled(row) for _number, row in rows) for names, rows in read) > limits.cells:
+        raise _too_many_cells(filename, limits.cells)
+    return tables
+
+
+def _sheet_table(filename: str, worksheet: ReadOnlyWorksheet, limits: TableLimits
+                 ) -> tuple[list[str], list[tuple[int, Sequence[Any]]]]:
+    """The column names and filled rows of one sheet; a sheet without a single filled row has no columns."""
+    worksheet.reset_dimensions()  # the size the file states is the sender's word: never pad rows to it
+    ended = []
+
+    def lines() -> Iterator[tuple[int, Sequence[Any]]]:
+        yield from enumerate(worksheet.iter_rows(values_only=True, max_col=COLUMNS_MAX + 1), start=1)
+        ended.append(True)
+    header_seen: list[list[str]] = []
+    try:
+        header, rows = _bounded_table(filename, lines(), limits, XLSX, header_seen.append)
+    except InvalidInput:
+        if ended and not header_seen:  # read to its end within the bounds, and found no header: empty
+            return [], []
+        raise
+    return XLSX.names(header), rows
 
 
 def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:

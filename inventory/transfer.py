@@ -5,10 +5,13 @@ report naming each bad row, column and reason. Device rows go through `ingest` a
 so they merge with what scans found. Exports use the same columns, so an export edited in a
 spreadsheet imports back."""
 import contextlib
+import dataclasses
 import datetime as dt
 import os
+import re
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +31,15 @@ from inventory.models import Device, Unit, UnitKind
 from inventory.observations import DEVICE_FIELDS, InvalidObservation, ObservedDevice, ObservedInterface, normalise
 from inventory.specs import SPECS
 from inventory.tables import TableLimits, plain_text, read_rows
-from inventory.units import NewUnit, create_unit, subtree_ids, unit_in_scope
+from inventory.units import (
+    UNIT_FACTS,
+    NewUnit,
+    create_unit,
+    overrun_field,
+    staff_overrun,
+    subtree_ids,
+    unit_in_scope,
+)
 
 # firmware_version is exported and allowed back in, but read from firmware, never from the sheet.
 DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial", "hostname", "firmware",
@@ -37,7 +48,18 @@ DEVICE_COLUMNS = ("id", "unit_code", "device_class", "vendor", "model", "serial"
 # spec:ram_gb, spec:cpu_model ... one column per specification, by its name or an alias (inventory/specs.py)
 SPEC_PREFIX = "spec:"
 SPEC_ORDER = {name: position for position, name in enumerate(SPECS)}
-UNIT_COLUMNS = ("code", "name", "kind", "parent_code", "staff_count")
+# The staff and the facts beside it may be left out (a sheet made before the facts existed): a unit the sheet
+# creates gets NewUnit's defaults, an existing one keeps its own. An empty cell is the default.
+FACT_COLUMNS = ("staff_count", *UNIT_FACTS)
+FACT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(NewUnit) if f.name in FACT_COLUMNS}
+# As the API's schemas bound them (inventory/schemas.py): headcounts, other counts, pages to digitise.
+HEADCOUNTS = ("staff_count", "leader_count", "specialist_count")
+COUNT_MOST = {"staff_count": 1_000_000, "leader_count": 1_000_000, "specialist_count": 1_000_000,
+              "meeting_rooms": 1_000_000, "sites": 1_000_000, "archive_pages": 10**10}
+# Whole numbers as people write them: 30000, or with thousands separated (30.000 in Vietnamese, 30,000, 30 000).
+WHOLE_NUMBER = re.compile(r"^[0-9]+$|^[0-9]{1,3}([., \u00a0])[0-9]{3}(?:\1[0-9]{3})*$")
+YES, NO = {"có", "yes", "x", "1", "true"}, {"không", "no", "0", "false"}  # true/false: as exports write them
+UNIT_COLUMNS = ("code", "name", "kind", "parent_code", *FACT_COLUMNS)
 UNIT_EXPORT_COLUMNS = (*UNIT_COLUMNS, "active", "successor_code", "dissolved_on")
 LIST_SEPARATOR = ";"
 UNIT_NAME_LENGTH = Unit.__table__.c["name"].type.length
@@ -142,16 +164,18 @@ def _import_unit_rows(session: Session, header: list[str], rows: list[tuple[int,
     for row in _parents_first(parsed, existing):
         unit = existing.get(row["code"])
         if unit is None:
-            existing[row["code"]] = create_unit(session, NewUnit(row["code"], row["name"], row["kind"],
-                                                                 row["staff_count"]), parent_code=row["parent_code"])
+            existing[row["code"]] = create_unit(session, NewUnit(row["code"], row["name"], row["kind"], **row["facts"]),
+                                                parent_code=row["parent_code"])
             outcomes[row["row"]] = "create"
             continue
         parent = existing.get(row["parent_code"]) if row["parent_code"] else None
-        wanted = (row["name"], row["kind"], row["staff_count"], parent.id if parent else None)
-        if wanted == (unit.name, unit.kind, unit.staff_count, unit.parent_id):
+        wanted = {"name": row["name"], "kind": row["kind"], "parent_id": parent.id if parent else None, **row["facts"]}
+        if all(getattr(unit, name) == value for name, value in wanted.items()):
             outcomes[row["row"]] = "unchanged"
             continue
-        unit.name, unit.kind, unit.staff_count, unit.parent = row["name"], row["kind"], row["staff_count"], parent
+        unit.name, unit.kind, unit.parent = row["name"], row["kind"], parent
+        for name, value in row["facts"].items():  # the facts the sheet has columns for; the others stay
+            setattr(unit, name, value)
         outcomes[row["row"]] = "change"
     session.flush()
     counts = [sum(1 for o in outcomes.values() if o == wanted) for wanted in ("create", "change", "unchanged")]
@@ -307,8 +331,9 @@ def export_units(session: Session, *, fmt: str, scope: frozenset[int] | None = N
     if scope is not None:
         query = query.where(Unit.id.in_(scope))
     units = session.scalars(query).all()
-    rows = ([u.code, u.name, u.kind.value, u.parent.code if u.parent else None, u.staff_count, u.active,
-             u.successor.code if u.successor else None, u.dissolved_on] for u in units)
+    rows = ([u.code, u.name, u.kind.value, u.parent.code if u.parent else None,
+             *(getattr(u, name) for name in FACT_COLUMNS), u.active, u.successor.code if u.successor else None,
+             u.dissolved_on] for u in units)
     return _write(list(UNIT_EXPORT_COLUMNS), rows, fmt, sheet="units")
 
 
@@ -417,10 +442,10 @@ def _device_id(n: int, value: Any, problems: list[RowProblem]) -> int | None:
 
 
 def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[str, Any]:
+    before = len(problems)
     name = plain_text(row.get("name")).replace("\x00", "")  # PostgreSQL stores no NUL
     parsed: dict[str, Any] = {"row": n, "code": plain_text(row.get("code")), "name": name,
-                              "parent_code": plain_text(row.get("parent_code")) or None, "kind": None,
-                              "staff_count": 0}
+                              "parent_code": plain_text(row.get("parent_code")) or None, "kind": None}
     for column in ("code", "name"):
         if not parsed[column]:
             problems.append(RowProblem(n, column, Reason("is empty")))
@@ -437,16 +462,62 @@ def _unit_row(n: int, row: dict[str, Any], problems: list[RowProblem]) -> dict[s
         problems.append(RowProblem(n, "kind", Reason("%(value)r is not one of %(allowed)s",
                                                      value=plain_text(row.get("kind")),
                                                      allowed=", ".join(k.value for k in UnitKind))))
-    staff = plain_text(row.get("staff_count"))
-    if staff:
-        try:
-            parsed["staff_count"] = int(float(staff)) if float(staff).is_integer() else -1
-        except ValueError:
-            parsed["staff_count"] = -1
-        if not 0 <= parsed["staff_count"] <= 1_000_000:
-            problems.append(RowProblem(n, "staff_count", Reason("%(value)r is not a headcount (a whole number, 0 or "
-                                                                "more)", value=staff)))
+    # Only the columns the sheet has: the others are left as they are.
+    parsed["facts"] = {column: _unit_fact(n, column, row[column], problems) for column in FACT_COLUMNS if column in row}
+    parsed["refused"] = {p.column for p in problems[before:]}
     return parsed
+
+
+def _unit_fact(n: int, column: str, value: Any, problems: list[RowProblem]) -> Any:
+    """A unit's fact from its cell (an empty one: the default); a refused cell adds a problem and reads as the
+    default, which nothing stores (the import is refused)."""
+    text = plain_text(value)
+    if not text:
+        return FACT_DEFAULTS[column]
+    if column == "archive_deadline":
+        found = _day(value, text)
+    elif column == "on_secure_network":
+        found = _yes_or_no(text)
+    else:
+        found = _whole_number(text, COUNT_MOST[column])
+    if found is None:
+        problems.append(RowProblem(n, column, _not_a_fact(column, text)))
+        return FACT_DEFAULTS[column]
+    return found
+
+
+def _whole_number(text: str, most: int) -> int | None:
+    if not WHOLE_NUMBER.match(text):
+        return None
+    number = int(re.sub(r"[., \u00a0]", "", text))
+    return number if number <= most else None
+
+
+def _day(value: Any, text: str) -> dt.date | None:
+    """A date cell of the spreadsheet, or its text as dd/mm/yyyy (as people write it here) or yyyy-mm-dd."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    for form in ("%d/%m/%Y", "%Y-%m-%d"):
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(text, form).date()
+    return None
+
+
+def _yes_or_no(text: str) -> bool | None:
+    word = unicodedata.normalize("NFC", text).casefold()
+    return True if word in YES else False if word in NO else None
+
+
+def _not_a_fact(column: str, text: str) -> Reason:
+    if column in HEADCOUNTS:
+        return Reason("%(value)r is not a headcount (a whole number, 0 or more)", value=text)
+    if column == "archive_deadline":
+        return Reason("%(value)r is not a date (dd/mm/yyyy or yyyy-mm-dd)", value=text)
+    if column == "on_secure_network":
+        return Reason("%(value)r is not yes or no (có, không, yes, no, x, 1 or 0)", value=text)
+    return Reason("%(value)r is not a whole number from 0 to %(most)s", value=text, most=COUNT_MOST[column])
 
 
 def _check_unit_rows(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit], problems: list[RowProblem]) -> None:
@@ -459,6 +530,7 @@ def _check_unit_rows(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit]
         unit = existing.get(row["code"])
         if unit is not None and not unit.active:
             problems.append(RowProblem(row["row"], "code", Reason("unit %(code)s is inactive", code=unit.code)))
+        _check_staff(row, unit, problems)
     codes = set(first_row)
     parents = {row["code"]: row["parent_code"] for row in parsed}
     for row in parsed:
@@ -470,6 +542,18 @@ def _check_unit_rows(parsed: Sequence[dict[str, Any]], existing: dict[str, Unit]
         elif parent and _in_cycle(row["code"], parents, existing):
             problems.append(RowProblem(row["row"], "parent_code", Reason("%(code)s would be its own ancestor",
                                                                          code=row["code"])))
+
+
+def _check_staff(row: dict[str, Any], unit: Unit | None, problems: list[RowProblem]) -> None:
+    """Leaders and specialists within the staff, as the unit will be: the row's values, and for the columns the
+    sheet leaves out, the unit's own (a new unit's defaults). Not over a headcount refused already."""
+    if row["refused"] & set(HEADCOUNTS):
+        return
+    staff, leaders, specialists = (row["facts"].get(name, getattr(unit, name) if unit else FACT_DEFAULTS[name])
+                                   for name in HEADCOUNTS)
+    overrun = staff_overrun(staff, leaders, specialists)
+    if overrun is not None:
+        problems.append(RowProblem(row["row"], overrun_field(row["facts"]), overrun))
 
 
 def _in_cycle(code: str, parents: dict[str, str | None], existing: dict[str, Unit]) -> bool:

@@ -6,6 +6,7 @@ An upload is always checked first: the same reading, limits, rules and merge as 
 kept on the server for its uploader, so that confirming does not upload it again: one file per user, under the
 instance folder (PENDING_IMPORTS_FOLDER), named by a random id, deleted on confirmation, when the user uploads
 another, or after an hour. Confirming imports it through `transfer.import_file`, as the API does."""
+import datetime as dt
 import json
 import logging
 import re
@@ -25,7 +26,7 @@ from core.cells import cell_text
 from core.db import request_session
 from core.errors import DomainError, InvalidInput, NotFound
 from core.i18n import shown
-from core.pages import field_errors, navigation, render_page, section
+from core.pages import day, field_errors, navigation, render_page, section
 from core.permissions import Permission, requires
 from inventory import transfer
 from inventory.api import MEDIA_TYPES
@@ -44,9 +45,10 @@ UPLOAD_ID = re.compile(r"^(\d{1,10})-[A-Za-z0-9_-]{32}$")  # <user id>-<random>
 SHOWN_PROBLEMS = 1000  # a report lists this many problems, and counts the rest
 SHOWN_ROWS = 500
 SHOWN_CELL = 200  # characters of a cell in a report
-# The columns a report shows of each row: which unit or device it is (transfer's own names).
+# The columns a report shows of each row: which unit or device it is (transfer's own names); a unit's facts too,
+# those the file has, since they are what a units import changes.
 SHOWN_COLUMNS = {"devices": ("unit_code", "device_class", "vendor", "model", "serial", "hostname"),
-                 "units": ("code", "name", "kind", "parent_code", "staff_count")}
+                 "units": transfer.UNIT_COLUMNS}
 WRITE_PERMISSION = {"devices": Permission.INVENTORY_WRITE, "units": Permission.UNITS_MANAGE}
 # The columns each import accepts, as transfer checks them: (required, allowed, prefix of the specifications).
 ACCEPTED = {"devices": (transfer.DEVICE_HEADER["required"], transfer.DEVICE_HEADER["allowed"], transfer.SPEC_PREFIX),
@@ -162,8 +164,10 @@ def _report(check: transfer.ImportCheck, upload_id: str | None):
 
 
 def _cell(row: transfer.RowOutcome, column: str) -> str:
-    """A cell as the report shows it: a code as its label in the page's language, long text cut."""
-    value = cell_text(row.cells.get(column))
+    """A cell as the report shows it: a code as its label in the page's language, a date cell as its day, long
+    text cut."""
+    cell = row.cells.get(column)
+    value = day(cell) if isinstance(cell, dt.date) else cell_text(cell)
     if column == "device_class" and value:
         value = label(DEVICE_CLASSES, value.lower())
     elif column == "kind" and value:

@@ -19,17 +19,19 @@ from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.errors import Conflict, DomainError, NotFound
 from core.i18n import Reason
-from core.pages import field_errors, load_form, navigation, refusal_status, render_page
+from core.pages import field_errors, form_values, navigation, refusal_status, render_page
 from core.permissions import Permission, requires
 from inventory import units as service
 from inventory.labels import DEVICE_CLASSES, DEVICE_STATUSES, UNIT_KINDS, label
-from inventory.models import DeviceClass, DeviceStatus, Unit
+from inventory.models import DeviceClass, DeviceStatus, Unit, UnitKind
 from inventory.schemas import UnitCreateSchema, UnitUpdateSchema
 
 blp = Blueprint("unit_pages", __name__, template_folder="templates")
 navigation(blp, "unit_pages.units", _l("Units"), Permission.INVENTORY_READ, order=20)
 
-UNIT_FIELDS = ("code", "name", "kind", "parent_code", "staff_count")
+# The facts the equipment norms count from, beside the staff (inventory.units.UNIT_FACTS), as the form's fields.
+FACT_FIELDS = service.UNIT_FACTS
+UNIT_FIELDS = ("code", "name", "kind", "parent_code", "staff_count", *FACT_FIELDS)
 
 
 # The tree: every unit from one query, arranged in memory.
@@ -315,11 +317,11 @@ def new_unit():
     org = organisation()
     if request.method == "GET":
         values = {"parent_code": request.args.get("parent", ""), "kind": request.args.get("kind", "ward"),
-                  "staff_count": "0"}
+                  "staff_count": "0", **_fact_values(service.NewUnit("", "", UnitKind.WARD))}
         return _unit_form(org, None, values)
     session = request_session()
     try:
-        unit = service.create_unit_audited(session, load_form(UnitCreateSchema()), by=current_caller().name)
+        unit = service.create_unit_audited(session, _unit_input(UnitCreateSchema()), by=current_caller().name)
     except (ValidationError, DomainError) as refusal:
         session.rollback()
         return _unit_form(org, None, request.form, refusal)
@@ -336,17 +338,33 @@ def edit_unit(code: str):
     unit = active(org.unit(code))
     if request.method == "GET":
         values = {"name": unit.name, "kind": unit.kind.value, "staff_count": str(unit.staff_count),
-                  "parent_code": org.by_id[unit.parent_id].code if unit.parent_id else ""}
+                  "parent_code": org.by_id[unit.parent_id].code if unit.parent_id else "", **_fact_values(unit)}
         return _unit_form(org, unit, values)
     session = request_session()
     try:
-        service.update_unit_audited(session, unit.code, load_form(UnitUpdateSchema()), by=current_caller().name)
+        service.update_unit_audited(session, unit.code, _unit_input(UnitUpdateSchema()), by=current_caller().name)
     except (ValidationError, DomainError) as refusal:
         session.rollback()
         return _unit_form(org, unit, request.form, refusal)
     session.commit()
     flash(_("Unit %(code)s saved.", code=unit.code), "success")
     return redirect(url_for(".unit", code=unit.code))
+
+
+def _fact_values(unit: Unit | service.NewUnit) -> dict[str, Any]:
+    """A unit's facts as the form shows them (a new unit's: NewUnit's defaults)."""
+    values: dict[str, Any] = {name: str(getattr(unit, name)) for name in service.COUNTED_FACTS}
+    values["archive_deadline"] = unit.archive_deadline.isoformat() if unit.archive_deadline else ""
+    values["on_secure_network"] = unit.on_secure_network
+    return values
+
+
+def _unit_input(schema: UnitCreateSchema | UnitUpdateSchema) -> dict[str, Any]:
+    """The form loaded by the API's schema. A browser sends nothing for an unticked box: that is "no", not
+    "unchanged"; an emptied deadline is "none" (form_values)."""
+    values = form_values(schema)
+    values["on_secure_network"] = "on_secure_network" in request.form
+    return schema.load(values)
 
 
 def active(unit: Unit) -> Unit:
@@ -359,7 +377,7 @@ def active(unit: Unit) -> Unit:
 
 def _unit_form(org: Organisation, unit: Unit | None, values: Mapping[str, str],
                refusal: ValidationError | DomainError | None = None):
-    placed = ("name", "kind", "parent_code", "staff_count") if unit else UNIT_FIELDS
+    placed = UNIT_FIELDS[1:] if unit else UNIT_FIELDS
     by_field, general = errors(refusal, placed) if refusal else ({}, [])
     leave_out = org.subtree(unit) if unit else ()
     crumbs = breadcrumbs(org, unit, _("Edit")) if unit else [(_("Units"), url_for(".units")), (_("New unit"), None)]

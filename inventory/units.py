@@ -29,6 +29,11 @@ from inventory.models import (
     UnitKind,
 )
 
+# The unit's facts beside its staff, which the catalog's norms count from (inventory.models.Unit): the counts,
+# which a merge adds up, then the archive's deadline and the secure network.
+COUNTED_FACTS = ("leader_count", "specialist_count", "meeting_rooms", "sites", "archive_pages")
+UNIT_FACTS = (*COUNTED_FACTS, "archive_deadline", "on_secure_network")
+
 
 @dataclass(frozen=True)
 class NewUnit:
@@ -36,6 +41,13 @@ class NewUnit:
     name: str
     kind: UnitKind
     staff_count: int = 0
+    leader_count: int = 0
+    specialist_count: int = 0
+    meeting_rooms: int = 0
+    sites: int = 1
+    archive_pages: int = 0
+    archive_deadline: dt.date | None = None
+    on_secure_network: bool = False
 
 
 def get_unit(session: Session, code: str, *, field: str = "code") -> Unit:
@@ -84,33 +96,59 @@ def create_unit(session: Session, new: NewUnit, *, parent_code: str | None = Non
                 is_example: bool = False) -> Unit:
     if session.scalars(select(Unit.id).where(Unit.code == new.code)).first() is not None:
         raise Conflict(Reason("unit %(code)s already exists", code=new.code), field="code")
+    _check_positions(new.staff_count, new.leader_count, new.specialist_count,
+                     changed=[name for name in ("leader_count", "specialist_count") if getattr(new, name)])
     parent = _active_parent(session, parent_code)
     unit = Unit(code=new.code, name=new.name, kind=new.kind, staff_count=new.staff_count, parent=parent,
-                active=True, is_example=is_example)
+                active=True, is_example=is_example, **{name: getattr(new, name) for name in UNIT_FACTS})
     session.add(unit)
     session.flush()
     return unit
 
 
 def update_unit(session: Session, code: str, changes: Mapping[str, object]) -> Unit:
-    """Rename, re-kind, re-count or re-parent an active unit; a unit cannot sit below itself."""
+    """Rename, re-kind, re-count or re-parent an active unit, or change its facts; a unit cannot sit below itself."""
     unit = get_unit(session, code)
     if not unit.active:
         raise Conflict(Reason("unit %(code)s is inactive since %(day)s; edit its successor %(successor)s",
                               code=unit.code, day=unit.dissolved_on, successor=unit.successor.code)
                        if unit.successor else Reason("unit %(code)s is inactive since %(day)s; edit its successor",
                                                      code=unit.code, day=unit.dissolved_on), field="code")
+    _check_positions(*(changes.get(name, getattr(unit, name)) for name in ("staff_count", "leader_count",
+                                                                           "specialist_count")), changed=changes)
     if "parent_code" in changes:
         parent = _active_parent(session, changes["parent_code"])
         if parent is not None and parent.id in subtree_ids(session, unit.code):
             raise Conflict(Reason("unit %(code)s is inside %(other)s: a unit cannot be its own ancestor",
                                   code=parent.code, other=unit.code), field="parent_code")
         unit.parent = parent
-    for name in ("name", "kind", "staff_count"):
+    for name in ("name", "kind", "staff_count", *UNIT_FACTS):
         if name in changes:
             setattr(unit, name, changes[name])
     session.flush()
     return unit
+
+
+def _check_positions(staff: int, leaders: int, specialists: int, *, changed: Iterable[str]) -> None:
+    overrun = staff_overrun(staff, leaders, specialists)
+    if overrun is not None:
+        raise InvalidInput(overrun, field=overrun_field(changed))
+
+
+def staff_overrun(staff: int, leaders: int, specialists: int) -> Reason | None:
+    """Leaders and specialists are members of the staff, so together no more than the staff: why not, or None."""
+    if leaders + specialists <= staff:
+        return None
+    return Reason("leader_count and specialist_count together (%(total)s) exceed the unit's staff (%(staff)s)",
+                  total=leaders + specialists, staff=staff)
+
+
+def overrun_field(changed: Iterable[str]) -> str:
+    """The field a staff overrun is refused at: the first of the three that was given (a lowered headcount is at
+    fault when only it changed)."""
+    changed = set(changed)
+    return next((name for name in ("leader_count", "specialist_count", "staff_count") if name in changed),
+                "leader_count")
 
 
 def merge_units(session: Session, source_codes: Sequence[str], *, into_code: str | None = None,
@@ -137,9 +175,19 @@ def merge_units(session: Session, source_codes: Sequence[str], *, into_code: str
     if any(target.id in subtree_ids(session, s.code) for s in sources):
         raise Conflict(Reason("unit %(code)s is inside a unit being merged", code=target.code), field="into_code")
     for source in sources:
-        target.staff_count += source.staff_count
+        _take_facts(target, source)
     _hand_over(session, sources, {s.id: target for s in sources}, effective_on, "merge", by)
     return _record(session, ReorganisationKind.MERGE, [s.code for s in sources], [target.code], effective_on, note)
+
+
+def _take_facts(target: Unit, source: Unit) -> None:
+    """A merged unit's staff and facts go to the unit it is merged into: the counts add up, the secure network
+    is needed if either unit needed it, and the earlier of the two digitisation deadlines holds."""
+    for name in ("staff_count", *COUNTED_FACTS):
+        setattr(target, name, getattr(target, name) + getattr(source, name))
+    target.on_secure_network = target.on_secure_network or source.on_secure_network
+    target.archive_deadline = min((d for d in (target.archive_deadline, source.archive_deadline) if d is not None),
+                                  default=None)
 
 
 def split_unit(session: Session, source_code: str, targets: Sequence[NewUnit], *,
@@ -264,7 +312,7 @@ def _common_parent_code(units: Sequence[Unit]) -> str | None:
 
 def create_unit_audited(session: Session, args: Mapping[str, Any], *, by: str) -> Unit:
     """Create a unit from UnitCreateSchema's fields, and audit it."""
-    unit = create_unit(session, NewUnit(args["code"], args["name"], args["kind"], args["staff_count"]),
+    unit = create_unit(session, NewUnit(**{name: value for name, value in args.items() if name != "parent_code"}),
                        parent_code=args["parent_code"])
     record(session, by, "unit.create", "unit", unit.code, after=_unit_record(unit))
     return unit

@@ -64,10 +64,13 @@ def test_flask_cli_migrates_and_seeds_once(tmp_path):
     assert flask("db", "upgrade").stdout.strip() == "database schema is current"
     first = flask("seed").stdout.splitlines()
     assert first[0] == "example organisation: 15 units loaded"
-    assert first[1] == "scan scope 'lab': the lab's devices; poll it with `flask --app app snmp poll lab`"
-    assert first[2].startswith("first administrator: user name 'admin', password '")
+    assert first[1] == ("example catalog: 'Danh mục mẫu 2026' loaded and in force from 01/01/2026 (an example: adapt "
+                        "it on the catalog page)")
+    assert first[2] == "scan scope 'lab': the lab's devices; poll it with `flask --app app snmp poll lab`"
+    assert first[3].startswith("first administrator: user name 'admin', password '")
     again = flask("seed").stdout.splitlines()
     assert again == ["example organisation: units already present, nothing loaded",
+                     "example catalog: a catalog version exists, nothing loaded",
                      "administrator: already created; `flask --app app users password admin` sets a new password"]
 
 

@@ -55,7 +55,8 @@ def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_uni
     assert sorted(walked) == [
         "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
         "GET /scans/runs/<int(max=2147483647):run_id>", "GET /scans/scopes/<int(max=2147483647):scope_id>",
-        "GET /units/<code>", "POST /devices/<int(max=2147483647):device_id>/edit",
+        "GET /units/<code>", "GET /units/<code>/compliance", "GET /units/<code>/norms",
+        "POST /devices/<int(max=2147483647):device_id>/edit",
         "POST /devices/<int(max=2147483647):device_id>/status", "POST /devices/<int(max=2147483647):device_id>/unit",
         "POST /relocations/<int(max=2147483647):relocation_id>/<any(confirm, reject):decision>",
         "POST /scans/scopes/<int(max=2147483647):scope_id>/runs"]

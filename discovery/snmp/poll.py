@@ -228,7 +228,7 @@ def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequenc
     at = utcnow()
     observed = observations_by_address(polls, scope.unit.code, at, address_bindings(session, scope))
     batch = IngestBatch([observation for _address, observation in observed], scope_key=f"snmp:{scope.id}",
-                        complete_scan=True)
+                        complete_scan=True, network=scope.network.value)
     result = ingest(session, batch, missing_after_scans=missing_after_scans)
     _record_targets(session, scope, polls, targets, _device_ids_by_address(observed, result.device_ids), at)
     answered = [p for p in polls if p.readings is not None]

@@ -156,7 +156,7 @@ def test_scope_page_settings_credentials_in_order_runs_newest_first(en, officer_
                                                     "credential_ids": [second, first]}).json
     shown = page(en.get(f"/scans/scopes/{scope['id']}"))
     assert shown.text("settings") == ("Unit W1 · Ward One Networks 127.0.9.0/29 Exclusions 127.0.9.7 "
-                                      "Methods nmap, SNMP SNMP port 1161 Schedule by hand only "
+                                      "Network another network Methods nmap, SNMP SNMP port 1161 Schedule by hand only "
                                       "SNMP credentials, in the order tried second first")
     assert shown.text("runs-title") == "Runs"
     assert "No scan yet: start one with the buttons above." in shown.text("content")
@@ -244,7 +244,7 @@ def test_create_and_edit_a_scope_as_the_api_would(en, officer_en, sessions):
     assert en.get(f"/api/scopes/{scope_id}").json | {"created_at": 0} == {
         "id": scope_id, "name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29", "exclusions": "127.0.9.7",
         "snmp_port": 161, "methods": "snmp", "schedule": "0 2 * * *", "credential_ids": [second, first],
-        "created_at": 0}
+        "network": "other", "created_at": 0}
     assert "Scope ward one saved." in page(en.get(created.location)).text("content")
     # The edit form shows what is stored; emptied fields clear the exclusions, the schedule and the credentials.
     edit = page(en.get(f"/scans/scopes/{scope_id}/edit"))
@@ -257,7 +257,8 @@ def test_create_and_edit_a_scope_as_the_api_would(en, officer_en, sessions):
     assert changed.status_code == 302
     assert en.get(f"/api/scopes/{scope_id}").json | {"created_at": 0} == {
         "id": scope_id, "name": "ward one office", "unit_code": "W1", "networks": "127.0.9.0/29", "exclusions": "",
-        "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": [], "created_at": 0}
+        "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": [], "network": "other",
+        "created_at": 0}
     with sessions() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.target_type == "scan_scope")
                                   .order_by(AuditEntry.id)).all()

@@ -40,7 +40,8 @@ def test_create_scope_and_follow_a_scan_run(client):
     scope = created.json
     assert scope | {"id": 0, "created_at": 0} == {
         "id": 0, "created_at": 0, "name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29",
-        "exclusions": "127.0.9.7", "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": []}
+        "exclusions": "127.0.9.7", "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": [],
+        "network": "other"}
     started = client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "nmap"})
     assert started.status_code == 202
     assert (started.json["status"], started.json["hosts_total"]) == ("running", 7)
