@@ -67,11 +67,12 @@ THOUSANDS = re.compile(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*")
 
 
 def vnd(value: Any) -> int | None:
-    """Whole dong, >= 0: 15000000, '15.000.000' or '15,000,000' (grouped thousands); blank is none."""
+    """Whole dong, >= 0: 15000000, or as text '15.000.000' or '15,000,000' (grouped thousands); blank is none."""
     shown = plain_text(value)
     if not shown:
         return None
-    digits = re.sub(r"[.,\s]", "", shown) if THOUSANDS.fullmatch(shown) else shown
+    # Grouped thousands are read in text only: a spreadsheet's number 12.345 is twelve and a fraction, not 12345.
+    digits = re.sub(r"[.,\s]", "", shown) if isinstance(value, str) and THOUSANDS.fullmatch(shown) else shown
     try:
         number = _finite(Decimal(digits))
     except InvalidOperation:

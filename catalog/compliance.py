@@ -14,13 +14,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from catalog.models import CatalogVersion, Compliance, ComplianceStatus
-from catalog.rules import DeviceFacts, Judgement, Rules, judge
-from catalog.services import loaded_version, publish_version, rules_of, version_in_force
-from core.errors import NotFound
+from catalog.rules import DeviceFacts, Judgement, Rules, categorise, judge, match_model
+from catalog.services import get_version, loaded_version, publish_version, rules_of, version_in_force
+from core.errors import InvalidInput, NotFound
 from core.i18n import Reason
 from inventory.changes import Changes, devices_changed
 from inventory.ingest import insert_rows
-from inventory.models import Device
+from inventory.models import Device, DeviceClass, DeviceStatus
 
 log = logging.getLogger(__name__)
 CITY_TIME = ZoneInfo("Asia/Ho_Chi_Minh")  # a date passes at midnight in the city, not in UTC
@@ -94,18 +94,40 @@ FULL_RECOMPUTE_LOCK = 0x1A9E58  # PostgreSQL advisory lock: one full recompute a
 
 def _one_full_recompute_at_a_time(session: Session) -> None:
     """Two full recomputes at once (two readers finding the judgements stale) would each delete and insert every
-    row: on PostgreSQL the second waits for the first; SQLite lets one writer at a time anyway."""
+    row: on PostgreSQL the second waits for the first, then finds the work done. SQLite lets one writer at a time
+    anyway; there a second reader that found them stale at the same moment recomputes again, after the first."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FULL_RECOMPUTE_LOCK})
 
 
 def publish_and_judge(session: Session, version_id: int, *, by: str) -> CatalogVersion:
-    """Publish a draft; when that puts it in force today, judge every device under it in the same transaction."""
+    """Publish a draft; when that puts it in force today, judge every device under it in the same transaction.
+    Refused when devices in use would have no category under it."""
+    uncovered = uncategorised(session, get_version(session, version_id))
+    if uncovered:
+        raise InvalidInput(Reason(
+            "devices in use would have no category under this version: %(classes)s; add these classes to a "
+            "category, or loosen its conditions, first",
+            classes=", ".join(f"{name} ({count})" for name, count in uncovered.items())), field="categories")
     version = publish_version(session, version_id, by=by)
     in_force = version_in_force(session, today())
     if in_force is not None and in_force.id == version.id:
         recompute_all(session)
     return version
+
+
+def uncategorised(session: Session, version: CatalogVersion) -> dict[str, int]:
+    """Device classes of devices in use that no category of the version would take (by approved model, class and
+    conditions), with how many; `other` (a device nobody could classify) is left out: its judgement says so."""
+    rules = rules_of(loaded_version(session, version.id))
+    found: dict[str, int] = {}
+    rows = session.execute(select(*FACT_COLUMNS).where(Device.status == DeviceStatus.IN_USE,
+                                                       Device.device_class != DeviceClass.OTHER))
+    for row in rows:
+        facts = device_facts(row)
+        if match_model(facts, rules) is None and categorise(facts, rules) is None:
+            found[facts.device_class] = found.get(facts.device_class, 0) + 1
+    return dict(sorted(found.items()))
 
 
 def recompute_devices(session: Session, device_ids: Iterable[int], on: dt.date | None = None) -> int:
@@ -131,6 +153,7 @@ def ensure_current(session: Session, on: dt.date | None = None) -> bool:
     if _is_current(session, on):
         return False
     with Session(bind=session.get_bind()) as own, own.begin():
+        _one_full_recompute_at_a_time(own)
         if not _is_current(own, on):  # another request may have done it while this one waited for the lock
             recompute_all(own, on)
     return True
@@ -141,7 +164,7 @@ def _is_current(session: Session, on: dt.date) -> bool:
     oldest, low, high, judged = session.execute(select(func.min(Compliance.judged_on), func.min(Compliance.version_id),
                                                        func.max(Compliance.version_id), func.count())).one()
     devices = session.scalar(select(func.count()).select_from(Device))
-    if version is None:
+    if version is None or devices == 0:
         return judged == 0
     return low == high == version.id and oldest == on and judged == devices
 

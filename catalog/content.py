@@ -158,6 +158,8 @@ def read_content(sheets: Mapping[str, Sequence[Row]], *, headers: Mapping[str, S
         requirements=_requirements(Sheet("requirements", problems), sheets.get("requirements", ()), codes),
         parts=_parts(Sheet("parts", problems), sheets.get("parts", ()), codes),
         norms=_norms(Sheet("norms", problems), sheets.get("norms", ()), codes))
+    _prices_within_norms(Sheet("models", problems), content.models, [n for n, _ in sheets.get("models", ())],
+                         content.norms)
     if problems:
         raise CatalogRejected(problems)
     return content
@@ -305,14 +307,37 @@ def _norms(sheet: Sheet, rows: Sequence[Row], codes: set[str]) -> tuple[NormRow,
             unit_kinds=sheet.cell(cells, "unit_kinds", lambda v: choices(v, [k.value for k in UnitKind],
                                                                          what=Reason("unit kind")), ()),
             every=sheet.cell(cells, "every", lambda v: whole(v, least=1, blank=1), 1),
-            each=sheet.cell(cells, "each", lambda v: whole(v, blank=1), 1),
+            each=sheet.cell(cells, "each", lambda v: whole(v, least=1, blank=1), 1),
             spare_percent=sheet.cell(cells, "spare_percent", lambda v: whole(v, most=1000, blank=0), 0),
             minimum=sheet.cell(cells, "minimum", lambda v: whole(v, blank=0), 0),
             max_quantity=sheet.cell(cells, "max_quantity", whole),
             max_unit_price_vnd=sheet.cell(cells, "max_unit_price_vnd", vnd),
             legal_basis=sheet.cell(cells, "legal_basis", text, ""),
             note=sheet.cell(cells, "note", text, "")))
+        norm = found[-1]
+        if norm.max_quantity is not None and norm.minimum > norm.max_quantity:
+            sheet.problem("minimum", Reason("the minimum %(minimum)s is above the maximum quantity %(most)s",
+                                            minimum=norm.minimum, most=norm.max_quantity))
     return tuple(found)
+
+
+def _prices_within_norms(sheet: Sheet, models: Sequence[ModelRow], numbers: Sequence[int],
+                         norms: Sequence[NormRow]) -> None:
+    """An approved model priced above every maximum unit price the norms of its category allow could be bought
+    for no one: its row is refused, naming the highest maximum."""
+    limits: dict[str | None, list[int | None]] = {}
+    for norm in norms:
+        limits.setdefault(norm.category, []).append(norm.max_unit_price_vnd)
+    for number, model in zip(numbers, models):
+        prices = limits.get(model.category)
+        if not prices or None in prices:  # no norm counts the category, or one sets no maximum price
+            continue
+        most = max(prices)
+        if model.price_vnd is not None and model.price_vnd > most:
+            sheet.problem("price_vnd", Reason(
+                "%(price)s VND is above the %(most)s VND that the norms of %(category)s allow for one item",
+                price=f"{model.price_vnd:,}".replace(",", "."), most=f"{most:,}".replace(",", "."),
+                category=model.category), row=number)
 
 
 def _basis(value: Any) -> str:

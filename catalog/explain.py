@@ -41,7 +41,7 @@ def spec_label(spec: str) -> Any:
     return SpecLabel(spec) if spec in SPECS else DERIVED_LABELS.get(spec, spec)
 
 
-def shown_value(spec: str, value: Any) -> str:
+def shown_value(spec: str, value: Any) -> str | Reason:
     """8 and 'GB' is '8 GB'; True is 'yes'; a list is 'a, b'. A value that is a word (yes, no, a battery's state)
     is a Reason: a Vietnamese explanation says it in Vietnamese."""
     if isinstance(value, list):

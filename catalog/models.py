@@ -8,7 +8,19 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -59,6 +71,11 @@ class CatalogVersion(Base):
                                                              order_by="Requirement.id")
     parts: Mapped[list["UpgradePart"]] = relationship(cascade="all, delete-orphan", order_by="UpgradePart.id")
     norms: Mapped[list["Norm"]] = relationship(cascade="all, delete-orphan", order_by="Norm.id")
+
+    # Exactly one version in force at a date: the database holds to it even when two publish at once.
+    __table_args__ = (Index("uq_catalog_version_published_effective_on", "effective_on", unique=True,
+                            sqlite_where=text("published_at IS NOT NULL"),
+                            postgresql_where=text("published_at IS NOT NULL")),)
 
 
 class Category(Base):

@@ -124,6 +124,7 @@ def _glob(pattern: str) -> re.Pattern:
 
 
 def matches(model: ModelRule, vendor: str | None, model_name: str | None) -> bool:
+    """Whether a device of this vendor and model is the approved model."""
     if not vendor or not model_name:
         return False
     return (vendor_key(vendor).startswith(vendor_key(model.vendor))
@@ -141,13 +142,9 @@ def match_model(device: DeviceFacts, rules: Rules) -> ModelRule | None:
 
 
 def _match_model(vendor_name: str, model_name: str, rules: Rules) -> ModelRule | None:
-    key, name = vendor_key(vendor_name), model_text(model_name)
-    for vendor, models in rules.models_by_vendor.items():
-        if key.startswith(vendor):
-            for model in models:
-                if _glob(model.pattern).fullmatch(name):
-                    return model
-    return None
+    key = vendor_key(vendor_name)
+    return next((model for vendor, models in rules.models_by_vendor.items() if key.startswith(vendor)
+                 for model in models if matches(model, vendor_name, model_name)), None)
 
 
 def globs_overlap(first: str, second: str) -> bool:

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.content import (
@@ -38,7 +38,6 @@ from core.audit import record
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import Reason
 from core.time import utcnow
-from inventory.models import Device, DeviceStatus
 
 VERSION_FIELDS = ("name", "effective_on", "legal_basis", "note")
 
@@ -123,7 +122,8 @@ def delete_version(session: Session, version_id: int, *, by: str) -> None:
 
 def publish_version(session: Session, version_id: int, *, by: str) -> CatalogVersion:
     """Freeze a draft and put it in force from its effective date; refused when another published version takes
-    effect on that date, or when devices in use would have no category under it."""
+    effect on that date. (compliance.publish_and_judge also refuses a version that leaves devices in use without
+    a category, and judges them.)"""
     version = _draft(session, version_id)
     clash = session.scalars(select(CatalogVersion).where(CatalogVersion.published_at.is_not(None),
                                                          CatalogVersion.effective_on == version.effective_on)).first()
@@ -133,25 +133,10 @@ def publish_version(session: Session, version_id: int, *, by: str) -> CatalogVer
                               day=version.effective_on.strftime("%d/%m/%Y")), field="effective_on")
     if not version.categories:
         raise InvalidInput(Reason("the version has no categories; import or add them before publishing"))
-    uncovered = uncategorised_classes(session, version)
-    if uncovered:
-        raise InvalidInput(Reason(
-            "devices in use would have no category under this version: %(classes)s; add these classes to a "
-            "category first", classes=", ".join(f"{name} ({count})" for name, count in uncovered.items())),
-            field="categories")
     version.published_at, version.published_by = utcnow(), by
     record(session, by, "catalog.version.publish", "catalog_version", version.id,
            after={"name": version.name, "effective_on": version.effective_on.isoformat()})
     return version
-
-
-def uncategorised_classes(session: Session, version: CatalogVersion) -> dict[str, int]:
-    """Device classes of devices in use that no category of the version takes, with how many; `other` (a
-    device nobody could classify) is left out: its judgement says what is missing."""
-    covered = {c for category in version.categories for c in category.device_classes}
-    rows = session.execute(select(Device.device_class, func.count()).where(Device.status == DeviceStatus.IN_USE)
-                           .group_by(Device.device_class)).all()
-    return {cls.value: count for cls, count in sorted(rows) if cls.value not in covered and cls.value != "other"}
 
 
 def _draft(session: Session, version_id: int) -> CatalogVersion:

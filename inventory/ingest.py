@@ -134,8 +134,8 @@ class IngestBatch:
     scope_key: str | None = None
     complete_scan: bool = False
     # The network the scanned scope covers (discovery's ScopeNetwork value: secure, internet, other), recorded
-    # on each device the batch sees, as scope_key is: what the catalog reads to tell devices on the dedicated
-    # network, without importing discovery.
+    # on each device the batch sees, as scope_key is: what later packages (readiness, the budget's figures)
+    # read to tell devices on the dedicated network, without importing discovery.
     network: str | None = None
 
 
@@ -542,7 +542,7 @@ def _write_history(connection: Connection, merger: Merger, result: IngestResult,
 
 
 def _note_networks(merger: Merger, changed: Change) -> None:
-    """A stored device now seen on another network: announced with the batch's changes (the catalog counts who
+    """A stored device now seen on another network: announced with the batch's changes (readiness counts who
     is on the secure network from it), without an entry in its history, which tells what the device is."""
     for record in merger.touched:
         if record.stored_row is not None and record.row["network"] != record.stored_row["network"]:

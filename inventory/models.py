@@ -174,7 +174,7 @@ class Device(Base):
     scope_key: Mapped[str | None] = mapped_column(String(64), index=True)
     missed_scans: Mapped[int] = mapped_column(default=0)
     # The network the scope of the scan that last saw it covers (discovery's ScopeNetwork: secure, internet,
-    # other), set with scope_key: the catalog learns which devices are on the dedicated network from here,
+    # other), set with scope_key: later packages learn which devices are on the dedicated network from here,
     # without reading discovery. None: no scan has seen it.
     network: Mapped[str | None] = mapped_column(String(16))
 

@@ -479,15 +479,16 @@ def _unit_fact(n: int, column: str, value: Any, problems: list[RowProblem]) -> A
     elif column == "on_secure_network":
         found = _yes_or_no(text)
     else:
-        found = _whole_number(text, COUNT_MOST[column])
+        found = _whole_number(value, text, COUNT_MOST[column])
     if found is None:
         problems.append(RowProblem(n, column, _not_a_fact(column, text)))
         return FACT_DEFAULTS[column]
     return found
 
 
-def _whole_number(text: str, most: int) -> int | None:
-    if not WHOLE_NUMBER.match(text):
+def _whole_number(value: Any, text: str, most: int) -> int | None:
+    """12 or '12'; grouped thousands ('30.000') in text only: a spreadsheet's number 12.345 is not 12345."""
+    if not WHOLE_NUMBER.match(text) or (isinstance(value, float) and not value.is_integer()):
         return None
     number = int(re.sub(r"[., \u00a0]", "", text))
     return number if number <= most else None

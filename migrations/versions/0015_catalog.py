@@ -33,6 +33,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_version')),
     sa.UniqueConstraint('name', name=op.f('uq_catalog_version_name'))
     )
+    op.create_index('uq_catalog_version_published_effective_on', 'catalog_version', ['effective_on'], unique=True,
+                    sqlite_where=sa.text('published_at IS NOT NULL'), postgresql_where=sa.text('published_at IS NOT NULL'))
     op.create_table('catalog_category',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -169,4 +171,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_catalog_category_version_id'))
 
     op.drop_table('catalog_category')
+    op.drop_index('uq_catalog_version_published_effective_on', table_name='catalog_version')
     op.drop_table('catalog_version')

@@ -62,7 +62,7 @@ def test_export_import_publish_and_recompute(app, sessions, example, tmp_path):
 def test_one_sheet_exports_and_imports_as_csv(app, sessions, example, tmp_path):
     path = tmp_path / "models.csv"
     assert catalog(app, "export", example, path, "--sheet", "models").exit_code == 0
-    assert path.read_bytes().decode("utf-8-sig").splitlines()[1] == "desktop,Dell,OptiPlex *,16500000,,,"
+    assert path.read_bytes().decode("utf-8-sig").splitlines()[1] == "desktop,Dell,OptiPlex *,9900000,,,"
     draft = new_draft(sessions, "Danh mục 2027", dt.date(2027, 1, 1))
     categories = tmp_path / "categories.csv"
     catalog(app, "export", example, categories, "--sheet", "categories")

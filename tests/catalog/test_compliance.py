@@ -389,11 +389,34 @@ def test_publishing_is_refused_when_devices_in_use_would_have_no_category(engine
     with pytest.raises(InvalidInput) as refused, sessions() as session, session.begin():
         publish_and_judge(session, draft, by="test")
     assert str(refused.value.reason) == ("devices in use would have no category under this version: camera (2); "
-                                         "add these classes to a category first")
+                                         "add these classes to a category, or loosen its conditions, first")
     assert refused.value.field == "categories"
     assert table_contents(engine) == before
     with sessions() as session:
         assert session.get(CatalogVersion, draft).published_at is None
+
+
+def test_publishing_is_refused_when_a_category_s_conditions_leave_devices_out(engine, sessions, city):
+    # Switches are taken only by the core category, for 48 ports and more: a switch whose ports are not known and
+    # whose model the version does not approve has no category: the new TP-Link, and the city's D-Link, whose
+    # approved model (an access switch) went with its category.
+    switch = ObservedDevice(method="import", observed_at=T0, unit_code="VD-P01", source="assets.xlsx",
+                            fields={"device_class": "switch", "vendor": "TP-Link", "model": "TL-SG1024",
+                                    "serial": "TP0001"})
+    with sessions() as session, session.begin():
+        ingest(session, IngestBatch([switch]))
+    draft = copy_of_in_force(sessions, "Danh mục chỉ có switch lõi", TODAY, lambda draft: {
+        "categories": numbered(row for row in sheet_rows(draft, "categories") if row["code"] != "access_switch"),
+        "requirements": numbered(row for row in sheet_rows(draft, "requirements")
+                                 if row["category"] != "access_switch"),
+        "models": numbered(row for row in sheet_rows(draft, "models") if row["category"] != "access_switch"),
+        "norms": numbered(row for row in sheet_rows(draft, "norms") if row["category"] != "access_switch")})
+    before = table_contents(engine)
+    with pytest.raises(InvalidInput) as refused, sessions() as session, session.begin():
+        publish_and_judge(session, draft, by="test")
+    assert str(refused.value.reason) == ("devices in use would have no category under this version: switch (2); "
+                                         "add these classes to a category, or loosen its conditions, first")
+    assert table_contents(engine) == before
 
 
 # ---- reports -----------------------------------------------------------------------------------------------------
@@ -527,7 +550,7 @@ def test_norms_of_a_ward_of_22_staff(sessions, city):
         ("vc-ward", "vc_endpoint", 1, 1, 1, 1), ("phone-leader", "ip_phone", 3, 3, 3, 3),
         ("router-site", "router", 1, 1, 1, 1), ("firewall-site", "firewall", 1, 1, 1, 1),
         ("ups-site", "rack_ups", 1, 1, 1, 1), ("wifi-site", "wireless", 1, 2, 4, 2),
-        ("switch-ports", "access_switch", 33, 2, 2, 2)]
+        ("switch-ports", "access_switch", 33, 2, None, 2)]
     assert norms.totals() == {"desktop": 22, "laptop": 3, "printer": 5, "scanner": 1, "vc_endpoint": 1,
                               "ip_phone": 3, "router": 1, "firewall": 1, "rack_ups": 1, "wireless": 2,
                               "access_switch": 2}
@@ -553,12 +576,12 @@ def test_norms_of_an_agency_of_120_staff_with_4_meeting_rooms_and_3_sites(sessio
         ("vc-meeting-room", 4, 4, 4, 4, 70_000_000), ("phone-leader", 6, 6, 6, 6, 1_750_000),
         ("core-site", 3, 3, 3, 3, 190_000_000), ("router-site", 3, 3, 3, 3, 60_000_000),
         ("firewall-site", 3, 3, 3, 3, 90_000_000), ("ups-site", 3, 3, 3, 3, 30_000_000),
-        ("wifi-site", 3, 6, 12, 6, 5_000_000), ("switch-ports", 160, 8, 7, 7, 45_000_000)]
-    assert [q.norm for q in norms.quantities if q.capped] == ["switch-ports"]
-    assert all(q.required <= q.maximum for q in norms.quantities)
+        ("wifi-site", 3, 6, 12, 6, 6_000_000), ("switch-ports", 160, 8, None, 8, 45_000_000)]
+    assert [q.norm for q in norms.quantities if q.capped] == []
+    assert all(q.maximum is None or q.required <= q.maximum for q in norms.quantities)
     assert norms.totals() == {"desktop": 120, "laptop": 6, "printer": 24, "scanner": 1, "vc_endpoint": 4,
                               "ip_phone": 6, "core_switch": 3, "router": 3, "firewall": 3, "rack_ups": 3,
-                              "wireless": 6, "access_switch": 7}
+                              "wireless": 6, "access_switch": 8}
     # the most the norms allow spending on the agency's desktops: each norm's quantity at its maximum unit price
     assert sum(q.required * prices[q.norm] for q in norms.quantities if q.category == "desktop") == \
         6 * 15_000_000 + 114 * 10_000_000

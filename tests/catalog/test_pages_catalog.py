@@ -210,7 +210,7 @@ def test_a_draft_copy_shows_its_content_and_no_changes_yet(catalog, app):
     # The content, category by category: models with their dates, requirements in words, parts, norms.
     assert table_rows(page, "models-access_switch")[3] == ["Brocade", "ICX6430-*", "—", "30/06/2019 passed",
                                                            "30/06/2024 passed", "Hết hỗ trợ"]
-    assert table_rows(page, "models-desktop")[0] == ["Dell", "OptiPlex *", "₫16,500,000", "", "", ""]
+    assert table_rows(page, "models-desktop")[0] == ["Dell", "OptiPlex *", "₫9,900,000", "", "", ""]
     assert table_rows(page, "requirements-desktop") == [
         ["RAM", "≥ 8 GB", "required"], ["storage size", "≥ 256 GB", "required"], ["storage kind", "= SSD", "required"],
         ["CPU generation", "≥ 8", "recommended"], ["OS version", "≥ 22H2", "recommended"]]
@@ -250,7 +250,7 @@ def test_a_workbook_with_problems_shows_each_and_stores_nothing_then_a_good_one_
     book = workbook(admin, 1)
     models = book["models"]
     assert [c.value for c in models[1]][:4] == ["category", "vendor", "model_pattern", "price_vnd"]
-    assert [c.value for c in models[2]][:4] == ["desktop", "Dell", "OptiPlex *", 16_500_000]
+    assert [c.value for c in models[2]][:4] == ["desktop", "Dell", "OptiPlex *", 9_900_000]
     models["D2"] = -5
     models["A3"] = "desk"
     before = table_contents(engine)
@@ -265,13 +265,13 @@ def test_a_workbook_with_problems_shows_each_and_stores_nothing_then_a_good_one_
         ["models.category", "3", "there is no category 'desk' in this catalog"]]
     assert table_contents(engine) == before
 
-    models["D2"], models["A3"] = 17_000_000, "desktop"
+    models["D2"], models["A3"] = 9_500_000, "desktop"
     response = upload(admin, draft, book)
     assert response.status_code == 302
     page = html(admin, f"/catalog/{draft}")
     assert flashes(page) == ["danh-muc.xlsx imported into Danh mục 2027."]
-    assert table_rows(page, "models-desktop")[0][2] == "₫17,000,000"
-    assert plain_rows(page, "changes-models") == [["Dell OptiPlex *", "price_vnd: 16500000 → 17000000"]]
+    assert table_rows(page, "models-desktop")[0][2] == "₫9,500,000"
+    assert plain_rows(page, "changes-models") == [["Dell OptiPlex *", "price_vnd: 9900000 → 9500000"]]
     assert 'id="changes-categories"' not in page  # a sheet without changes says so
     # Not a workbook: refused next to the file field.
     response = admin.post(f"/catalog/{draft}/workbook", data={"csrf_token": csrf(page), "file": (
@@ -425,7 +425,7 @@ def test_the_norms_of_a_ward_and_the_city(catalog, app):
     assert rows[11][:8] == ["wifi-site", "Wireless access point or controller", "sites (buildings)", "1",
                             "2 for each", "2", "4", "2"]
     assert rows[12][:8] == ["switch-ports", "Access switch", "wired ports the unit's terminals need", "40",
-                            "1 for every 24 · 20% spare", "2", "2", "2"]
+                            "1 for every 24 · 20% spare", "2", "—", "2"]
     assert table_rows(page, "norm-totals") == [
         ["Desktop computer", "28"], ["Laptop", "3"], ["Printer", "6"], ["Document scanner", "1"],
         ["Video-conference endpoint", "1"], ["IP phone", "3"], ["Router", "1"], ["Firewall", "1"], ["Rack UPS", "1"],
@@ -462,7 +462,7 @@ def test_the_device_page_explains_its_status_and_its_value(catalog, app):
     assert element_text(page, "compliance-status") == "past its service life"
     assert 'class="badge text-bg-danger" id="compliance-status"' in page
     assert element_text(page, "compliance-category") == "Desktop computer"
-    assert element_text(page, "compliance-model") == "Dell OptiPlex * · reference price ₫16,500,000"
+    assert element_text(page, "compliance-model") == "Dell OptiPlex * · reference price ₫9,900,000"
     assert element_plain(page, "compliance-version") == f"under Danh mục mẫu 2026, on {today():%d/%m/%Y}"
     ends = add_years(years_ago(7), 5)
     assert re.findall(r"<li>(.*?)</li>", section_of(page, "device-compliance")) == [

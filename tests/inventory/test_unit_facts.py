@@ -183,6 +183,16 @@ def test_an_xlsx_import_reads_typed_cells(org, client):
         {"staff_count": 10, **DEFAULTS, "leader_count": 1, "on_secure_network": True}]
 
 
+def test_a_spreadsheet_number_with_a_fraction_is_no_count_of_pages(org, client, engine):
+    # 12.345 typed into a number cell is twelve and a fraction; only text groups thousands with a dot ('30.000').
+    before = table_contents(engine)
+    content = xlsx([HEADER.strip().split(","), ["W3", "Ward Three", "ward", "C", 22, 2, 14, 1, 1, 12.345, None, 0]])
+    response = upload(client, "units", "units.xlsx", content)
+    assert response.json["details"] == [
+        {"row": 2, "column": "archive_pages", "reason": "'12.345' is not a whole number from 0 to 10000000000"}]
+    assert table_contents(engine) == before
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_an_older_sheet_without_the_facts_keeps_them(org, client, fmt):
     client.patch("/api/units/W1", json={"leader_count": 2, "specialist_count": 12, "sites": 2,
