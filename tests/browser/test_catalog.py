@@ -64,7 +64,7 @@ def test_an_administrator_reads_the_catalog_and_prepares_the_next_version(server
 
     page.click("#version-1 a")
     page.wait_for_url(f"{server}/catalog/1")
-    assert cells(page, "#models-desktop tbody tr")[0] == ["Dell", "OptiPlex *", "16.500.000\xa0₫", "", "", ""]
+    assert cells(page, "#models-desktop tbody tr")[0] == ["Dell", "OptiPlex *", "9.900.000\xa0₫", "", "", ""]
     assert page.locator("#requirements-desktop tbody tr").count() == 5
     assert page.locator("#norms tbody tr").count() == 15
     assert page.locator("#download-workbook").get_attribute("href") == "/catalog/1/workbook.xlsx"
