@@ -25,8 +25,6 @@ ALLOWED = {
     "accounts": {"inventory", "core"},
 }
 PACKAGES = tuple(ALLOWED)
-# Packages still to be written: their arrows are stated, and their test starts checking when they exist.
-TO_COME = {"budget"}
 
 
 URL_FOR_IN_TEMPLATE = re.compile(r"""url_for\(\s*['"](\w[\w-]*)\.""")
@@ -76,14 +74,9 @@ def wrong_imports(package: str, root: Path = ROOT) -> list[str]:
             for other in sorted(imported_packages(path) - ALLOWED[package] - {package})]
 
 
-@pytest.mark.parametrize("package", sorted(set(PACKAGES) - TO_COME))
+@pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_imports_follow_the_arrows(package):
     assert wrong_imports(package) == []
-
-
-def test_packages_to_come_do_not_exist_yet():
-    """When catalog or budget is written, move it out of TO_COME so that its arrows are checked."""
-    assert [p for p in sorted(TO_COME) if (ROOT / p).exists()] == []
 
 
 def test_a_package_that_does_not_exist_fails_the_check():
