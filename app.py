@@ -167,6 +167,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.admin_pages import blp as admin_pages
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from accounts.pages import blp as accounts_pages
+    from budget.api import budget_blp
     from catalog.api import catalog_blp, compliance_blp
     from catalog.pages import blp as catalog_pages
     from dashboards.views import blp as dashboards_blp
@@ -179,7 +180,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from inventory.transfer_pages import blp as transfer_pages
     from inventory.unit_pages import blp as unit_pages
     for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
-                      audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp):
+                      audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp, budget_blp):
         api.register_blueprint(blueprint)
     core.pages.install(app, (dashboards_blp, unit_pages, reorganisation_pages, device_pages, relocation_pages,
                              transfer_pages, discovery_pages, catalog_pages, accounts_pages, admin_pages))
