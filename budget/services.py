@@ -40,20 +40,22 @@ class TransferList:
     remaining: tuple[Gap, ...]  # per unit and category, the shortfalls left once the transfers are made
 
 
-def unit_gaps(session: Session, unit_code: str, scope: frozenset[int] | None) -> UnitGaps:
-    unit, version, on, units, unit_gaps_, _devices, _tree = _subtree_gaps(session, unit_code, scope)
+def unit_gaps(session: Session, unit_code: str, scope: frozenset[int] | None, *,
+              on: dt.date | None = None) -> UnitGaps:
+    unit, version, on, units, unit_gaps_, _devices, _tree = _subtree_gaps(session, unit_code, scope, on)
     totals = roll_up(unit_gaps_, {unit.code: [u.code for u in units]})
     return UnitGaps(unit, version, on, units, tuple(unit_gaps_), tuple(totals))
 
 
-def transfer_list(session: Session, unit_code: str, scope: frozenset[int] | None) -> TransferList:
-    unit, version, on, _units, unit_gaps_, devices, tree = _subtree_gaps(session, unit_code, scope)
+def transfer_list(session: Session, unit_code: str, scope: frozenset[int] | None, *,
+                  on: dt.date | None = None) -> TransferList:
+    unit, version, on, _units, unit_gaps_, devices, tree = _subtree_gaps(session, unit_code, scope, on)
     found = transfers(unit_gaps_, devices, tree)
     return TransferList(unit, version, on, found.transfers, found.remaining)
 
 
-def _subtree_gaps(session: Session, unit_code: str, scope: frozenset[int] | None):
-    on = compliance.today()
+def _subtree_gaps(session: Session, unit_code: str, scope: frozenset[int] | None, on: dt.date | None):
+    on = on or compliance.today()
     unit = unit_in_scope(session, unit_code, scope, field="unit")
     version = version_or_in_force(session, None, on)
     ids = subtree_ids(session, unit.code)

@@ -5,7 +5,6 @@ devices behind each count, and what the norms require of a unit.
 Under the version in force, the stored judgements are read (made current first); under any other version
 they are computed on the spot, from the same pure rules, and not stored."""
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,9 +95,9 @@ class ComplianceCounts:
 
 
 def unit_compliance(session: Session, unit_code: str, scope: frozenset[int] | None, *,
-                    version_id: int | None = None) -> ComplianceCounts:
-    """Counts per category and status of the devices of the unit and the units below it."""
-    on = today()
+                    version_id: int | None = None, on: dt.date | None = None) -> ComplianceCounts:
+    """Counts per category and status of the devices of the unit and the units below it, on day `on` (today)."""
+    on = on or today()
     unit = unit_in_scope(session, unit_code, scope, field="unit")
     version = version_or_in_force(session, version_id, on)
     ids = _within(subtree_ids(session, unit.code), scope)
@@ -126,13 +125,14 @@ class JudgedDevice:
 
 def compliance_devices(session: Session, unit_code: str, scope: frozenset[int] | None, *,
                        status: str | None = None, category: str | None = None, version_id: int | None = None,
-                       page: int = 1, per_page: int = 50) -> tuple[list[JudgedDevice], int]:
+                       page: int = 1, per_page: int = 50, on: dt.date | None = None
+                       ) -> tuple[list[JudgedDevice], int]:
     """The devices of the unit's subtree with their judgement, filtered by status and category ("none" for
     devices without one), by id; and how many there are."""
     if status is not None and status not in {s.value for s in ComplianceStatus}:
         raise InvalidInput(Reason("%(value)r is not a compliance status; use one of %(statuses)s", value=status,
                                   statuses=", ".join(s.value for s in ComplianceStatus)), field="status")
-    on = today()
+    on = on or today()
     unit = unit_in_scope(session, unit_code, scope, field="unit")
     version = version_or_in_force(session, version_id, on)
     ids = _within(subtree_ids(session, unit.code), scope)
@@ -177,7 +177,9 @@ def _judged(session: Session, version: CatalogVersion, unit_ids: set[int], on: d
 
 
 def _is_stored(session: Session, version: CatalogVersion, on: dt.date) -> bool:
-    """Whether the stored judgements answer: the version asked for is the one in force today."""
+    """Whether the stored judgements answer: the day asked for is today, and the version the one in force."""
+    if on != today():
+        return False  # another day is judged on the spot, as another version is
     ensure_current(session, on)
     in_force = version_or_in_force(session, None, on) if version.published_at else None
     return in_force is not None and in_force.id == version.id
@@ -224,7 +226,3 @@ def norms_by_code(version: CatalogVersion) -> dict[str, Any]:
 
 def categories_by_code(version: CatalogVersion) -> dict[str, Category]:
     return {c.code: c for c in version.categories}
-
-
-def statuses() -> Sequence[str]:
-    return [s.value for s in ComplianceStatus]

@@ -2,8 +2,9 @@
 the example catalog (catalog/data/), devices recorded through the inventory's ingestion and judged by the
 catalog's subscriber, and the plain inputs and gaps the budget reads from them.
 
-The day is fixed (TODAY), as in tests/catalog/test_compliance.py: the example catalog's dates are compared with
-it, not with the day the tests run."""
+The day is TODAY, as in tests/catalog/test_compliance.py: the example catalog's dates are compared with it, not
+with the day the tests run. The day is given to the product's functions (needs_and_devices, unit_gaps,
+transfer_list, unit_norms: another day than the real one is judged on the spot); nothing is replaced."""
 import datetime as dt
 
 import pytest
@@ -12,7 +13,6 @@ from sqlalchemy import select
 from budget import services
 from budget.gaps import HeldDevice, UnitNeed
 from budget.load import needs_and_devices, unit_needs
-from catalog import compliance, reports
 from catalog.examples import load_example_catalog
 from catalog.reports import unit_norms
 from core.errors import NotFound, OutsideScope
@@ -70,13 +70,6 @@ P01_NEEDS = [("access_switch", 1, ("switch-ports",)), ("desktop", 5, ("pc-leader
              ("wireless", 2, ("wifi-site",))]
 
 
-@pytest.fixture(autouse=True)
-def city_day(monkeypatch):
-    """Every judgement (the subscriber's too), report and gap is made on TODAY."""
-    monkeypatch.setattr(compliance, "today", lambda: TODAY)
-    monkeypatch.setattr(reports, "today", lambda: TODAY)
-
-
 @pytest.fixture
 def city(sessions):
     """The example organisation and catalog, the two wards' facts, every device of DEVICES recorded in one
@@ -101,7 +94,7 @@ def ids_of(session, *codes: str) -> set[int]:
 def test_a_ward_s_needs_are_its_norms_per_category_with_their_codes(sessions, city):
     with sessions() as session:
         needs, _devices, _tree = needs_and_devices(session, ids_of(session, "VD-P01"), TODAY)
-        by_norms = unit_norms(session, "VD-P01", None).totals()
+        by_norms = unit_norms(session, "VD-P01", None, on=TODAY).totals()
     assert needs == [UnitNeed("VD-P01", category, required, norms) for category, required, norms in P01_NEEDS]
     assert {n.category: n.required for n in needs} == by_norms  # the catalog's own totals for the unit
 
@@ -160,7 +153,7 @@ def test_unit_needs_of_several_units_come_by_unit_code(sessions, city):
 
 def test_the_gaps_of_a_ward(sessions, city):
     with sessions() as session:
-        found = services.unit_gaps(session, "VD-P01", None)
+        found = services.unit_gaps(session, "VD-P01", None, on=TODAY)
     assert (found.unit.code, found.on, [u.code for u in found.units]) == ("VD-P01", TODAY, ["VD-P01"])
     desktop = next(g for g in found.gaps if g.category == "desktop")
     # 5 required, 3 usable: 2 short; the old and the broken PC are due for replacement, the slow one for upgrade.
@@ -178,7 +171,7 @@ def test_the_gaps_of_a_ward(sessions, city):
 
 def test_a_subtree_totals_its_units_gaps(sessions, city):
     with sessions() as session:
-        found = services.unit_gaps(session, "VD-STC", None)
+        found = services.unit_gaps(session, "VD-STC", None, on=TODAY)
     # Desktops for every leader, specialist and other staff member of each unit (the example's staff counts):
     # the agency's 120, the budget department's 30 and the enterprise finance department's 25.
     assert [(g.unit_code, g.required, g.usable, g.shortfall) for g in found.gaps if g.category == "desktop"] == [
@@ -190,7 +183,7 @@ def test_a_subtree_totals_its_units_gaps(sessions, city):
 
 def test_surplus_in_a_neighbouring_ward_covers_a_shortfall_before_anything_is_bought(sessions, city):
     with sessions() as session:
-        found = services.transfer_list(session, "VD", None)
+        found = services.transfer_list(session, "VD", None, on=TODAY)
     desktops = [(t.device_id, t.from_unit, t.to_unit, t.distance) for t in found.transfers
                 if t.category == "desktop"]
     # VD-P02 needs 2 and holds 4: it gives its newest two (bought 2025, then 2023), to its sibling VD-P01.
@@ -203,8 +196,8 @@ def test_surplus_in_a_neighbouring_ward_covers_a_shortfall_before_anything_is_bo
 def test_an_officer_s_scope_limits_gaps_and_transfers(sessions, city):
     with sessions() as session:
         scope = frozenset(subtree_ids(session, "VD-P01"))
-        assert services.transfer_list(session, "VD-P01", scope).transfers == ()
+        assert services.transfer_list(session, "VD-P01", scope, on=TODAY).transfers == ()
         with pytest.raises(OutsideScope, match="unit 'VD-P02' is not one of your units"):
-            services.unit_gaps(session, "VD-P02", scope)
+            services.unit_gaps(session, "VD-P02", scope, on=TODAY)
         with pytest.raises(NotFound, match="unit 'VD-P99' does not exist"):
-            services.unit_gaps(session, "VD-P99", None)
+            services.unit_gaps(session, "VD-P99", None, on=TODAY)

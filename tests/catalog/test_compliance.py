@@ -4,8 +4,10 @@ judgements as the subscriber stores them after each commit, explained in English
 when a scan changes one device, when the day passes and when another version takes effect; counts and device
 lists for a unit's subtree within the caller's scope; and what the norms require of a ward and of an agency.
 
-The judgements' day is fixed (TODAY): dates in the example catalog (end of sale, end of support, service life)
-are compared with it, not with the day the tests run."""
+The judgements' day is TODAY: dates in the example catalog (end of sale, end of support, service life) are
+compared with it, not with the day the tests run. The day is given to the product's functions (recompute_all,
+ensure_current, the reports' `on`); nothing is replaced. The subscriber and publishing judge on the real day
+(compliance.today()): where a test reads stored judgements as of TODAY it first stores them for TODAY."""
 import datetime as dt
 from fractions import Fraction
 from pathlib import Path
@@ -15,7 +17,7 @@ from flask import Flask
 from flask_babel import Babel
 from sqlalchemy import func, select, update
 
-from catalog import compliance, reports
+from catalog import compliance
 from catalog.compliance import ensure_current, publish_and_judge, recompute_all
 from catalog.content import numbered
 from catalog.examples import load_example_catalog
@@ -147,13 +149,6 @@ STATUSES_IN_VIETNAMESE = {
     "unapproved_model": "mẫu chưa được phê duyệt", "unknown": "chưa đủ dữ liệu"}
 
 
-@pytest.fixture(autouse=True)
-def city_day(monkeypatch):
-    """Every judgement (the subscriber's too) and every report is made on TODAY."""
-    monkeypatch.setattr(compliance, "today", lambda: TODAY)
-    monkeypatch.setattr(reports, "today", lambda: TODAY)
-
-
 @pytest.fixture
 def city(sessions):
     """The example organisation and catalog, then every device of DEVICES recorded in one committed batch (the
@@ -171,6 +166,12 @@ def register(sessions, names, at: dt.datetime = T0) -> dict[str, int]:
     with sessions() as session, session.begin():
         ids = ingest(session, IngestBatch(observations)).device_ids
     return dict(zip(names, ids))
+
+
+def judged_on_today(sessions) -> None:
+    """Every device's judgement stored for TODAY (the subscriber stored them for the real day)."""
+    with sessions() as session, session.begin():
+        recompute_all(session, TODAY)
 
 
 def judgements(sessions) -> dict[int, tuple]:
@@ -206,6 +207,7 @@ def copy_of_in_force(sessions, name: str, effective_on: dt.date, sheets=None) ->
 # ---- judgements and their explanations --------------------------------------------------------------------------
 
 def test_every_status_is_stored_with_its_findings_and_explained_in_english(sessions, city):
+    judged_on_today(sessions)
     stored = judgements(sessions)
     version_id = in_force_id(sessions)
     assert {name: stored[city[name]][1:2] + stored[city[name]][3:] for name in DEVICES} == {
@@ -230,6 +232,7 @@ def test_every_status_is_stored_with_its_findings_and_explained_in_english(sessi
 
 
 def test_every_status_is_explained_in_vietnamese(sessions, city):
+    judged_on_today(sessions)
     stored = judgements(sessions)
     with in_language("vi"):
         for name, (_category, _status, _findings, _english, vietnamese) in EXPECTED.items():
@@ -287,7 +290,8 @@ def test_a_scan_that_changes_one_device_judges_that_device_only(engine, sessions
 
     after = judgements(sessions)
     assert {i: row for i, row in after.items() if row != before[i]} == {
-        city["ram_low"]: (before[city["ram_low"]][0], "desktop", before[city["ram_low"]][2], "compliant", [], TODAY)}
+        city["ram_low"]: (before[city["ram_low"]][0], "desktop", before[city["ram_low"]][2], "compliant", [],
+                           compliance.today())}  # the subscriber judges on the real day
     assert all(row[5] == OLD_DAY for i, row in after.items() if i != city["ram_low"])
 
 
@@ -304,8 +308,9 @@ def test_a_commit_that_changes_no_device_judges_nothing(sessions, city):
 
 def test_ensure_current_judges_everything_again_when_the_day_changes(sessions, city):
     later = dt.date(2028, 1, 5)  # past the D-Link's end of support (31/12/2027)
+    judged_on_today(sessions)
     with sessions() as session, session.begin():
-        assert ensure_current(session) is False  # today's judgements under the version in force: nothing to do
+        assert ensure_current(session, TODAY) is False  # today's judgements under the version in force: nothing to do
     before = judgements(sessions)
     with sessions() as session, session.begin():
         assert ensure_current(session, later) is True
@@ -316,7 +321,7 @@ def test_ensure_current_judges_everything_again_when_the_day_changes(sessions, c
     assert changed == {"end_of_sale"}
     with sessions() as session, session.begin():
         assert ensure_current(session, later) is False
-        assert ensure_current(session) is True  # back to today: judged on today again
+        assert ensure_current(session, TODAY) is True  # back to today: judged on today again
     assert judgements(sessions) == before
 
 
@@ -324,13 +329,14 @@ def test_ensure_current_judges_a_device_that_has_no_judgement(sessions, city):
     with sessions() as session, session.begin():
         session.execute(Compliance.__table__.delete().where(Compliance.device_id == city["printer"]))
     with sessions() as session, session.begin():
-        assert ensure_current(session) is True
+        assert ensure_current(session, TODAY) is True
     assert judgements(sessions)[city["printer"]][3] == "below_spec"
 
 
 def test_a_version_taking_effect_is_judged_under(sessions, city):
     old = in_force_id(sessions)
-    tomorrow = TODAY + dt.timedelta(days=1)
+    # Publishing judges on the real day: the version takes effect the day after it.
+    tomorrow = compliance.today() + dt.timedelta(days=1)
     scheduled = copy_of_in_force(sessions, "Danh mục 2027", tomorrow)
     with sessions() as session, session.begin():
         publish_and_judge(session, scheduled, by="test")  # in force tomorrow: today's judgements stay
@@ -346,7 +352,8 @@ def test_a_version_taking_effect_is_judged_under(sessions, city):
 
 def test_publishing_a_version_in_force_today_judges_every_device_under_it(sessions, city):
     before = judgements(sessions)
-    today_copy = copy_of_in_force(sessions, "Danh mục sửa đổi", TODAY)
+    # Publishing judges on the real day: the copy is in force from it.
+    today_copy = copy_of_in_force(sessions, "Danh mục sửa đổi", compliance.today())
     with sessions() as session, session.begin():
         publish_and_judge(session, today_copy, by="test")
     after = judgements(sessions)
@@ -362,8 +369,8 @@ def test_with_no_version_in_force_no_judgement_is_stored(sessions):
     ids = register(sessions, ["compliant", "printer"])  # the subscriber finds no version: judges nothing
     assert len(ids) == 2 and judgements(sessions) == {}
     with sessions() as session, session.begin():
-        assert recompute_all(session) == 0
-        assert ensure_current(session) is False
+        assert recompute_all(session, TODAY) == 0
+        assert ensure_current(session, TODAY) is False
     assert judgements(sessions) == {}
 
 
@@ -372,7 +379,7 @@ def test_a_day_before_any_version_clears_the_judgements(sessions, city):
         assert recompute_all(session, dt.date(2025, 12, 31)) == 0  # the example takes effect on 01/01/2026
         assert session.scalar(select(func.count()).select_from(Compliance)) == 0
     with sessions() as session, session.begin():
-        assert recompute_all(session) == len(DEVICES)
+        assert recompute_all(session, TODAY) == len(DEVICES)
     assert len(judgements(sessions)) == len(DEVICES)
 
 
@@ -428,18 +435,18 @@ def unit_ids(sessions, *codes: str) -> frozenset[int]:
 
 def test_counts_over_a_units_subtree_within_the_callers_scope(sessions, city):
     with sessions() as session:
-        counts = unit_compliance(session, "VD-STC", None)
+        counts = unit_compliance(session, "VD-STC", None, on=TODAY)
         assert counts.unit.code == "VD-STC" and counts.version.id == in_force_id(sessions)
         assert counts.counts == {("desktop", "compliant"): 1, ("desktop", "past_service_life"): 1,
                                  ("desktop", "below_spec"): 2, (None, "unknown"): 1}
         assert counts.by_status() == {"compliant": 1, "past_service_life": 1, "below_spec": 2, "unknown": 1}
         assert counts.categories() == ["desktop", None]
-        child = unit_compliance(session, "VD-STC-NS", None)
+        child = unit_compliance(session, "VD-STC-NS", None, on=TODAY)
         assert child.counts == {("desktop", "below_spec"): 2, (None, "unknown"): 1}
         # an officer of the agency who does not answer for its department: the department's devices are not counted
-        mine = unit_compliance(session, "VD-STC", unit_ids(sessions, "VD-STC", "VD-P01"))
+        mine = unit_compliance(session, "VD-STC", unit_ids(sessions, "VD-STC", "VD-P01"), on=TODAY)
         assert mine.counts == {("desktop", "compliant"): 1, ("desktop", "past_service_life"): 1}
-        city_counts = unit_compliance(session, "VD", None)
+        city_counts = unit_compliance(session, "VD", None, on=TODAY)
         assert sum(city_counts.counts.values()) == len(DEVICES)
         assert city_counts.by_status() == {"compliant": 2, "past_service_life": 1, "below_spec": 3, "unknown": 3,
                                            "end_of_support": 1, "end_of_sale": 1, "unapproved_model": 1}
@@ -450,7 +457,7 @@ def test_devices_behind_a_count_filtered_and_paged(sessions, city):
 
     def listed(**wanted):
         with sessions() as session:
-            found, total = compliance_devices(session, "VD", None, **wanted)
+            found, total = compliance_devices(session, "VD", None, on=TODAY, **wanted)
         return [by_id[j.device.id] for j in found], total
 
     assert listed(status="below_spec") == (["below_spec", "ram_low", "printer"], 3)
@@ -460,11 +467,11 @@ def test_devices_behind_a_count_filtered_and_paged(sessions, city):
     assert listed(status="unknown", per_page=2, page=2) == (["no_model"], 3)
     assert listed(status="unknown", per_page=2, page=3) == ([], 3)
     with sessions() as session:
-        [judged], total = compliance_devices(session, "VD-P01", None, status="end_of_sale")
+        [judged], total = compliance_devices(session, "VD-P01", None, status="end_of_sale", on=TODAY)
     assert (judged.device.serial, judged.category, judged.status, judged.findings, total) == (
         "DL3200001", "access_switch", "end_of_sale", ({"status": "end_of_sale", "on": "2021-12-31"},), 1)
     with sessions() as session, pytest.raises(InvalidInput) as refused:
-        compliance_devices(session, "VD", None, status="broken")
+        compliance_devices(session, "VD", None, status="broken", on=TODAY)
     assert str(refused.value.reason) == (
         "'broken' is not a compliance status; use one of end_of_support, past_service_life, below_spec, "
         "unapproved_model, end_of_sale, unknown, compliant")
@@ -472,26 +479,29 @@ def test_devices_behind_a_count_filtered_and_paged(sessions, city):
 
 def test_another_version_is_judged_on_the_spot_as_it_would_be_stored(sessions, city):
     """A draft that asks 32 GB of RAM of a desktop: the compliant OptiPlex is below it. Computed on the spot while a
-    draft, then published in force today and stored: the same counts and lists."""
+    draft, then published in force today and stored: the same counts and lists. The counts are TODAY's; publishing
+    stores the real day's (compliance.today()), compared with the draft's on the spot on that day."""
     def more_ram(draft):
         rows = sheet_rows(draft, "requirements")
         return {"requirements": numbered(r | {"value": "32 GB"} if (r["category"], r["spec"]) == ("desktop", "ram_gb")
                                          else r for r in rows)}
     example = in_force_id(sessions)
-    draft = copy_of_in_force(sessions, "Danh mục 2027", TODAY, more_ram)
+    real_day = compliance.today()  # publishing judges and stores on the real day: the draft is in force from it
+    draft = copy_of_in_force(sessions, "Danh mục 2027", real_day, more_ram)
 
-    def reports_under(version_id):
+    def reports_under(version_id, on=TODAY):
         with sessions() as session:
-            counts = unit_compliance(session, "VD", None, version_id=version_id).counts
+            counts = unit_compliance(session, "VD", None, version_id=version_id, on=on).counts
             lists = {}
             for status in ("compliant", "below_spec", "unknown"):
                 found, total = compliance_devices(session, "VD", None, status=status, version_id=version_id,
-                                                  per_page=2, page=2)
+                                                  per_page=2, page=2, on=on)
                 lists[status] = ([(j.device.id, j.category, j.status, tuple(j.findings)) for j in found], total)
             return counts, lists
 
     stored_before = judgements(sessions)
     on_the_spot = reports_under(draft)
+    on_the_spot_real_day = reports_under(draft, real_day)
     assert judgements(sessions) == stored_before  # computing on the spot stores nothing
     # Under 32 GB every desktop with 16 GB is below it, unless something worse holds (past its service life).
     assert on_the_spot[0] == {("desktop", "below_spec"): 6, ("desktop", "past_service_life"): 1,
@@ -500,6 +510,7 @@ def test_another_version_is_judged_on_the_spot_as_it_would_be_stored(sessions, c
     with sessions() as session, session.begin():
         publish_and_judge(session, draft, by="test")
     assert {row[0] for row in judgements(sessions).values()} == {draft}
+    assert reports_under(None, real_day) == reports_under(draft, real_day) == on_the_spot_real_day
     assert reports_under(None) == reports_under(draft) == on_the_spot
     with sessions() as session:
         compliant_pc = session.get(Compliance, city["compliant"])
@@ -507,12 +518,13 @@ def test_another_version_is_judged_on_the_spot_as_it_would_be_stored(sessions, c
             {"status": "below_spec", "spec": "ram_gb", "op": "at_least", "required": 32, "found": 16,
              "severity": "required"}])
         # the version before, superseded now, on the spot: the same device compliant under it
-        assert unit_compliance(session, "VD", None, version_id=example).counts == {
+        assert unit_compliance(session, "VD", None, version_id=example, on=TODAY).counts == {
             ("desktop", "compliant"): 1, ("desktop", "past_service_life"): 1, ("desktop", "below_spec"): 2,
             ("desktop", "unapproved_model"): 1, ("desktop", "unknown"): 2, ("printer", "below_spec"): 1,
             ("router", "compliant"): 1, (None, "unknown"): 1, ("core_switch", "end_of_support"): 1,
             ("access_switch", "end_of_sale"): 1}
-        [judged], _total = compliance_devices(session, "VD-STC", None, status="compliant", version_id=example)
+        [judged], _total = compliance_devices(session, "VD-STC", None, status="compliant", version_id=example,
+                                               on=TODAY)
         assert judged.device.id == city["compliant"]
 
 
@@ -534,7 +546,7 @@ def set_facts(sessions, code: str, facts: dict) -> None:
 def test_norms_of_a_ward_of_22_staff(sessions, city):
     set_facts(sessions, "VD-P03", WARD_FACTS)
     with sessions() as session:
-        norms = unit_norms(session, "VD-P03", None)
+        norms = unit_norms(session, "VD-P03", None, on=TODAY)
     assert norms.on == TODAY and norms.version.id == in_force_id(sessions)
     # From catalog/data/norms.csv, by hand: desktops one per leader (3), specialist (15) and other staff (22 - 3 -
     # 15 = 4); a laptop and an IP phone per leader; a printer per 5 staff (22 / 5 -> 5); one scanner per 2,000
@@ -560,7 +572,7 @@ def test_norms_of_a_ward_of_22_staff(sessions, city):
 def test_norms_of_an_agency_of_120_staff_with_4_meeting_rooms_and_3_sites(sessions, city):
     set_facts(sessions, "VD-STC", AGENCY_FACTS)
     with sessions() as session:
-        norms = unit_norms(session, "VD-STC", None)
+        norms = unit_norms(session, "VD-STC", None, on=TODAY)
         prices = {code: norm.max_unit_price_vnd for code, norm in norms_by_code(norms.version).items()}
     # By hand: desktops for 6 leaders, 90 specialists and 24 other staff; 120 / 5 = 24 printers; 250,000 pages over
     # the 279 weekdays to 31/12/2027 (896.1 a day): one scanner; an endpoint per meeting room (an agency's norm,
@@ -592,5 +604,5 @@ def test_norms_follow_the_unit_kind(sessions, city):
     only an agency has a core switch per site."""
     set_facts(sessions, "VD-P03", AGENCY_FACTS)
     with sessions() as session:
-        totals = unit_norms(session, "VD-P03", None).totals()
+        totals = unit_norms(session, "VD-P03", None, on=TODAY).totals()
     assert (totals["vc_endpoint"], "core_switch" in totals) == (1, False)

@@ -4,14 +4,19 @@ each device judged after the commit under the example catalog (catalog/data/), w
 
 Only the recordings judged here are served, on the lab's loopback addresses (127.0.1.N) and a port of these
 tests alone (neither `make run`'s lab on 161 nor tests/discovery's 127.0.5.N nor tests/browser's port is in the
-way), and only while they are polled."""
+way), and only while they are polled.
+
+The subscriber judges on the real day (compliance.today()); where a test reads stored judgements for the example
+catalog's day (TODAY) it first stores them for it with recompute_all: the day is given to the product's functions,
+nothing is replaced."""
 import asyncio
 import datetime as dt
 
 import pytest
 from sqlalchemy import select
 
-from catalog import compliance, reports
+from catalog import compliance
+from catalog.compliance import recompute_all
 from catalog.examples import load_example_catalog
 from catalog.explain import explain_all
 from catalog.models import ApprovedModel, Compliance
@@ -104,12 +109,6 @@ VIETNAMESE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def city_day(monkeypatch):
-    monkeypatch.setattr(compliance, "today", lambda: TODAY)
-    monkeypatch.setattr(reports, "today", lambda: TODAY)
-
-
 @pytest.fixture(scope="module")
 def polls(tmp_path_factory):
     """The recordings of EXPECTED served by snmpsim while each is polled once, as a scan polls (every database's
@@ -151,6 +150,10 @@ def judged(sessions, polls):
 
 
 def test_the_lab_devices_are_judged_after_the_scan_commits(sessions, judged):
+    with sessions() as session:  # the subscriber judged every device the scan's commit changed, on the real day
+        assert {session.get(Compliance, i).judged_on for i in judged.values()} == {compliance.today()}
+    with sessions() as session, session.begin():  # the example catalog's dates, compared with TODAY's
+        recompute_all(session, TODAY)
     with sessions() as session:
         devices = {name: session.get(Device, i) for name, i in judged.items()}
         rows = {name: session.get(Compliance, i) for name, i in judged.items()}
@@ -172,6 +175,8 @@ def test_the_lab_devices_are_judged_after_the_scan_commits(sessions, judged):
 
 
 def test_the_lab_devices_explained_in_vietnamese(sessions, judged):
+    with sessions() as session, session.begin():
+        recompute_all(session, TODAY)
     with sessions() as session:
         rows = {name: session.get(Compliance, judged[name]) for name in VIETNAMESE}
         with in_language("vi"):
