@@ -10,7 +10,7 @@ from typing import Any
 from catalog.rules import DERIVED_SPECS, VERSION_SPECS, Check
 from core.i18n import Reason
 from inventory.specs import SPECS, InvalidSpec, SpecKind
-from inventory.tables import plain_text
+from inventory.tables import cell_date, plain_text
 
 OP_WORDS = {">=": "at_least", "<=": "at_most", "=": "is", "in": "one_of", **{op: op for op in
             ("at_least", "at_most", "is", "one_of")}}
@@ -88,18 +88,10 @@ def vnd(value: Any) -> int | None:
 
 def day(value: Any) -> dt.date | None:
     """dd/mm/yyyy as Vietnamese write dates, yyyy-mm-dd, or a spreadsheet's date cell; blank is none."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    found = cell_date(value)
     shown = plain_text(value)
-    if not shown:
-        return None
-    for form in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(shown, form).date()
-        except ValueError:
-            pass
+    if found is not None or not shown:
+        return found
     raise Bad(Reason("%(value)r is not a date; write it as dd/mm/yyyy", value=shown))
 
 

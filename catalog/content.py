@@ -283,9 +283,7 @@ def _parts(sheet: Sheet, rows: Sequence[Row], codes: set[str]) -> tuple[PartRow,
         if code is not None and code in first_row:
             sheet.problem("code", Reason("part %(code)r is already on row %(row)s", code=code, row=first_row[code]))
         first_row.setdefault(code, sheet.row)
-        price = sheet.cell(cells, "price_vnd", vnd)
-        if price is None and not any(p.row == sheet.row and p.column == "parts.price_vnd" for p in sheet.problems):
-            sheet.problem("price_vnd", Reason("a value is required"))
+        price = sheet.cell(cells, "price_vnd", _price)
         found.append(PartRow(code, _category_of(sheet, cells, codes),
                              sheet.cell(cells, "name", lambda v: text(v, most=200, required=True)),
                              sheet.cell(cells, "raises", raised_specs, {}), sheet.cell(cells, "adds", flag, False),
@@ -338,6 +336,13 @@ def _prices_within_norms(sheet: Sheet, models: Sequence[ModelRow], numbers: Sequ
                 "%(price)s VND is above the %(most)s VND that the norms of %(category)s allow for one item",
                 price=f"{model.price_vnd:,}".replace(",", "."), most=f"{most:,}".replace(",", "."),
                 category=model.category), row=number)
+
+
+def _price(value: Any) -> int:
+    price = vnd(value)
+    if price is None:
+        raise Bad(Reason("a value is required"))
+    return price
 
 
 def _basis(value: Any) -> str:

@@ -5,7 +5,9 @@ parts that openpyxl parses element by element in Python (about 3 us a cell, 10 u
 style): before openpyxl opens it, its parts are unpacked as a stream and their elements counted with
 bytes.count, so that a file of too many rows, cells or strings, or a zip bomb, is refused after a
 fraction of a second instead of the minutes openpyxl would spend on it. Every refusal names "file"."""
+import contextlib
 import csv
+import datetime as dt
 import io
 import re
 import zipfile
@@ -88,6 +90,19 @@ def plain_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def cell_date(value: Any) -> dt.date | None:
+    """A date cell of the spreadsheet, or its text as dd/mm/yyyy (as people write it here) or yyyy-mm-dd; None
+    when it is neither."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    for form in ("%d/%m/%Y", "%Y-%m-%d"):
+        with contextlib.suppress(ValueError):
+            return dt.datetime.strptime(plain_text(value), form).date()
+    return None
 
 
 def check_workbook(filename: str, content: bytes, limits: TableLimits) -> None:

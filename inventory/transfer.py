@@ -30,7 +30,7 @@ from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, Unit, UnitKind
 from inventory.observations import DEVICE_FIELDS, InvalidObservation, ObservedDevice, ObservedInterface, normalise
 from inventory.specs import SPECS
-from inventory.tables import TableLimits, plain_text, read_rows
+from inventory.tables import TableLimits, cell_date, plain_text, read_rows
 from inventory.units import (
     UNIT_FACTS,
     NewUnit,
@@ -475,7 +475,7 @@ def _unit_fact(n: int, column: str, value: Any, problems: list[RowProblem]) -> A
     if not text:
         return FACT_DEFAULTS[column]
     if column == "archive_deadline":
-        found = _day(value, text)
+        found = cell_date(value)
     elif column == "on_secure_network":
         found = _yes_or_no(text)
     else:
@@ -492,18 +492,6 @@ def _whole_number(value: Any, text: str, most: int) -> int | None:
         return None
     number = int(re.sub(r"[., \u00a0]", "", text))
     return number if number <= most else None
-
-
-def _day(value: Any, text: str) -> dt.date | None:
-    """A date cell of the spreadsheet, or its text as dd/mm/yyyy (as people write it here) or yyyy-mm-dd."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    for form in ("%d/%m/%Y", "%Y-%m-%d"):
-        with contextlib.suppress(ValueError):
-            return dt.datetime.strptime(text, form).date()
-    return None
 
 
 def _yes_or_no(text: str) -> bool | None:
