@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from budget import services
-from budget.schemas import TransferListSchema, UnitGapsSchema
+from budget.schemas import DayArgs, TransferListSchema, UnitGapsSchema
 from core.caller import caller_scope
 from core.db import request_session
 from core.permissions import Permission, requires
@@ -16,20 +16,22 @@ budget_blp = Blueprint("budget", __name__, url_prefix="/api/budget",
 @budget_blp.route("/units/<string:code>/gaps")
 class UnitGaps(MethodView):
     @requires(Permission.INVENTORY_READ)
+    @budget_blp.arguments(DayArgs, location="query")
     @budget_blp.response(200, UnitGapsSchema)
-    def get(self, code):
+    def get(self, args, code):
         """The gaps of the unit and each active unit below it, per category: what the norms require (and which
         norms), the usable devices (their ids), shortfall, surplus, devices due for replacement and upgrade
         candidates; the units' facts; and the totals over the subtree. A merged unit's devices count at its
         successor."""
-        return services.unit_gaps(request_session(), code, caller_scope())
+        return services.unit_gaps(request_session(), code, caller_scope(), on=args.get("on"))
 
 
 @budget_blp.route("/units/<string:code>/transfers")
 class UnitTransfers(MethodView):
     @requires(Permission.INVENTORY_READ)
+    @budget_blp.arguments(DayArgs, location="query")
     @budget_blp.response(200, TransferListSchema)
-    def get(self, code):
+    def get(self, args, code):
         """Surplus usable devices matched to shortfalls within the subtree, nearest units first, best-suited
         devices first, never taking a unit below its own requirement; and the shortfalls left to upgrade or buy."""
-        return services.transfer_list(request_session(), code, caller_scope())
+        return services.transfer_list(request_session(), code, caller_scope(), on=args.get("on"))

@@ -7,6 +7,10 @@ from catalog.schemas import UnitRefSchema, VersionRefSchema
 IDS = "Device ids, ascending."
 
 
+class DayArgs(Schema):
+    on = fields.Date(metadata={"description": "The day judged (default today); another day is judged on the spot."})
+
+
 class UnitFactsSchema(Schema):
     """A unit and the facts its norms count from."""
     code = fields.String()

@@ -7,7 +7,7 @@ from accounts.models import Role
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token, create_user
 from inventory.examples import load_example_organisation
-from tests.budget.test_load import P01_NEEDS, TODAY, city, city_day  # noqa: F401  (fixtures)
+from tests.budget.test_load import P01_NEEDS, TODAY, city  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD, client_as, table_contents
 
 
@@ -36,7 +36,7 @@ def gap(category, required, usable_ids=(), *, norms, replacement_ids=(), upgrade
 
 def test_vd_p01_lacks_2_desktop_pcs_traceably(admin, city, engine):  # noqa: F811
     before = table_contents(engine)
-    got = admin.get("/api/budget/units/VD-P01/gaps").json
+    got = admin.get(f"/api/budget/units/VD-P01/gaps?on={TODAY}").json
     assert (got["unit"], got["on"], got["version"]["name"]) == (
         {"code": "VD-P01", "name": "Phường Hoà Bình"}, TODAY.isoformat(), "Danh mục mẫu 2026")
     assert got["units"] == [{"code": "VD-P01", "name": "Phường Hoà Bình", "kind": "ward", "staff_count": 5,
@@ -58,7 +58,7 @@ def test_vd_p01_lacks_2_desktop_pcs_traceably(admin, city, engine):  # noqa: F81
 
 
 def test_a_subtree_s_totals(admin, city):  # noqa: F811
-    got = admin.get("/api/budget/units/VD-STC/gaps").json
+    got = admin.get(f"/api/budget/units/VD-STC/gaps?on={TODAY}").json
     assert [u["code"] for u in got["units"]] == ["VD-STC", "VD-STC-NS", "VD-STC-TCDN"]
     [desktops] = [t for t in got["totals"] if t["category"] == "desktop"]
     assert desktops == {"category": "desktop", "required": 175, "usable": 1, "shortfall": 174, "surplus": 0,
@@ -69,7 +69,7 @@ def test_a_subtree_s_totals(admin, city):  # noqa: F811
 
 
 def test_the_neighbouring_ward_s_surplus_is_in_the_transfer_list(admin, city):  # noqa: F811
-    got = admin.get("/api/budget/units/VD/transfers").json
+    got = admin.get(f"/api/budget/units/VD/transfers?on={TODAY}").json
     assert (got["unit"], got["on"]) == ({"code": "VD", "name": "Thành phố Ví Dụ (ví dụ)"}, TODAY.isoformat())
     assert [t for t in got["transfers"] if t["category"] == "desktop"] == [
         {"device_id": city["p02-b"], "category": "desktop", "from_unit": "VD-P02", "to_unit": "VD-P01", "distance": 2},
@@ -78,16 +78,16 @@ def test_the_neighbouring_ward_s_surplus_is_in_the_transfer_list(admin, city):  
     assert ("VD-P01", "desktop") not in remaining and ("VD-P02", "desktop") not in remaining
     assert remaining[("VD-P03", "desktop")]["shortfall"] == 26  # the example ward's 26 staff, nothing to give
     # Within VD-P01 alone: nothing to give it, so its desktops stay short beside every other category.
-    got = admin.get("/api/budget/units/VD-P01/transfers").json
+    got = admin.get(f"/api/budget/units/VD-P01/transfers?on={TODAY}").json
     assert (got["transfers"], [g["category"] for g in got["remaining"]]) == (
         [], [c for c, required, _ in P01_NEEDS if required])
     assert [g["shortfall"] for g in got["remaining"]] == [1, 2, 1, 1, 1, 1, 1, 1, 1, 2]
 
 
 def test_a_unit_officer_sees_their_own_ward_only(p01_officer, admin):
-    own = p01_officer.get("/api/budget/units/VD-P01/gaps")
-    assert (own.status_code, own.json) == (200, admin.get("/api/budget/units/VD-P01/gaps").json)
-    assert p01_officer.get("/api/budget/units/VD-P01/transfers").json["transfers"] == []
+    own = p01_officer.get(f"/api/budget/units/VD-P01/gaps?on={TODAY}")
+    assert (own.status_code, own.json) == (200, admin.get(f"/api/budget/units/VD-P01/gaps?on={TODAY}").json)
+    assert p01_officer.get(f"/api/budget/units/VD-P01/transfers?on={TODAY}").json["transfers"] == []
     for path in ("/api/budget/units/VD-P02/gaps", "/api/budget/units/VD-P02/transfers",
                  "/api/budget/units/VD/gaps", "/api/budget/units/VD/transfers", "/api/budget/units/VD-P99/gaps"):
         code = path.split("/")[4]
@@ -105,7 +105,7 @@ def test_an_unknown_unit_is_not_found(admin, path):
 def test_without_a_catalog_in_force_the_gaps_say_so(app, sessions, token_for):
     with sessions() as session, session.begin():
         load_example_organisation(session)
-    response = client_as(app, token_for(Role.ADMIN)).get("/api/budget/units/VD-P01/gaps")
+    response = client_as(app, token_for(Role.ADMIN)).get(f"/api/budget/units/VD-P01/gaps?on={TODAY}")
     assert (response.status_code, response.json["message"]) == (
         404, "no catalog version is in force on 07/12/2026; publish one first")
 
