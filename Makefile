@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # Debian packages the service and its tests use: nmap for discovery, the net-snmp tools and agent,
 # venv and gdbm for the interpreters that build the environments, PostgreSQL's client for the checks,
 # Chromium for the browser tests.
-SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium fusioninventory-agent-task-network
+SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium fusioninventory-agent-task-network fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Beside gettext's own: lazy_gettext (and its usual alias _l), and the refusals of core.i18n that pages translate.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k Reason -k SchemaMessage
@@ -18,6 +18,7 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 run: setup
 	$(PY) -m flask --app app db upgrade
 	$(PY) -m flask --app app seed
+	$(PY) -m flask --app app budget readiness
 	$(PY) -m flask --app app lab start
 	$(PY) app.py
 

@@ -27,6 +27,7 @@ import accounts.web
 import catalog.compliance  # noqa: F401  judges the devices each commit changed (inventory.changes)
 import core.pages
 from accounts import commands as accounts_commands
+from budget import commands as budget_commands
 from catalog import commands as catalog_commands
 from core import commands as core_commands
 from core.db import make_engine, make_session_factory, require_migrated
@@ -168,6 +169,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from accounts.pages import blp as accounts_pages
     from budget.api import budget_blp
+    from budget.pages import blp as budget_pages
     from catalog.api import catalog_blp, compliance_blp
     from catalog.pages import blp as catalog_pages
     from dashboards.views import blp as dashboards_blp
@@ -183,7 +185,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
                       audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp, budget_blp):
         api.register_blueprint(blueprint)
     core.pages.install(app, (dashboards_blp, unit_pages, reorganisation_pages, device_pages, relocation_pages,
-                             transfer_pages, discovery_pages, catalog_pages, accounts_pages, admin_pages))
+                             transfer_pages, discovery_pages, catalog_pages, budget_pages, accounts_pages, admin_pages))
 
 
 def _register_errors(app: Flask, api: Api) -> None:
@@ -315,7 +317,8 @@ def _close_session(_error: BaseException | None) -> None:
 
 def _register_commands(app: Flask) -> None:
     """Each package registers its own commands; `seed` puts the packages' examples together."""
-    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands, catalog_commands):
+    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands, catalog_commands,
+                    budget_commands):
         package.register(app)
 
     @app.cli.command("seed")

@@ -48,11 +48,17 @@ ACTIONS = {"session.sign_in": _l("signed in"), "user.create": _l("account create
            "catalog.version.publish": _l("catalog version published"),
            "catalog.version.import": _l("catalog version imported"),
            "catalog.version.edit": _l("catalog version's rows changed"),
-           "catalog.version.seed": _l("example catalog loaded")}
+           "catalog.version.seed": _l("example catalog loaded"),
+           "budget.gap.review": _l("gap confirmed or disputed"), "budget.gap.resolve": _l("disputed gap resolved"),
+           "budget.scenario.create": _l("budget scenario saved"),
+           "budget.scenario.delete": _l("budget scenario deleted"),
+           "budget.scenario.approve": _l("budget plan approved"),
+           "budget.transfer": _l("transfer carried out"), "budget.readiness": _l("readiness recorded")}
 TARGET_TYPES = {"user": _l("account"), "token": _l("API token"), "device": _l("device"), "unit": _l("unit"),
                 "file": _l("file"), "reorganisation": _l("reorganisation"), "relocation": _l("relocation"),
                 "scan_scope": _l("scan scope"), "credential": _l("SNMP credential"), "scan_run": _l("scan run"),
-                "catalog_version": _l("catalog version")}
+                "catalog_version": _l("catalog version"), "gap_review": _l("gap review"),
+                "budget_scenario": _l("budget scenario"), "readiness": _l("readiness")}
 NEW_USER_FIELDS = ("username", "display_name", "password", "confirm_password", "role", "unit_codes")
 EDIT_USER_FIELDS = ("display_name", "role", "unit_codes", "active", "password", "confirm_password")
 

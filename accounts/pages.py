@@ -41,7 +41,10 @@ PERMISSIONS = {"signed-in": _l("see and revoke your own tokens"), "inventory:rea
                "units:manage": _l("manage units: create, edit, import, merge, split"),
                "accounts:manage": _l("manage accounts"), "audit:read": _l("read the audit log"),
                "scans:manage": _l("manage SNMP credentials and scan scopes"), "scans:run": _l("run scans"),
-               "catalog:manage": _l("manage the equipment catalog and its norms")}
+               "catalog:manage": _l("manage the equipment catalog and its norms"),
+               "budget:review": _l("confirm or dispute your units' gaps, carry out transfers"),
+               "budget:resolve": _l("resolve disputed gaps"),
+               "budget:approve": _l("save budget scenarios and approve plans")}
 def form_errors(error: ValidationError | DomainError, fields: Iterable[str]
                 ) -> tuple[dict[str, list[str]], list[str]]:
     """A refusal next to the form's fields, in the page's language; what names none of them goes on top."""

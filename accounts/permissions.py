@@ -5,8 +5,10 @@ from core.permissions import Permission
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "unit_officer": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
-                               Permission.INVENTORY_WRITE, Permission.SCANS_RUN}),
-    "finance": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ}),
+                               Permission.INVENTORY_WRITE, Permission.SCANS_RUN,
+                               Permission.BUDGET_REVIEW}),
+    "finance": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
+                          Permission.BUDGET_APPROVE}),
     "auditor": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
                           Permission.AUDIT_READ}),
 }

@@ -20,6 +20,7 @@ from fractions import Fraction
 from budget.gaps import HELD, Gap, HeldDevice, UnitNeed, gaps, standing
 from budget.upgrades import Part, choose
 from core.errors import Conflict, InvalidInput
+from core.i18n import Reason
 
 COMPUTERS = frozenset({"desktop", "laptop"})
 NETWORK_CORE = frozenset({"core_switch", "router", "firewall"})
@@ -72,9 +73,10 @@ class NormBreach(InvalidInput):
     """A line above its norm's maximum quantity for the unit or maximum unit price."""
 
     def __init__(self, line: PlanLine, limit: NormLimit, number: str, value: int, maximum: int):
-        # English, with every value also an attribute: the service words it in the reader's language.
-        super().__init__(f"{line.unit_code}, {line.category} ({line.reason}): {number} {value:,} is above the "
-                         f"maximum {maximum:,} of norm {limit.norm}", field=number)
+        super().__init__(Reason("%(unit)s, %(category)s (%(reason)s): %(number)s %(value)s is above the maximum "
+                                "%(maximum)s of norm %(norm)s", unit=line.unit_code, category=line.category,
+                                reason=line.reason, number=number, value=f"{value:,}", maximum=f"{maximum:,}",
+                                norm=limit.norm), field=number)
         self.line, self.norm, self.number, self.value, self.maximum = line, limit.norm, number, value, maximum
 
 
@@ -100,7 +102,7 @@ def device_reason(device: HeldDevice) -> str:
 
 def offer_for(category: str, offers: Mapping[str, Offer]) -> Offer:
     if category not in offers:
-        raise PricingError(f"no approved model and price for {category}", field="category")
+        raise PricingError(Reason("no approved model and price for %(category)s", category=category), field="category")
     return offers[category]
 
 

@@ -23,6 +23,9 @@ class Permission(enum.StrEnum):
     SCANS_RUN = "scans:run"              # see scopes and runs, start a scan (within the caller's units)
     CATALOG_MANAGE = "catalog:manage"    # edit, import and publish catalog versions and their norms (everyone
                                          # signed in reads them; compliance follows inventory:read's scope)
+    BUDGET_REVIEW = "budget:review"      # confirm or dispute the gaps of one's units, carry out transfers
+    BUDGET_RESOLVE = "budget:resolve"    # resolve a disputed gap (administrators)
+    BUDGET_APPROVE = "budget:approve"    # save scenarios, approve a plan, record readiness (finance)
 
 
 def requires(permission: Permission) -> Callable[[View], View]:

@@ -37,7 +37,7 @@ def page_routes_with_objects(app):
 def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_units_objects, token_for):
     officer = client_as(app, token_for(Role.UNIT_OFFICER))  # W1's
     officer.set_cookie("lang", "en")
-    may = {Permission.INVENTORY_READ, Permission.INVENTORY_WRITE, Permission.SCANS_RUN}
+    may = {Permission.INVENTORY_READ, Permission.INVENTORY_WRITE, Permission.SCANS_RUN, Permission.BUDGET_REVIEW}
     before = table_contents(engine)
     walked = []
     for rule, method, permission in page_routes_with_objects(app):
@@ -53,7 +53,7 @@ def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_uni
         walked.append(f"{method} {rule.rule}")
     assert table_contents(engine) == before
     assert sorted(walked) == [
-        "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
+        "GET /budget/units/<code>", "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
         "GET /scans/runs/<int(max=2147483647):run_id>", "GET /scans/scopes/<int(max=2147483647):scope_id>",
         "GET /units/<code>", "GET /units/<code>/compliance", "GET /units/<code>/norms",
         "POST /devices/<int(max=2147483647):device_id>/edit",

@@ -93,7 +93,7 @@ def ids_of(session, *codes: str) -> set[int]:
 
 def test_a_ward_s_needs_are_its_norms_per_category_with_their_codes(sessions, city):
     with sessions() as session:
-        needs, _devices, _tree = needs_and_devices(session, ids_of(session, "VD-P01"), TODAY)
+        needs = needs_and_devices(session, ids_of(session, "VD-P01"), TODAY).needs
         by_norms = unit_norms(session, "VD-P01", None, on=TODAY).totals()
     assert needs == [UnitNeed("VD-P01", category, required, norms) for category, required, norms in P01_NEEDS]
     assert {n.category: n.required for n in needs} == by_norms  # the catalog's own totals for the unit
@@ -101,7 +101,7 @@ def test_a_ward_s_needs_are_its_norms_per_category_with_their_codes(sessions, ci
 
 def test_held_devices_carry_their_category_judgement_and_age(sessions, city):
     with sessions() as session:
-        _needs, devices, _tree = needs_and_devices(session, ids_of(session, "VD-P01"), TODAY)
+        devices = needs_and_devices(session, ids_of(session, "VD-P01"), TODAY).devices
     below = [{"status": "below_spec", "spec": "ram_gb", "op": "at_least", "required": 8, "found": 4,
               "severity": "required"},
              {"status": "below_spec", "spec": "storage_kind", "op": "is", "required": "ssd", "found": "hdd",
@@ -126,7 +126,7 @@ def test_held_devices_carry_their_category_judgement_and_age(sessions, city):
 
 def test_the_tree_names_every_unit_s_parent(sessions, city):
     with sessions() as session:
-        _needs, _devices, tree = needs_and_devices(session, set(), TODAY)
+        tree = needs_and_devices(session, set(), TODAY).tree
     assert (tree["VD"], tree["VD-P01"], tree["VD-STC"], tree["VD-STC-NS"]) == (None, "VD", "VD", "VD-STC")
     assert len(tree) == 15
 
@@ -135,7 +135,8 @@ def test_a_merged_unit_has_no_needs_and_its_devices_count_at_its_successor(sessi
     with sessions() as session, session.begin():
         merge_units(session, ["VD-X02"], into_code="VD-X01", effective_on=TODAY, by="test")
     with sessions() as session:
-        needs, devices, tree = needs_and_devices(session, ids_of(session, "VD-X01", "VD-X02"), TODAY)
+        inputs = needs_and_devices(session, ids_of(session, "VD-X01", "VD-X02"), TODAY)
+        needs, devices, tree = inputs.needs, inputs.devices, inputs.tree
     assert {n.unit_code for n in needs} == {"VD-X01"}
     assert [(d.id, d.unit_code) for d in devices] == [(city["x02-a"], "VD-X01")]
     # The successor took the merged commune's staff: 22 + 19 desktops' worth of people.
