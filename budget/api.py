@@ -70,7 +70,8 @@ class GapResolution(MethodView):
     def put(self, args, code, category):
         """Resolve a disputed gap: upheld (it returns to the plans) or withdrawn (it stays out)."""
         session = request_session()
-        review = resolve_gap(session, code, category, args["state"], args["resolution"], by=current_caller().name)
+        review = resolve_gap(session, code, category, args["state"], args["resolution"], by=current_caller().name,
+                             scope=caller_scope())
         session.commit()
         return review
 
@@ -107,9 +108,11 @@ class UnitPlan(MethodView):
     @budget_blp.arguments(PlanArgs, location="query")
     @budget_blp.response(200, PlanSchema)
     def get(self, args, code):
-        """The plan for the subtree, computed and not saved (caps_vnd repeats, one per year)."""
+        """The plan for the subtree, computed and not saved (caps_vnd repeats, one per year). A standard kit is
+        saved as a scenario (POST /scenarios), whose JSON carries the kit."""
         args = dict(args)
-        return scenarios.compute(request_session(), code, caller_scope(), args.pop("kind"), args, args.pop("on", None))
+        kind, on = args.pop("kind"), args.pop("on", None)
+        return scenarios.compute(request_session(), code, caller_scope(), kind, args, on)
 
 
 @budget_blp.route("/units/<string:code>/readiness")

@@ -2,7 +2,9 @@
 arithmetic over the unit's facts), the devices each unit holds with their stored compliance, and the unit tree.
 budget/gaps.py and budget/reallocation.py compute from these and never see a Session."""
 import datetime as dt
+import gc
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -23,6 +25,7 @@ Tree = dict[str, str | None]  # unit code -> its parent's code
 
 @dataclass(frozen=True)
 class Inputs:
+    """What the budget computes from, read from the database for a set of units on a day."""
     needs: list[UnitNeed]
     limits: dict[tuple[str, str], NormLimit]  # (unit code, category) -> what a plan line must keep
     devices: list[HeldDevice]
@@ -37,7 +40,11 @@ def needs_and_devices(session: Session, unit_ids: Iterable[int], on: dt.date) ->
     `on` is the day judged: today's are the stored judgements, made current first in a transaction of their own
     (ensure_current), as every compliance report reads them; another day's are judged on the spot from the same
     rules and not stored. Raises NotFound when no catalog version is in force on that day."""
-    ids = set(unit_ids)
+    with collector_paused():
+        return _inputs(session, set(unit_ids), on)
+
+
+def _inputs(session: Session, ids: set[int], on: dt.date) -> Inputs:
     units = {u.id: u for u in session.scalars(select(Unit))}
     counted_at = {unit_id: _successor(units, unit_id).code for unit_id in units}
     needs, limits = unit_norms(session, [units[i] for i in sorted(ids) if i in units and units[i].active], on)
@@ -47,6 +54,20 @@ def needs_and_devices(session: Session, unit_ids: Iterable[int], on: dt.date) ->
                in _judged(session, ids, on) if category is not None]
     tree = {u.code: units[u.parent_id].code if u.parent_id in units else None for u in units.values()}
     return Inputs(needs, limits, devices, tree)
+
+
+@contextmanager
+def collector_paused():
+    """A nation's half a million devices are as many small objects, none of them garbage, that set off Python's
+    cyclic collector again and again (half the time of a plan, measured by bench/budget.py); it is paused while
+    they are built. Reference counting still frees everything; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _judged(session: Session, unit_ids: set[int], on: dt.date) -> list[tuple]:

@@ -82,7 +82,7 @@ class ScenarioLine(Base):
     scenario_id: Mapped[int] = mapped_column(ForeignKey("budget_scenario.id", ondelete="CASCADE"), index=True)
     unit_code: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(32))
-    model: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(Text)  # an approved model's vendor and pattern, or an upgrade kit
     quantity: Mapped[int]
     # Whole dong; BigInteger because totals pass 2**31.
     unit_price_vnd: Mapped[int] = mapped_column(BigInteger)

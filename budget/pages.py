@@ -3,7 +3,7 @@ readiness and the transfer list (carried out with a button); saved scenarios, on
 with finance's approval and the difference since, several scenarios side by side, and the exports.
 
 The pages call the services the API calls (budget/services.py, scenarios.py, scores.py), within the caller's
-units: outside them a unit is refused (403) and a scenario absent (404), as in the API."""
+units: outside them a unit and a scenario are absent (404), as on the unit's own page."""
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +29,7 @@ from core.permissions import Permission, requires
 from inventory.models import Unit
 from inventory.unit_pages import breadcrumbs as unit_breadcrumbs
 from inventory.unit_pages import organisation
+from inventory.units import subtree_ids
 
 blp = Blueprint("budget_pages", __name__, template_folder="templates")
 navigation(blp, "budget_pages.overview", _l("Budget"), Permission.INVENTORY_READ, order=50)
@@ -37,7 +38,7 @@ REVIEW_STATES = {"confirmed": _l("confirmed"), "disputed": _l("disputed: out of 
                  "upheld": _l("dispute resolved: the gap stands"), "withdrawn": _l("dispute resolved: not a gap")}
 PRIORITIES = {1: _l("P1: staff without a computer, a network that cannot work, a programme's deadline"),
               2: _l("P2: below specification"), 3: _l("P3: ageing")}
-SCENARIO_FIELDS = ("unit", "name", "kind", "first_year", "caps_vnd", "older_than_years", "max_share_percent")
+SCENARIO_FIELDS = ("unit", "name", "kind", "first_year", "caps_vnd", "older_than_years", "max_share_percent", "kit")
 
 
 def _language() -> str:
@@ -80,9 +81,11 @@ def _overview_page(status: int = 200, values: Mapping[str, Any] | None = None, e
 def new_scenario():
     session = request_session()
     submitted = {name: request.form.get(name, "") for name in SCENARIO_FIELDS}
-    form = {key: value for key, value in submitted.items() if value != "" and key not in ("caps_vnd",)}
+    form = {key: value for key, value in submitted.items() if value != "" and key not in ("caps_vnd", "kit")}
     form["caps_vnd"] = [cap.replace(".", "").replace(",", "").strip() for cap in submitted["caps_vnd"].split(";")
                         if cap.strip()]
+    if submitted["kit"].strip():  # "desktop=1; printer=1"
+        form["kit"] = dict(part.partition("=")[::2] for part in submitted["kit"].replace(" ", "").split(";") if part)
     try:
         args = ScenarioArgs().load(form)
         unit, name, kind = args.pop("unit"), args.pop("name"), args.pop("kind")
@@ -106,14 +109,14 @@ def unit_gaps(code: str):
     session, scope = request_session(), caller_scope()
     org = organisation()
     org.unit(code)  # another unit's: absent (404), as on the unit's own page
-    gaps = services.unit_gaps(session, code, scope)
-    moved = services.transfer_list(session, code, scope)
-    ready = scores.readiness(session, code, scope)
+    found = services.subtree(session, code, scope, None)  # computed once for the three sections
+    gaps = services.gaps_of(session, found)
+    moved = services.transfers_of(session, found)
+    ready = scores.readiness_of(session, found)
     names = services.category_names(session, gaps.version.id, _language())
     reviewed = {(r.unit.code, r.category_code): r for r in gaps.reviews}
-    own = scope is None or gaps.unit.id in scope
     return _render("budget/unit_gaps.html", unit=gaps.unit, gaps=gaps, moved=moved, ready=ready, names=names,
-                   reviewed=reviewed, own=own, units={u.code: u for u in gaps.units},
+                   reviewed=reviewed,
                    breadcrumbs=unit_breadcrumbs(org, gaps.unit, _("Gaps and transfers")))
 
 
@@ -140,7 +143,8 @@ def resolve(code: str, category: str):
     organisation().unit(code)
     try:
         args = load_form(ResolutionArgs())
-        reviews.resolve_gap(session, code, category, args["state"], args["resolution"], by=current_caller().name)
+        reviews.resolve_gap(session, code, category, args["state"], args["resolution"], by=current_caller().name,
+                            scope=caller_scope())
     except (ValidationError, DomainError) as refusal:
         return _refused(session, refusal, code)
     session.commit()
@@ -177,12 +181,14 @@ def _refused(session, refusal: ValidationError | DomainError, code: str):
 
 
 def unit_section(unit: Unit, **_objects: Any) -> Markup | None:
-    """The unit page's section: readiness of the unit and its sub-units, and a link to the gaps."""
-    session = request_session()
+    """The unit page's section: the recorded readiness of the unit and its sub-units, and a link to the gaps."""
+    session, scope = request_session(), caller_scope()
     if version_in_force(session, today()) is None:
         return None
-    ready = scores.readiness(session, unit.code, caller_scope())
-    return Markup(render_template("budget/_unit_section.html", unit=unit, ready=ready))
+    # The recorded score (flask budget readiness), not a fresh computation: the city's page would judge the city.
+    ids = subtree_ids(session, unit.code)
+    recorded = scores.recorded(session, list(ids if scope is None else ids & scope))
+    return Markup(render_template("budget/_unit_section.html", unit=unit, recorded=recorded))
 
 
 section(blp, "unit", unit_section, order=35)
@@ -199,8 +205,10 @@ def scenario(scenario_id: int):
     report = scenarios.report(session, found, services.category_names(session, found.version_id, _language()))
     approved = scenarios.last_approved(session, found.unit_id)
     difference = None
-    if found.kind == ScenarioKind.TARGETED and approved is not None:
-        difference = scenarios.difference(session, approved, scope)
+    if found.approved_at is not None:  # what the inventory calls for since
+        difference = scenarios.difference(session, found, scope)
+    elif found.kind == ScenarioKind.TARGETED and approved is not None:  # a draft against the plan in force
+        difference = scenarios.compare_lines(scenarios.lines_of(approved), scenarios.lines_of(found))
     years = sorted({line.year for line in report.lines if line.year is not None})
     by_priority: dict[int, list] = {}
     for line in sorted(report.lines, key=lambda li: (li.priority, li.year is None, li.year or 0, li.unit_code,

@@ -240,7 +240,7 @@ def blanket_plan(devices: Iterable[HeldDevice], older_than_years: int, offers: M
         replaced = set(old)
         kept_usable = sum(1 for d in held if d.id not in replaced and standing(d) == "usable")
         quantity = max(len(old), gap.required - kept_usable)
-        if quantity:
+        if quantity and (gap.category in offers or gap.required):  # what the catalog cannot price, no one buys
             offer = offer_for(gap.category, offers)
             lines.append(PlanLine(gap.unit_code, gap.category, offer.model, quantity, offer.price_vnd, "blanket",
                                   3, device_ids=tuple(old)))

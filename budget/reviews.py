@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from budget.gaps import Gap
 from budget.models import EXCLUDED_STATES, GapReview, ReviewState
 from core.audit import record
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.i18n import Reason
 from core.time import utcnow
 from inventory.models import Unit
@@ -31,13 +31,16 @@ def reviews_of(session: Session, unit_ids: Iterable[int]) -> dict[tuple[str, str
 
 def for_plans(unit_gaps: Iterable[Gap], reviews: Mapping[tuple[str, str], GapReview]
               ) -> tuple[list[Gap], list[Gap]]:
-    """The gaps as plans take them (a disputed or withdrawn gap's shortfall left out), and the gaps left out."""
+    """The gaps as plans take them, and the shortfalls left out. A disputed or withdrawn review leaves out the
+    shortfall it was about; a shortfall that has grown since returns the difference to the plans (the
+    officer reviewed 2 missing PCs, not the 5 that a new post makes)."""
     kept, excluded = [], []
     for gap in unit_gaps:
         review = reviews.get((gap.unit_code, gap.category))
         if gap.shortfall and review is not None and review.state in EXCLUDED_STATES:
-            excluded.append(gap)
-            gap = replace(gap, shortfall=0)
+            left_out = min(gap.shortfall, review.shortfall)
+            excluded.append(replace(gap, shortfall=left_out))
+            gap = replace(gap, shortfall=gap.shortfall - left_out)
         kept.append(gap)
     return kept, excluded
 
@@ -53,6 +56,9 @@ def review_gap(session: Session, unit_code: str, category: str, state: str, comm
         raise InvalidInput(Reason("say why the gap is disputed"), field="comment")
     review = session.scalars(select(GapReview).where(GapReview.unit_id == unit.id,
                                                      GapReview.category_code == category)).one_or_none()
+    if review is not None and review.state in RESOLUTIONS and review.shortfall == shortfall:
+        raise Conflict(Reason("an administrator has resolved the dispute over this gap; it can be reviewed again "
+                              "once the gap changes"), field="state")
     before = _summary(review)
     if review is None:
         review = GapReview(unit_id=unit.id, category_code=category)
@@ -66,12 +72,10 @@ def review_gap(session: Session, unit_code: str, category: str, state: str, comm
     return review
 
 
-def resolve_gap(session: Session, unit_code: str, category: str, state: str, resolution: str, *, by: str
-                ) -> GapReview:
+def resolve_gap(session: Session, unit_code: str, category: str, state: str, resolution: str, *, by: str,
+                scope: frozenset[int] | None) -> GapReview:
     """An administrator resolves a disputed gap: upheld (it returns to the plans) or withdrawn (it stays out)."""
-    unit = session.scalars(select(Unit).where(Unit.code == unit_code)).one_or_none()
-    if unit is None:
-        raise NotFound(Reason("unit %(code)r does not exist", code=unit_code), field="unit")
+    unit = unit_in_scope(session, unit_code, scope, field="unit")
     if state not in RESOLUTIONS:
         raise InvalidInput(Reason("a dispute is resolved as upheld or withdrawn, not %(state)r", state=state),
                            field="state")

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from budget import exports, load, plans
 from budget.gaps import Gap
@@ -44,6 +44,7 @@ class Computed:
 def compute(session: Session, unit_code: str, scope: frozenset[int] | None, kind: str,
             parameters: Mapping[str, Any], on: dt.date | None = None) -> Computed:
     """The plan of `kind` for the subtree, phased under parameters["caps_vnd"] from parameters["first_year"]."""
+    _check_parameters(kind, parameters)
     found = subtree(session, unit_code, scope, on)
     version = loaded_version(session, found.version.id)
     offers = load.offers(version, found.on)
@@ -76,7 +77,6 @@ def _phased(lines: list[PlanLine], parameters: Mapping[str, Any], kinds: Mapping
 
 def save(session: Session, unit_code: str, scope: frozenset[int] | None, name: str, kind: str,
          parameters: Mapping[str, Any], *, by: str, on: dt.date | None = None) -> Scenario:
-    _check_parameters(kind, parameters)
     computed = compute(session, unit_code, scope, kind, parameters, on)
     found = computed.subtree
     scenario = Scenario(
@@ -118,7 +118,8 @@ def get(session: Session, scenario_id: int, scope: frozenset[int] | None) -> Sce
 
 
 def list_for(session: Session, scope: frozenset[int] | None, unit_code: str | None = None) -> list[Scenario]:
-    query = select(Scenario).order_by(Scenario.created_at.desc(), Scenario.id.desc())
+    query = select(Scenario).options(joinedload(Scenario.unit)).order_by(Scenario.created_at.desc(),
+                                                                           Scenario.id.desc())
     if unit_code is not None:
         query = query.where(Scenario.unit_id == unit_in_scope(session, unit_code, scope, field="unit").id)
     elif scope is not None:
@@ -202,8 +203,13 @@ def difference(session: Session, scenario: Scenario, scope: frozenset[int] | Non
     """Per unit, category and reason, where the plan the inventory calls for on `on` (today by default), with
     the same parameters, differs from the saved one: what changed since it was approved."""
     unit = session.get(Unit, scenario.unit_id)
-    now = compute(session, unit.code, scope, scenario.kind.value, scenario.parameters, on).lines
-    before, after = _sums(lines_of(scenario)), _sums(now)
+    return compare_lines(lines_of(scenario), compute(session, unit.code, scope, scenario.kind.value,
+                                                     scenario.parameters, on).lines)
+
+
+def compare_lines(before_lines, after_lines) -> list[Difference]:
+    """Per unit, category and reason, the quantities and money that differ between two sets of lines."""
+    before, after = _sums(before_lines), _sums(after_lines)
     return [Difference(*key, *before.get(key, (0, 0)), *after.get(key, (0, 0)))
             for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]
 

@@ -6,14 +6,14 @@ Runs in the caller's transaction and never commits."""
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from budget.gaps import gaps
 from budget.load import needs_and_devices
 from budget.models import HeadlineFigure, ReadinessScore
 from budget.readiness import Figure, Readiness, UnitSummary, headline_figures, subtree_readiness, unit_readiness
-from budget.services import subtree
+from budget.services import Subtree, subtree
 from catalog import compliance
 from core.audit import record
 from inventory.models import Device, Unit
@@ -26,18 +26,35 @@ class SubtreeReadiness:
     total: Readiness  # the subtree's
     units: tuple[Readiness, ...]  # each active unit's, by code
     figures: tuple[Figure, ...]
-    history: tuple[tuple[dt.date, float | None], ...]  # the subtree's recorded scores, oldest first
+    recorded: list[tuple[dt.date, int, int]]  # the subtree's recorded (day, required, covered), oldest first
+
+    @property
+    def history(self) -> tuple[tuple[dt.date, float | None], ...]:
+        """The subtree's recorded scores, oldest first."""
+        return tuple((day, Readiness("", required, covered).score) for day, required, covered in self.recorded)
 
 
 def readiness(session: Session, unit_code: str, scope: frozenset[int] | None, on: dt.date | None = None
               ) -> SubtreeReadiness:
-    found = subtree(session, unit_code, scope, on)
+    return readiness_of(session, subtree(session, unit_code, scope, on))
+
+
+def readiness_of(session: Session, found: Subtree) -> SubtreeReadiness:
     scores = unit_readiness(found.gaps, found.kinds)
     figures = headline_figures(_summaries(found.units), found.gaps, found.inputs.devices,
                                _networks(session, [d.id for d in found.inputs.devices]))
     total = subtree_readiness(found.unit.code, scores, scores)
     return SubtreeReadiness(found.unit.code, found.on, total, tuple(scores.values()), figures,
                             _history(session, [u.id for u in found.units]))
+
+
+def recorded(session: Session, unit_ids: list[int]) -> tuple[dt.date, Readiness] | None:
+    """The latest recorded readiness of these units together, without computing anything: for a unit's page."""
+    history = _history(session, unit_ids, last_only=True)
+    if not history:
+        return None
+    day, required, covered = history[-1]
+    return day, Readiness("", required, covered)
 
 
 def record_day(session: Session, on: dt.date | None = None, *, by: str) -> tuple[int, tuple[Figure, ...]]:
@@ -73,12 +90,10 @@ def _networks(session: Session, device_ids: list[int]) -> dict[int, str | None]:
     return found
 
 
-def _history(session: Session, unit_ids: list[int]) -> tuple[tuple[dt.date, float | None], ...]:
-    sums: dict[dt.date, list[int]] = {}
-    rows = session.execute(select(ReadinessScore.day, ReadinessScore.required, ReadinessScore.covered)
-                           .where(ReadinessScore.unit_id.in_(unit_ids)).order_by(ReadinessScore.day))
-    for day, required, covered in rows:
-        pair = sums.setdefault(day, [0, 0])
-        pair[0] += required
-        pair[1] += covered
-    return tuple((day, Readiness("", required, covered).score) for day, (required, covered) in sums.items())
+def _history(session: Session, unit_ids: list[int], *, last_only: bool = False) -> list[tuple[dt.date, int, int]]:
+    """(day, Σ required, Σ covered) of the units' recorded scores, oldest first (or the last day only)."""
+    query = (select(ReadinessScore.day, func.sum(ReadinessScore.required), func.sum(ReadinessScore.covered))
+             .where(ReadinessScore.unit_id.in_(unit_ids)).group_by(ReadinessScore.day))
+    if last_only:
+        query = query.order_by(ReadinessScore.day.desc()).limit(1)
+    return sorted((day, int(required), int(covered)) for day, required, covered in session.execute(query))

@@ -15,7 +15,7 @@ from budget.gaps import Gap, gaps, roll_up
 from budget.load import Inputs, needs_and_devices
 from budget.models import GapReview
 from budget.reallocation import Transfer, transfers
-from budget.reviews import reviews_of
+from budget.reviews import for_plans, reviews_of
 from catalog import compliance
 from catalog.models import CatalogVersion, Category
 from catalog.services import version_or_in_force
@@ -66,25 +66,35 @@ class Subtree:
 
 def unit_gaps(session: Session, unit_code: str, scope: frozenset[int] | None, *,
               on: dt.date | None = None) -> UnitGaps:
-    found = subtree(session, unit_code, scope, on)
+    return gaps_of(session, subtree(session, unit_code, scope, on))
+
+
+def gaps_of(session: Session, found: Subtree) -> UnitGaps:
     totals = roll_up(found.gaps, {found.unit.code: [u.code for u in found.units]})
-    reviews = reviews_of(session, [u.id for u in found.units])
+    reviewed = reviews_of(session, [u.id for u in found.units])
     return UnitGaps(found.unit, found.version, found.on, found.units, found.gaps, tuple(totals),
-                    tuple(reviews[key] for key in sorted(reviews)))
+                    tuple(reviewed[key] for key in sorted(reviewed)))
 
 
 def transfer_list(session: Session, unit_code: str, scope: frozenset[int] | None, *,
                   on: dt.date | None = None) -> TransferList:
-    found = subtree(session, unit_code, scope, on)
-    moved = transfers(found.gaps, found.inputs.devices, found.inputs.tree)
+    return transfers_of(session, subtree(session, unit_code, scope, on))
+
+
+def transfers_of(session: Session, found: Subtree) -> TransferList:
+    """The transfers into the gaps plans take: none into a disputed (or withdrawn) shortfall."""
+    reviewed, _excluded = for_plans(found.gaps, reviews_of(session, [u.id for u in found.units]))
+    moved = transfers(reviewed, found.inputs.devices, found.inputs.tree)
     return TransferList(found.unit, found.version, found.on, moved.transfers, moved.remaining)
 
 
-def subtree(session: Session, unit_code: str, scope: frozenset[int] | None, on: dt.date | None) -> Subtree:
+def subtree(session: Session, unit_code: str, scope: frozenset[int] | None, on: dt.date | None, *,
+            unit_only: bool = False) -> Subtree:
+    """The subtree of `unit_code` within `scope` (or the unit alone) as the budget computes over it."""
     on = on or compliance.today()
     unit = unit_in_scope(session, unit_code, scope, field="unit")
     version = version_or_in_force(session, None, on)
-    ids = subtree_ids(session, unit.code)
+    ids = {unit.id} if unit_only else subtree_ids(session, unit.code)
     if scope is not None:
         ids &= scope
     inputs = needs_and_devices(session, ids, on)
@@ -97,8 +107,9 @@ def subtree(session: Session, unit_code: str, scope: frozenset[int] | None, on: 
 
 def review(session: Session, unit_code: str, category: str, state: str, comment: str, *, by: str,
            scope: frozenset[int] | None) -> GapReview:
-    """An officer's review of one of their units' gaps, as the gap stands today."""
-    found = subtree(session, unit_code, scope, None)
+    """An officer's review of one of their units' gaps, as the gap stands today (the unit's own, not its
+    sub-units')."""
+    found = subtree(session, unit_code, scope, None, unit_only=True)
     gap = next((g for g in found.gaps if g.unit_code == found.unit.code and g.category == category), None)
     if gap is None:
         raise NotFound(Reason("unit %(unit)s has no gap in category %(category)r", unit=found.unit.code,

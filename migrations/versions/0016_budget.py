@@ -93,7 +93,7 @@ def upgrade() -> None:
     sa.Column('scenario_id', sa.Integer(), nullable=False),
     sa.Column('unit_code', sa.String(length=32), nullable=False),
     sa.Column('category', sa.String(length=32), nullable=False),
-    sa.Column('model', sa.String(length=200), nullable=True),
+    sa.Column('model', sa.Text(), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('unit_price_vnd', sa.BigInteger(), nullable=False),
     sa.Column('reason', sa.String(length=32), nullable=False),

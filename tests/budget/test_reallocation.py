@@ -1,10 +1,11 @@
 """Reallocation before any purchase: pure, no database."""
 import random
 
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from budget.gaps import UnitNeed, gaps
-from budget.reallocation import Transfer, distance, transfers
+from budget.reallocation import Transfer, distance, suitability, transfers
 from tests.budget.test_gaps import TREE, device, device_rows, devices_from, needs_strategy
 
 
@@ -86,3 +87,40 @@ def test_transfers_keep_givers_at_their_requirement_and_leave_no_match_undone(ne
     shuffled = devices[:]
     random.Random(0).shuffle(shuffled)
     assert transfers(gaps(needs, shuffled), shuffled, TREE) == result  # the order of the input never matters
+
+
+def plain_order(unit_gaps, devices, tree):
+    """The reallocation's definition, written plainly: every (receiver, giver) pair of a category sorted by (not
+    siblings, distance, receiver, giver), each taking what it can. Quadratic: budget.reallocation finds the same
+    transfers without listing the pairs."""
+    by_id = {d.id: d for d in devices}
+    moved = []
+    for category in sorted({g.category for g in unit_gaps}):
+        in_category = [g for g in unit_gaps if g.category == category]
+        needing = {g.unit_code: g.shortfall for g in in_category if g.shortfall}
+        giving = {g.unit_code: sorted((by_id[i] for i in g.usable_ids), key=suitability)[:g.surplus]
+                  for g in in_category if g.surplus}
+        for _flag, steps, receiver, giver in sorted((tree.get(r) is None or tree.get(r) != tree.get(s),
+                                                     distance(r, s, tree), r, s) for r in needing for s in giving):
+            while needing[receiver] and giving[giver]:
+                device_ = giving[giver].pop(0)
+                needing[receiver] -= 1
+                moved.append(Transfer(device_.id, category, giver, receiver, steps))
+    return moved
+
+
+# Forests of up to 14 units: each unit's parent is an earlier unit or none (several roots, any depth).
+forests = st.lists(st.integers(-1, 13), min_size=1, max_size=14).map(
+    lambda parents: {f"U{i:02}": (f"U{p:02}" if 0 <= p < i else None) for i, p in enumerate(parents)})
+
+
+@settings(max_examples=300)
+@given(forests, st.lists(st.tuples(st.integers(0, 13), st.sampled_from(["desktop", "printer"]), st.integers(0, 4),
+                                   st.integers(0, 4)), max_size=20))
+def test_the_transfers_follow_the_plain_definition_on_any_forest(tree, rows):
+    units = sorted(tree)
+    needs = [UnitNeed(units[i % len(units)], category, required, ("n",)) for i, category, required, _ in rows]
+    devices = [device(100 * n + k, units[i % len(units)], category, "compliant")
+               for n, (i, category, _, held) in enumerate(rows) for k in range(held)]
+    unit_gaps = gaps(needs, devices)
+    assert list(transfers(unit_gaps, devices, tree).transfers) == plain_order(unit_gaps, devices, tree)

@@ -19,7 +19,7 @@ from core.errors import Conflict, InvalidInput, NotFound, OutsideScope
 from inventory.ingest import IngestBatch, ingest
 from inventory.models import Device, DeviceEvent, Unit
 from inventory.observations import ObservedDevice
-from inventory.units import subtree_ids
+from inventory.units import subtree_ids, update_unit
 from tests.budget.test_load import COMPLIANT_PC, T0, TODAY, city, pc  # noqa: F401  (fixture)
 from tests.conftest import table_contents
 
@@ -53,7 +53,7 @@ def dispute_p01_desktops(sessions) -> None:
 
 def resolve_p01_desktops(sessions, state: str) -> None:
     with sessions() as session, session.begin():
-        resolve_gap(session, "VD-P01", "desktop", state, "checked on site", by="admin")
+        resolve_gap(session, "VD-P01", "desktop", state, "checked on site", by="admin", scope=None)
 
 
 # ---- reviews ----------------------------------------------------------------------------------------------------
@@ -144,9 +144,45 @@ def test_only_a_disputed_gap_is_resolved(sessions, city, engine):  # noqa: F811
     for category in ("desktop", "laptop"):  # confirmed, and never reviewed
         with pytest.raises(Conflict) as refusal:
             with sessions() as session, session.begin():
-                resolve_gap(session, "VD-P01", category, "upheld", "", by="admin")
+                resolve_gap(session, "VD-P01", category, "upheld", "", by="admin", scope=None)
         assert refusal.value.reason == f"the {category} gap of VD-P01 is not disputed"
     assert table_contents(engine) == before
+
+
+def test_a_resolved_dispute_is_not_reopened_until_the_gap_changes(sessions, city, engine):  # noqa: F811
+    dispute_p01_desktops(sessions)
+    resolve_p01_desktops(sessions, "upheld")
+    before = table_contents(engine)
+    with pytest.raises(Conflict) as refusal:
+        with sessions() as session, session.begin():
+            services.review(session, "VD-P01", "desktop", "disputed", "again", by="officer-p01",
+                            scope=p01_scope(session))
+    assert refusal.value.reason == ("an administrator has resolved the dispute over this gap; it can be reviewed "
+                                    "again once the gap changes")
+    assert table_contents(engine) == before
+
+
+def test_a_shortfall_grown_since_the_dispute_returns_the_difference_to_the_plan(sessions, city):  # noqa: F811
+    dispute_p01_desktops(sessions)  # 2 short when disputed
+    with sessions() as session, session.begin():
+        update_unit(session, "VD-P01", {"staff_count": 6})  # a sixth post: 3 short now
+    with sessions() as session:
+        plan = p01_plan(session)
+    assert [(g.unit_code, g.category, g.shortfall) for g in plan.excluded] == [("VD-P01", "desktop", 2)]
+    # The third missing PC is planned: the one position left filled by the best held device to fix (the upgrade).
+    assert desktop_lines(plan) == [("upgrade", "ram-8gb-desktop x1 + ssd-256gb-desktop x1", 1, 1_600_000,
+                                    (city["p01-slow"],))]
+
+
+def test_no_transfer_goes_into_a_disputed_gap(sessions, city):  # noqa: F811
+    with sessions() as session:
+        offered = [t.device_id for t in services.transfer_list(session, "VD", None, on=TODAY).transfers
+                   if t.to_unit == "VD-P01" and t.category == "desktop"]
+    assert offered == [city["p02-b"], city["p02-c"]]
+    dispute_p01_desktops(sessions)
+    with sessions() as session:
+        moved = services.transfer_list(session, "VD", None, on=TODAY).transfers
+    assert [t for t in moved if t.to_unit == "VD-P01" and t.category == "desktop"] == []
 
 
 # ---- saved scenarios --------------------------------------------------------------------------------------------
@@ -329,6 +365,28 @@ def test_a_transfer_not_proposed_is_refused(sessions, city, engine):  # noqa: F8
     assert (refusal.value.reason, refusal.value.field) == (
         f"the transfers of VD do not propose device {city['p02-a']} for VD-P01", "device_id")
     assert table_contents(engine) == before
+
+
+def test_an_officer_carries_out_no_transfer_from_another_unit(sessions, city, engine):  # noqa: F811
+    before = table_contents(engine)
+    with pytest.raises(OutsideScope) as refusal:
+        with sessions() as session, session.begin():
+            services.carry_out_transfer(session, "VD", city["p02-b"], "VD-P01", by="officer-p01",
+                                        scope=p01_scope(session))
+    assert refusal.value.reason == "unit 'VD' is not one of your units"
+    assert table_contents(engine) == before
+
+
+def test_a_draft_is_compared_with_the_approved_plan(sessions, city):  # noqa: F811
+    approved = save(sessions, caps_vnd=CAPS)
+    with sessions() as session, session.begin():
+        scenarios.approve(session, approved, None, "", by="finance-officer")
+    record_desktop(sessions, "VD-P03", "DL5002")
+    draft = save(sessions, name="Kế hoạch 2027, lần 2", caps_vnd=CAPS)
+    with sessions() as session:
+        changes = scenarios.compare_lines(scenarios.lines_of(session.get(Scenario, approved)),
+                                          scenarios.lines_of(session.get(Scenario, draft)))
+    assert changes == [Difference("VD-P03", "desktop", "no_device", 26, 247_000_000, 25, 237_500_000)]
 
 
 # ---- readiness --------------------------------------------------------------------------------------------------
