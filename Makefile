@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # Debian packages the service and its tests use: nmap for discovery, the net-snmp tools and agent,
 # venv and gdbm for the interpreters that build the environments, PostgreSQL's client for the checks,
 # Chromium for the browser tests.
-SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium fusioninventory-agent-task-network fonts-dejavu-core
+SYSTEM_PACKAGES := nmap snmp snmpd python3-venv python3-gdbm postgresql-client iproute2 chromium fusioninventory-agent-task-network fonts-dejavu-core libwireshark-data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Beside gettext's own: lazy_gettext (and its usual alias _l), and the refusals of core.i18n that pages translate.
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k Reason -k SchemaMessage

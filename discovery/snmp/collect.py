@@ -42,6 +42,10 @@ COLUMNS: Mapping[str, str] = {
     "upsIdentManufacturer": "1.3.6.1.2.1.33.1.1.1", "upsIdentModel": "1.3.6.1.2.1.33.1.1.2",
     "upsIdentUPSSoftwareVersion": "1.3.6.1.2.1.33.1.1.3", "upsIdentAgentSoftwareVersion": "1.3.6.1.2.1.33.1.1.4",
     "upsBatteryStatus": "1.3.6.1.2.1.33.1.2.1",
+    # IEEE802dot11-MIB: a radio's station table and its maker's names (outside 1.3.6.1)
+    "dot11StationID": "1.2.840.10036.1.1.1.1", "dot11ManufacturerName": "1.2.840.10036.3.1.2.1.2",
+    "dot11ManufacturerProductName": "1.2.840.10036.3.1.2.1.3",
+    "dot11ManufacturerProductVersion": "1.2.840.10036.3.1.2.1.4",
     # BRIDGE-MIB and Q-BRIDGE-MIB forwarding tables
     "dot1dBasePortIfIndex": "1.3.6.1.2.1.17.1.4.1.2", "dot1dTpFdbPort": "1.3.6.1.2.1.17.4.3.1.2",
     "dot1dTpFdbStatus": "1.3.6.1.2.1.17.4.3.1.3", "dot1qTpFdbPort": "1.3.6.1.2.1.17.7.1.2.2.1.2",

@@ -14,6 +14,7 @@ from typing import Any
 import netaddr
 
 from core.datafiles import read_table
+from discovery.snmp import registries
 from discovery.snmp.collect import DATA, Readings, enterprise_of, scalar
 from inventory.specs import InvalidSpec, installed_ram_gb, parse_spec
 
@@ -112,21 +113,30 @@ def _all_findings(readings: Readings) -> Iterator[tuple[str, Finding]]:
     yield from _from_vendor_mib(readings)
     yield from _from_product_oid(readings)
     yield from _from_sysdescr(readings)
+    yield from _from_registries(readings)
     yield from _from_enterprise(readings)
+    yield from _from_wireless(readings)
     yield from _from_services(readings)
+    yield from _from_host_resources(readings)
     yield "vendor", _mac_vendor(readings)
     yield "hostname", Finding(text(scalar(readings, "sysName")), "SNMPv2-MIB::sysName")
     yield "location", Finding(text(scalar(readings, "sysLocation")), "SNMPv2-MIB::sysLocation")
 
 
 def chassis_index(readings: Readings) -> tuple[int, ...] | None:
-    """The ENTITY-MIB row of the chassis: the one at the top (or under a stack), the first if several."""
+    """The ENTITY-MIB row of the chassis: the one at the top (or under a stack), the first if several; without
+    entPhysicalClass, the first row that names a serial or model."""
     classes = readings.get("entPhysicalClass") or {}
     contained = readings.get("entPhysicalContainedIn") or {}
     chassis = [index for index, kind in classes.items() if kind == ENTITY_CHASSIS]
     stacks = {index[-1] for index, kind in classes.items() if kind == ENTITY_STACK}
     top = [index for index in chassis if contained.get(index, 0) == 0 or contained.get(index) in stacks]
-    return (top or chassis or [None])[0]
+    if top or chassis:
+        return (top or chassis)[0]
+    # An agent that leaves out entPhysicalClass: the first row that names a serial or a model (the chassis
+    # comes first in the table's order, as ENTITY-MIB numbers it).
+    named = readings.get("entPhysicalSerialNum") or readings.get("entPhysicalModelName") or {}
+    return min((index for index, value in named.items() if text(value)), default=None)
 
 
 def _from_entity(readings: Readings) -> Iterator[tuple[str, Finding]]:
@@ -188,7 +198,8 @@ def _from_sysdescr(readings: Readings) -> Iterator[tuple[str, Finding]]:
     if not descr:
         return
     raw = scalar(readings, "sysDescr")
-    descr_lines = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    # Some agents quote their text ("Cisco IOS Software, ..."): the patterns read it unquoted.
+    descr_lines = (raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)).strip().strip('"').strip()
     for pattern in descr_patterns():
         found = pattern.regex.search(descr_lines)
         if not found:
@@ -204,9 +215,26 @@ def _from_sysdescr(readings: Readings) -> Iterator[tuple[str, Finding]]:
 
 
 def _vendor_from_sysobjectid(readings: Readings) -> Iterator[tuple[str, Finding]]:
-    for field, finding in (*_from_product_oid(readings), *_from_enterprise(readings)):
+    for field, finding in (*_from_product_oid(readings), *_from_enterprise(readings), *_from_registries(readings)):
         if field == "vendor":
             yield field, finding
+
+
+def _from_registries(readings: Readings) -> Iterator[tuple[str, Finding]]:
+    """FusionInventory's product OIDs, then IANA's registry: for the makers discovery/data does not list. A
+    number the table lists (an SNMP agent's own, such as net-snmp's) is the table's to say."""
+    oid, number = scalar(readings, "sysObjectID"), enterprise_of(readings)
+    if not isinstance(oid, tuple) or (number in enterprises() and not enterprises()[number].vendor):
+        return  # an SNMP agent's own number (net-snmp's): it says what software answers, not what device
+    product = registries.fusion_products().get(oid)
+    if product is not None:
+        where = f"sysObjectID {'.'.join(map(str, oid))} (FusionInventory sysobject.ids)"
+        yield "model", Finding(product.model, where)
+        yield "device_class", Finding(product.device_class, where)
+        yield "vendor", Finding(product.vendor, where)
+    if number is not None and number not in enterprises():
+        yield "vendor", Finding(registries.iana_enterprises().get(number),
+                                f"sysObjectID enterprise {number} (IANA registry)")
 
 
 def _from_enterprise(readings: Readings) -> Iterator[tuple[str, Finding]]:
@@ -245,6 +273,25 @@ def _from_services(readings: Readings) -> Iterator[tuple[str, Finding]]:
         yield "device_class", Finding("switch", f"sysServices {services} (layer 2) and BRIDGE-MIB ports")
     elif services & LAYER3 and not services & LAYER2 and not readings.get("hrDeviceType"):
         yield "device_class", Finding("router", f"sysServices {services} (layer 3 only)")
+
+
+def _from_wireless(readings: Readings) -> Iterator[tuple[str, Finding]]:
+    """IEEE 802.11 MIB (under 1.2.840.10036, outside 1.3.6.1): a radio's station table, and its maker's names."""
+    if not (readings.get("dot11StationID") or readings.get("dot11ManufacturerProductName")):
+        return
+    yield "device_class", Finding("wireless", "IEEE802dot11-MIB present")
+    yield "model", Finding(text(scalar(readings, "dot11ManufacturerProductName")),
+                           "IEEE802dot11-MIB::dot11ManufacturerProductName")
+    yield "vendor", Finding(text(scalar(readings, "dot11ManufacturerName")), "IEEE802dot11-MIB::dot11ManufacturerName")
+    yield "firmware", Finding(text(scalar(readings, "dot11ManufacturerProductVersion")),
+                              "IEEE802dot11-MIB::dot11ManufacturerProductVersion")
+
+
+def _from_host_resources(readings: Readings) -> Iterator[tuple[str, Finding]]:
+    """A host with processors in HOST-RESOURCES-MIB and nothing more specific said: a server (a desktop's
+    Windows says so in its sysDescr, which speaks before)."""
+    if any(kind == HR_PROCESSOR for kind in (readings.get("hrDeviceType") or {}).values()):
+        yield "device_class", Finding("server", "HOST-RESOURCES-MIB processors")
 
 
 def specs(readings: Readings) -> dict[str, Finding]:

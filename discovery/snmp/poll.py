@@ -167,7 +167,10 @@ def _interfaces(readings: Readings, address: str) -> tuple[ObservedInterface, ..
     names = interface_names(readings)  # as terminals behind a port are seen behind it
     ips: dict[int, list[str]] = {}
     for index, if_index in (readings.get("ipAdEntIfIndex") or {}).items():
-        ips.setdefault(if_index, []).append(".".join(map(str, index)))
+        # The row index is the address's four octets; agents that index otherwise (seen: five numbers, one)
+        # name no address, and one bad address would refuse the device's whole observation.
+        if len(index) == 4 and all(0 <= octet <= 255 for octet in index):
+            ips.setdefault(if_index, []).append(".".join(map(str, index)))
     found: dict[str, ObservedInterface] = {}
     for index, value in sorted((readings.get("ifPhysAddress") or {}).items()):
         mac = ident.mac_text(value)

@@ -16,7 +16,7 @@ from discovery.models import AuthProtocol, PrivProtocol, ScanScope, SnmpTarget, 
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.scopes import create_scope
 from discovery.snmp.client import Access, new_engine
-from discovery.snmp.identify import identify, specs
+from discovery.snmp.identify import Finding, identify, specs
 from discovery.snmp.poll import PollSettings, observations_by_address, poll_host
 from discovery.snmp.terminals import interface_names
 from discovery.sweep import SweepSettings
@@ -80,10 +80,13 @@ def test_identifies_each_recorded_device(snmp_lab_devices, name):
     assert all(found[field].source for field in EXPECTED[name])  # every value says where it came from
 
 
-def test_unknown_stays_unknown(snmp_lab_devices):
-    """A Linux box that says nothing of its hardware gets no class and no model."""
+def test_a_host_with_processors_is_a_server_and_its_model_stays_unknown(snmp_lab_devices):
+    """A Linux box that says nothing of its hardware: HOST-RESOURCES-MIB's processors make it a server (a
+    desktop's Windows would have said so first); its model is not guessed, and net-snmp (the agent) is not
+    its vendor."""
     found = identify(poll(snmp_lab_devices["linux-ibm-x3550"].address, [PUBLIC]).readings)
-    assert "device_class" not in found and "model" not in found
+    assert found["device_class"] == Finding("server", "HOST-RESOURCES-MIB processors")
+    assert "model" not in found and found["vendor"].source == "MAC address prefix (IEEE registry)"
     assert found["os"].value == "Linux 2.6.16.46-353"
 
 
