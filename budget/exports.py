@@ -251,14 +251,15 @@ def _priority_rows(report: PlanReport) -> list[tuple[str, ...]]:
 
 def _unit_rows(report: PlanReport) -> list[tuple[str, ...]]:
     """The units with the largest totals, then the others together."""
-    units = sorted({line.unit_code for line in report.lines},
-                   key=lambda code: (-sum(line.total_vnd for line in report.lines if line.unit_code == code), code))
-    rows = [(report.unit_names.get(code, code),
-             *_line_figures([line for line in report.lines if line.unit_code == code], with_quantity=False))
+    by_unit: dict[str, list[PlanLine]] = {}
+    for line in report.lines:  # one pass: a nation's plan has tens of thousands of lines
+        by_unit.setdefault(line.unit_code, []).append(line)
+    units = sorted(by_unit, key=lambda code: (-sum(line.total_vnd for line in by_unit[code]), code))
+    rows = [(report.unit_names.get(code, code), *_line_figures(by_unit[code], with_quantity=False))
             for code in units[:TOP_UNITS]]
-    if rest := set(units[TOP_UNITS:]):
+    if rest := units[TOP_UNITS:]:
         rows.append((_("Other units (%(count)d)", count=len(rest)),
-                     *_line_figures([line for line in report.lines if line.unit_code in rest], with_quantity=False)))
+                     *_line_figures([line for code in rest for line in by_unit[code]], with_quantity=False)))
     return rows
 
 

@@ -26,6 +26,7 @@ Tree = dict[str, str | None]  # unit code -> its parent's code
 @dataclass(frozen=True)
 class Inputs:
     """What the budget computes from, read from the database for a set of units on a day."""
+    version: CatalogVersion  # in force on the day, with all its rows loaded (catalog.services.loaded_version)
     needs: list[UnitNeed]
     limits: dict[tuple[str, str], NormLimit]  # (unit code, category) -> what a plan line must keep
     devices: list[HeldDevice]
@@ -45,15 +46,17 @@ def needs_and_devices(session: Session, unit_ids: Iterable[int], on: dt.date) ->
 
 
 def _inputs(session: Session, ids: set[int], on: dt.date) -> Inputs:
+    version = loaded_version(session, version_or_in_force(session, None, on).id)
     units = {u.id: u for u in session.scalars(select(Unit))}
     counted_at = {unit_id: _successor(units, unit_id).code for unit_id in units}
-    needs, limits = unit_norms(session, [units[i] for i in sorted(ids) if i in units and units[i].active], on)
+    needs, limits = unit_norms(session, [units[i] for i in sorted(ids) if i in units and units[i].active], on,
+                               version)
     devices = [HeldDevice(id_, counted_at[unit_id], category, device_status.value, status, tuple(findings or ()),
                           full_years(bought, on) if bought else None, model_id)
                for id_, unit_id, device_status, bought, category, status, findings, model_id
-               in _judged(session, ids, on) if category is not None]
+               in _judged(session, ids, on, version) if category is not None]
     tree = {u.code: units[u.parent_id].code if u.parent_id in units else None for u in units.values()}
-    return Inputs(needs, limits, devices, tree)
+    return Inputs(version, needs, limits, devices, tree)
 
 
 @contextmanager
@@ -70,7 +73,7 @@ def collector_paused():
             gc.enable()
 
 
-def _judged(session: Session, unit_ids: set[int], on: dt.date) -> list[tuple]:
+def _judged(session: Session, unit_ids: set[int], on: dt.date, version: CatalogVersion) -> list[tuple]:
     """(id, unit id, device status, purchase date, category, compliance status, findings, model id) of the
     devices the units hold, by id."""
     held = Device.unit_id.in_(unit_ids), Device.status.in_([DeviceStatus(s) for s in HELD])
@@ -80,7 +83,7 @@ def _judged(session: Session, unit_ids: set[int], on: dt.date) -> list[tuple]:
             select(Device.id, Device.unit_id, Device.status, Device.purchase_date, Compliance.category_code,
                    Compliance.status, Compliance.findings, Compliance.approved_model_id)
             .join(Compliance, Compliance.device_id == Device.id).where(*held).order_by(Device.id))]
-    rules = rules_of(loaded_version(session, version_or_in_force(session, None, on).id))
+    rules = rules_of(version)
     found = []
     for row in session.execute(select(Device.unit_id, Device.status, *FACT_COLUMNS).where(*held)
                                .order_by(Device.id)):
@@ -91,19 +94,15 @@ def _judged(session: Session, unit_ids: set[int], on: dt.date) -> list[tuple]:
     return found
 
 
-def unit_needs(session: Session, units: Iterable[Unit], on: dt.date) -> list[UnitNeed]:
-    return unit_norms(session, units, on)[0]
-
-
-def unit_norms(session: Session, units: Iterable[Unit], on: dt.date
+def unit_norms(session: Session, units: Iterable[Unit], on: dt.date, version: CatalogVersion | None = None
                ) -> tuple[list[UnitNeed], dict[tuple[str, str], NormLimit]]:
     """Per unit and category, the sum of the norms' required quantities and the codes of those norms; and the
     limits a plan line must keep (the sum of the norms' maxima, None when one has none; the lowest maximum
     unit price).
 
     The arithmetic of catalog.reports.unit_norms (unit_facts, required_quantities) with the version in force
-    read once for every unit, not once per unit."""
-    version = loaded_version(session, version_or_in_force(session, None, on).id)
+    read once for every unit, not once per unit (or given, loaded)."""
+    version = version or loaded_version(session, version_or_in_force(session, None, on).id)
     rules = norm_rules(version)
     by_code = {rule.code: rule for rule in rules}
     basis = {norm.code: norm.legal_basis for norm in version.norms}

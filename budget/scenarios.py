@@ -23,7 +23,6 @@ from budget.reviews import for_plans, reviews_of
 from budget.services import Subtree, category_names, subtree
 from catalog.compliance import CITY_TIME
 from catalog.models import CatalogVersion
-from catalog.services import loaded_version
 from core.audit import record
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import Reason
@@ -46,7 +45,7 @@ def compute(session: Session, unit_code: str, scope: frozenset[int] | None, kind
     """The plan of `kind` for the subtree, phased under parameters["caps_vnd"] from parameters["first_year"]."""
     _check_parameters(kind, parameters)
     found = subtree(session, unit_code, scope, on)
-    version = loaded_version(session, found.version.id)
+    version = found.inputs.version
     offers = load.offers(version, found.on)
     if kind == ScenarioKind.TARGETED:
         reviewed, excluded = for_plans(found.gaps, reviews_of(session, (u.id for u in found.units)))

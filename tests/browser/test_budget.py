@@ -17,12 +17,8 @@ from sqlalchemy import select
 from accounts.models import Role, User
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token
-from catalog.examples import load_example_catalog
-from inventory.ingest import IngestBatch, ingest
-from inventory.observations import ObservedDevice
-from inventory.units import update_unit
 from tests.browser.conftest import SCREENSHOTS, check_page, sign_in
-from tests.budget.test_load import DEVICES, P01_FACTS, P02_FACTS, T0
+from tests.budget.test_load import record_city
 from tests.conftest import client_as
 
 MONEY = re.compile(r"^\d{1,3}(\.\d{3})* ₫$")  # Babel's VND in Vietnamese: "15.000.000 ₫", no decimals
@@ -33,16 +29,7 @@ SHEETS = ["Summary by unit", "Summary by category", "Lines", "Transfers", "Upgra
 def city(browser_app, sessions) -> dict[str, int]:
     """The example catalog, the two wards' facts and every device of tests/budget/test_load.py's DEVICES, over
     the example organisation and accounts of browser_app: VD-P01 holds 3 usable desktops of the 5 it needs."""
-    with sessions() as session, session.begin():
-        load_example_catalog(session)
-        update_unit(session, "VD-P01", P01_FACTS)
-        update_unit(session, "VD-P02", P02_FACTS)
-    observations = [ObservedDevice(method="import", observed_at=T0, unit_code=unit, source=f"assets.xlsx row {row}",
-                                   fields=fields, specs=specs)
-                    for row, (unit, fields, specs) in enumerate(DEVICES.values(), start=2)]
-    with sessions() as session, session.begin():
-        ids = ingest(session, IngestBatch(observations)).device_ids
-    return dict(zip(DEVICES, ids))
+    return record_city(sessions)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from budget import services
+from budget import load, services
 from budget.gaps import HeldDevice, UnitNeed
-from budget.load import needs_and_devices, unit_needs
+from budget.load import needs_and_devices
 from catalog.examples import load_example_catalog
 from catalog.reports import unit_norms
 from core.errors import NotFound, OutsideScope
@@ -76,6 +76,13 @@ def city(sessions):
     committed batch (the subscriber judges them after the commit); the devices' ids by name."""
     with sessions() as session, session.begin():
         load_example_organisation(session)
+    return record_city(sessions)
+
+
+def record_city(sessions) -> dict[str, int]:
+    """Over the example organisation: the example catalog, the two wards' facts, and DEVICES in one committed
+    batch; the devices' ids by name."""
+    with sessions() as session, session.begin():
         load_example_catalog(session)
         update_unit(session, "VD-P01", P01_FACTS)
         update_unit(session, "VD-P02", P02_FACTS)
@@ -147,7 +154,7 @@ def test_a_merged_unit_has_no_needs_and_its_devices_count_at_its_successor(sessi
 def test_unit_needs_of_several_units_come_by_unit_code(sessions, city):
     with sessions() as session:
         units = session.scalars(select(Unit).where(Unit.code.in_(["VD-P02", "VD-P01"]))).all()
-        needs = unit_needs(session, units, TODAY)
+        needs = load.unit_norms(session, units, TODAY)[0]
     assert [n.unit_code for n in needs] == ["VD-P01"] * 11 + ["VD-P02"] * 11
     assert [n.required for n in needs if n.category == "desktop"] == [5, 2]
 
