@@ -33,8 +33,8 @@ How:
 
 Classes: the product's `inventory.models.DeviceClass` values are the corpus's names except `laptop`, written
 as `workstation` (the corpus's class for end-user computers), and `scanner`, written as `printer` (LibreNMS,
-whose types the corpus uses, files document devices under printer; the corpus has no scanner). The corpus's
-`pdu` and `storage` have no product class: the product cannot name them. The mapping is by class name only.
+whose types the corpus uses, files document devices under printer; the corpus has no scanner). The mapping is
+by class name only.
 
 Progress goes to stderr. The last stdout line has the figures as key=value pairs: `<field>_exact_pct` and
 `<field>_contains_pct` as score.py prints them (no contains figure for serial and class), `requests_per_device`,

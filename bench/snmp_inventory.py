@@ -289,7 +289,7 @@ async def poll_bulkwalk(targets: Sequence[Target]) -> list[DeviceResult]:
 
 def subtrees_of(target: Target) -> dict[str, str]:
     """name → OID of every subtree the product reads from this device."""
-    return dict(collect.COLUMNS) | collect.vendor_columns().get(target.enterprise or -1, {})
+    return dict(collect.COLUMNS) | collect.vendor_columns(target.enterprise)
 
 
 async def bulkwalk_device(target: Target) -> DeviceResult:

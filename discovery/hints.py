@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from core.datafiles import read_table
-from discovery.snmp.collect import DATA
+
+DATA = Path(__file__).resolve().parent / "data"
 
 CONFIDENT = 0.5  # at or above: the class goes into the observation; below: evidence only
 CAP = 0.9

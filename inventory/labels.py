@@ -6,10 +6,10 @@ UNIT_KINDS = {"city": _l("city"), "agency": _l("agency"), "ward": _l("ward"), "c
               "department": _l("department"), "other": _l("other")}
 DEVICE_CLASSES = {"switch": _l("switch"), "router": _l("router"), "firewall": _l("firewall"),
                   "wireless": _l("wireless access point"), "printer": _l("printer"), "scanner": _l("scanner"),
-                  "ups": _l("UPS"), "server": _l("server"), "workstation": _l("desktop computer"),
-                  "laptop": _l("laptop"), "nas": _l("network storage"), "camera": _l("camera"),
-                  "phone": _l("IP phone"), "video-conference": _l("video-conference endpoint"),
-                  "other": _l("other device")}
+                  "ups": _l("UPS"), "pdu": _l("power distribution unit"), "server": _l("server"),
+                  "workstation": _l("desktop computer"), "laptop": _l("laptop"), "nas": _l("network storage"),
+                  "storage": _l("storage array"), "camera": _l("camera"), "phone": _l("IP phone"),
+                  "video-conference": _l("video-conference endpoint"), "other": _l("other device")}
 DEVICE_STATUSES = {"in_use": _l("in use"), "spare": _l("spare"), "broken": _l("broken"),
                    "retired": _l("retired"), "missing": _l("missing")}
 RELOCATION_STATUSES = {"pending": _l("pending"), "confirmed": _l("confirmed"), "rejected": _l("rejected"),

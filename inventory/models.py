@@ -76,10 +76,12 @@ class DeviceClass(enum.StrEnum):
     PRINTER = "printer"
     SCANNER = "scanner"
     UPS = "ups"
+    PDU = "pdu"  # a managed power distribution unit
     SERVER = "server"
     WORKSTATION = "workstation"
     LAPTOP = "laptop"
     NAS = "nas"
+    STORAGE = "storage"  # a storage array (SAN), beside a NAS
     CAMERA = "camera"
     PHONE = "phone"
     VIDEO_CONFERENCE = "video-conference"

@@ -3,15 +3,12 @@ standard ones are silent. All of it in one walk (see `Agent.walk`), so a device 
 
 `Readings` maps each column's name to {row index: value}; everything after it is pure."""
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from core.datafiles import read_table
 from discovery.snmp.client import Agent, Oid
+from discovery.snmp.rules import MibObject, rules
 
 Readings = dict[str, dict[Oid, Any]]
-DATA = Path(__file__).resolve().parent.parent / "data"
 
 # name → OID of each column (or scalar group) read from every agent. A missing MIB costs nothing
 # beyond its place in the first request.
@@ -23,8 +20,9 @@ COLUMNS: Mapping[str, str] = {
     "ifDescr": "1.3.6.1.2.1.2.2.1.2", "ifType": "1.3.6.1.2.1.2.2.1.3", "ifSpeed": "1.3.6.1.2.1.2.2.1.5",
     "ifPhysAddress": "1.3.6.1.2.1.2.2.1.6", "ifOperStatus": "1.3.6.1.2.1.2.2.1.8",
     "ifName": "1.3.6.1.2.1.31.1.1.1.1", "ifHighSpeed": "1.3.6.1.2.1.31.1.1.1.15", "ifAlias": "1.3.6.1.2.1.31.1.1.1.18",
-    # IP-MIB addresses, and the ARP cache (IP to MAC)
-    "ipAdEntIfIndex": "1.3.6.1.2.1.4.20.1.2", "ipNetToMediaPhysAddress": "1.3.6.1.2.1.4.22.1.2",
+    # IP-MIB: whether it routes, its addresses, and the ARP cache (IP to MAC)
+    "ipForwarding": "1.3.6.1.2.1.4.1", "ipAdEntIfIndex": "1.3.6.1.2.1.4.20.1.2",
+    "ipNetToMediaPhysAddress": "1.3.6.1.2.1.4.22.1.2",
     # ENTITY-MIB physical table
     "entPhysicalDescr": "1.3.6.1.2.1.47.1.1.1.1.2", "entPhysicalContainedIn": "1.3.6.1.2.1.47.1.1.1.1.4",
     "entPhysicalClass": "1.3.6.1.2.1.47.1.1.1.1.5", "entPhysicalName": "1.3.6.1.2.1.47.1.1.1.1.7",
@@ -60,19 +58,21 @@ COLUMNS: Mapping[str, str] = {
 }
 
 
-@cache
-def vendor_columns() -> dict[int, dict[str, str]]:
-    """Per enterprise number, the vendor MIB's model/serial/firmware objects (data/vendor_oids.csv)."""
-    found: dict[int, dict[str, str]] = {}
-    for row in read_table(DATA / "vendor_oids.csv"):
-        found.setdefault(int(row["enterprise"]), {})[f"vendor.{row['field']}"] = row["oid"]
-    return found
+def vendor_columns(enterprise: int | None) -> dict[str, str]:
+    """name → OID of the vendor MIB objects read from a device of this enterprise (discovery/data/vendors)."""
+    return {mib_object.name: mib_object.oid for mib_object in vendor_objects(enterprise)}
+
+
+def vendor_objects(enterprise: int | None) -> list[MibObject]:
+    """The vendor MIB objects that may speak for a device of this enterprise: its maker's, or, for an SNMP
+    agent's own number (net-snmp's), the probes of the makers whose appliances run it."""
+    return rules().probes if enterprise in rules().agents else rules().objects.get(enterprise, [])
 
 
 async def collect(agent: Agent) -> Readings:
     """Everything the poller reads from one agent, by column name, keyed by row index."""
     readings = _by_column(COLUMNS, await agent.walk(*COLUMNS.values()))
-    extra = vendor_columns().get(enterprise_of(readings) or -1)
+    extra = vendor_columns(enterprise_of(readings))
     if extra:
         readings |= _by_column(extra, await agent.walk(*extra.values()))
     return readings

@@ -1,21 +1,21 @@
 """What a device is, from what its agent said: vendor, model, serial, firmware, OS and class, each
 with the MIB object or rule it came from. Pure: `Readings` in, `Finding`s out.
 
-The most specific source speaks first: the ENTITY-MIB chassis, the Printer-MIB and UPS-MIB, the
-vendor's own MIB, the product OID, the sysDescr text, the enterprise number. The vendor tables are
-data files in discovery/data, not code. A value no source states stays unknown: no guessing."""
+The most specific source speaks first: the vendor's own MIB (where a maker states its system's model, serial
+and version; an ENTITY-MIB chassis row often holds a part's revision), the ENTITY-MIB chassis, the Printer-MIB
+and UPS-MIB, the product OID, the sysDescr text, the registries, the enterprise number, then the generic
+rules (802.11, sysServices, BRIDGE-MIB, ipForwarding, HOST-RESOURCES-MIB). The rules of each vendor family
+are data files in discovery/data/vendors, not code. A value no source states stays unknown: no guessing."""
 import logging
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import netaddr
 
-from core.datafiles import read_table
 from discovery.snmp import registries
-from discovery.snmp.collect import DATA, Readings, enterprise_of, scalar
+from discovery.snmp.collect import Readings, enterprise_of, scalar, vendor_objects
+from discovery.snmp.rules import GENERIC, rules
 from inventory.specs import InvalidSpec, installed_ram_gb, parse_spec
 
 log = logging.getLogger(__name__)
@@ -29,33 +29,14 @@ UPS_BATTERY_STATUS = {2: "normal", 3: "low", 4: "depleted"}  # 1, unknown, state
 # sysServices (RFC 3418): bit 2 is a layer-2 (bridging) device, bit 3 a layer-3 (routing) one; hosts
 # set bits 4 and 7 only.
 LAYER2, LAYER3 = 0b10, 0b100
+SWITCH_PORTS = 5  # bridge ports that make a switch of an agent saying nothing else: the smallest switches have 5
+FORWARDING = 1  # IP-MIB ipForwarding: forwarding(1), notForwarding(2)
 
 
 @dataclass(frozen=True)
 class Finding:
     value: Any
     source: str  # the MIB object or rule that said it
-
-
-@dataclass(frozen=True)
-class Product:
-    vendor: str
-    model: str
-    device_class: str
-
-
-@dataclass(frozen=True)
-class Enterprise:
-    vendor: str
-    device_class: str
-
-
-@dataclass(frozen=True)
-class DescrPattern:
-    regex: re.Pattern
-    vendor: str
-    device_class: str
-    os: str
 
 
 def text(value: Any) -> str | None:
@@ -78,24 +59,6 @@ def mac_text(value: Any) -> str | None:
     return ":".join(f"{octet:02x}" for octet in value)
 
 
-@cache
-def enterprises() -> dict[int, Enterprise]:
-    return {int(row["enterprise"]): Enterprise(row["vendor"], row["class"])
-            for row in read_table(DATA / "enterprises.csv")}
-
-
-@cache
-def products() -> dict[tuple[int, ...], Product]:
-    return {tuple(int(n) for n in row["oid"].split(".")): Product(row["vendor"], row["model"], row["class"])
-            for row in read_table(DATA / "products.csv")}
-
-
-@cache
-def descr_patterns() -> list[DescrPattern]:
-    return [DescrPattern(re.compile(row["pattern"], re.DOTALL), row["vendor"], row["class"], row["os"])
-            for row in read_table(DATA / "sysdescr.tsv")]
-
-
 def identify(readings: Readings) -> dict[str, Finding]:
     """vendor, model, serial, firmware, os, device_class, hostname and location, where known."""
     candidates: dict[str, list[Finding]] = {}
@@ -107,10 +70,14 @@ def identify(readings: Readings) -> dict[str, Finding]:
 
 def _all_findings(readings: Readings) -> Iterator[tuple[str, Finding]]:
     """Every (field, finding), the most trusted source of each field first."""
-    yield from _vendor_from_sysobjectid(readings)  # the maker's own number beats free text
+    # The vendor: a product line's own text names its brand (UTAX on Kyocera's number, OPNsense on pfSense's),
+    # then the maker's number; both beat what free text (ENTITY-MIB, UPS-MIB) says of the maker.
+    yield from _only("vendor", _from_product_oid(readings))
+    yield from _only("vendor", _from_sysdescr(readings, families_only=True))
+    yield from _only("vendor", (*_from_enterprise(readings), *_from_registries(readings)))
+    yield from _from_vendor_mib(readings)  # before ENTITY-MIB: see the module's docstring
     yield from _from_entity(readings)
     yield from _from_printer_and_ups(readings)
-    yield from _from_vendor_mib(readings)
     yield from _from_product_oid(readings)
     yield from _from_sysdescr(readings)
     yield from _from_registries(readings)
@@ -149,7 +116,7 @@ def _from_entity(readings: Readings) -> Iterator[tuple[str, Finding]]:
         return Finding(text((readings.get(name) or {}).get(index)), f"ENTITY-MIB::{name}.{where}")
     yield "model", column("entPhysicalModelName")
     yield "serial", column("entPhysicalSerialNum")
-    yield "vendor", column("entPhysicalMfgName")
+    yield "vendor", _maker(column("entPhysicalMfgName"))
     yield "firmware", column("entPhysicalSoftwareRev")
     yield "firmware", column("entPhysicalFirmwareRev")
 
@@ -166,45 +133,53 @@ def _from_printer_and_ups(readings: Readings) -> Iterator[tuple[str, Finding]]:
     if any(readings.get(name) for name in ("upsIdentModel", "upsIdentManufacturer", "upsBatteryStatus")):
         yield "device_class", Finding("ups", "UPS-MIB present")
         yield "model", Finding(text(scalar(readings, "upsIdentModel")), "UPS-MIB::upsIdentModel")
-        yield "vendor", Finding(text(scalar(readings, "upsIdentManufacturer")), "UPS-MIB::upsIdentManufacturer")
+        yield "vendor", _maker(Finding(text(scalar(readings, "upsIdentManufacturer")),
+                                       "UPS-MIB::upsIdentManufacturer"))
         yield "firmware", Finding(text(scalar(readings, "upsIdentUPSSoftwareVersion")),
                                   "UPS-MIB::upsIdentUPSSoftwareVersion")
 
 
 def _from_vendor_mib(readings: Readings) -> Iterator[tuple[str, Finding]]:
-    for name, values in readings.items():
-        if name.startswith("vendor.") and values:
-            field = name.removeprefix("vendor.").removeprefix("pdu_")
-            yield field, Finding(text(next(iter(values.values()))), f"vendor MIB ({name.removeprefix('vendor.')})")
+    for mib_object in vendor_objects(enterprise_of(readings)):
+        value = text(scalar(readings, mib_object.name))
+        if value and mib_object.pattern:
+            found = mib_object.pattern.search(value)
+            value = text(found.groupdict().get("value", found.group(0))) if found else None
+        if value:
+            yield mib_object.field, Finding(value, mib_object.name)
+            yield "vendor", Finding(mib_object.vendor, mib_object.name)
+            yield "device_class", Finding(mib_object.device_class, mib_object.name)
 
 
 def _from_product_oid(readings: Readings) -> Iterator[tuple[str, Finding]]:
     oid = scalar(readings, "sysObjectID")
     if not isinstance(oid, tuple):
         return
-    known = products()
+    known = rules().products
     for length in range(len(oid), 6, -1):
         product = known.get(oid[:length])
         if product is not None:
-            where = f"sysObjectID {'.'.join(map(str, oid))} (products.csv)"
+            where = f"sysObjectID {'.'.join(map(str, oid))} (product OID {'.'.join(map(str, oid[:length]))})"
             yield "model", Finding(product.model, where)
             yield "vendor", Finding(product.vendor, where)
             yield "device_class", Finding(product.device_class, where)
             return
 
 
-def _from_sysdescr(readings: Readings) -> Iterator[tuple[str, Finding]]:
+def _from_sysdescr(readings: Readings, families_only: bool = False) -> Iterator[tuple[str, Finding]]:
     descr = text(scalar(readings, "sysDescr"))
     if not descr:
         return
     raw = scalar(readings, "sysDescr")
     # Some agents quote their text ("Cisco IOS Software, ..."): the patterns read it unquoted.
     descr_lines = (raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)).strip().strip('"').strip()
-    for pattern in descr_patterns():
+    for pattern in rules().descriptions:
+        if families_only and pattern.family == GENERIC:
+            continue
         found = pattern.regex.search(descr_lines)
         if not found:
             continue
-        where = f"sysDescr pattern {pattern.regex.pattern[:40]!r}"
+        where = f"sysDescr pattern {pattern.regex.pattern[:40]!r} ({pattern.family})"
         groups = {k: text(v) for k, v in found.groupdict().items() if v}
         yield "vendor", Finding(pattern.vendor, where)
         yield "device_class", Finding(pattern.device_class, where)
@@ -214,34 +189,37 @@ def _from_sysdescr(readings: Readings) -> Iterator[tuple[str, Finding]]:
             yield "os", Finding(" ".join(filter(None, (pattern.os, groups.get("os_version")))), where)
 
 
-def _vendor_from_sysobjectid(readings: Readings) -> Iterator[tuple[str, Finding]]:
-    for field, finding in (*_from_product_oid(readings), *_from_enterprise(readings), *_from_registries(readings)):
-        if field == "vendor":
-            yield field, finding
+def _only(name: str, findings: Iterable[tuple[str, Finding]]) -> Iterator[tuple[str, Finding]]:
+    return ((field, finding) for field, finding in findings if field == name)
 
 
 def _from_registries(readings: Readings) -> Iterator[tuple[str, Finding]]:
     """FusionInventory's product OIDs, then IANA's registry: for the makers discovery/data does not list. A
     number the table lists (an SNMP agent's own, such as net-snmp's) is the table's to say."""
     oid, number = scalar(readings, "sysObjectID"), enterprise_of(readings)
-    if not isinstance(oid, tuple) or (number in enterprises() and not enterprises()[number].vendor):
+    if not isinstance(oid, tuple) or number in rules().agents:
         return  # an SNMP agent's own number (net-snmp's): it says what software answers, not what device
     product = registries.fusion_products().get(oid)
     if product is not None:
         where = f"sysObjectID {'.'.join(map(str, oid))} (FusionInventory sysobject.ids)"
         yield "model", Finding(product.model, where)
         yield "device_class", Finding(product.device_class, where)
-        yield "vendor", Finding(product.vendor, where)
-    if number is not None and number not in enterprises():
+        yield "vendor", _maker(Finding(product.vendor, where))
+    if number is not None and number not in rules().enterprises:
         yield "vendor", Finding(registries.iana_enterprises().get(number),
                                 f"sysObjectID enterprise {number} (IANA registry)")
 
 
+def _maker(finding: Finding) -> Finding:
+    """A maker's name as free text registers it ("Synology Incorporated"), as people say it ("Synology")."""
+    return Finding(registries.maker_name(finding.value), finding.source) if finding.value else finding
+
+
 def _from_enterprise(readings: Readings) -> Iterator[tuple[str, Finding]]:
     number = enterprise_of(readings)
-    enterprise = enterprises().get(number) if number is not None else None
+    enterprise = rules().enterprises.get(number) if number is not None else None
     if enterprise is not None:
-        where = f"sysObjectID enterprise {number} (enterprises.csv)"
+        where = f"sysObjectID enterprise {number} (vendor rules)"
         yield "vendor", Finding(enterprise.vendor, where)
         yield "device_class", Finding(enterprise.device_class, where)
 
@@ -265,14 +243,26 @@ def mac_vendor(mac: str | None) -> str | None:
 
 
 def _from_services(readings: Readings) -> Iterator[tuple[str, Finding]]:
-    services = scalar(readings, "sysServices")
-    if not isinstance(services, int) or services <= 0:
+    """Switch or router from what the agent says it does: sysServices' layers, BRIDGE-MIB ports and IP-MIB's
+    ipForwarding; never for a host (processors in HOST-RESOURCES-MIB: a server bridges and forwards too)."""
+    if _has_processors(readings):
         return
-    has_bridge = bool(readings.get("dot1dBasePortIfIndex"))
-    if services & LAYER2 and has_bridge:
-        yield "device_class", Finding("switch", f"sysServices {services} (layer 2) and BRIDGE-MIB ports")
-    elif services & LAYER3 and not services & LAYER2 and not readings.get("hrDeviceType"):
+    services = scalar(readings, "sysServices")
+    services = services if isinstance(services, int) and services > 0 else 0
+    bridge_ports = len(readings.get("dot1dBasePortIfIndex") or {})
+    if services & LAYER2 and (bridge_ports or not services & ~(LAYER2 | 1)):
+        yield "device_class", Finding("switch", f"sysServices {services} (layer 2)"
+                                      + (" and BRIDGE-MIB ports" if bridge_ports else " only"))
+    elif services & LAYER3 and not services & LAYER2:
         yield "device_class", Finding("router", f"sysServices {services} (layer 3 only)")
+    elif not services and bridge_ports >= SWITCH_PORTS:
+        yield "device_class", Finding("switch", f"BRIDGE-MIB: {bridge_ports} bridge ports")
+    elif scalar(readings, "ipForwarding") == FORWARDING and not bridge_ports:
+        yield "device_class", Finding("router", "IP-MIB::ipForwarding forwarding, no BRIDGE-MIB ports")
+
+
+def _has_processors(readings: Readings) -> bool:
+    return any(kind == HR_PROCESSOR for kind in (readings.get("hrDeviceType") or {}).values())
 
 
 def _from_wireless(readings: Readings) -> Iterator[tuple[str, Finding]]:
@@ -282,7 +272,8 @@ def _from_wireless(readings: Readings) -> Iterator[tuple[str, Finding]]:
     yield "device_class", Finding("wireless", "IEEE802dot11-MIB present")
     yield "model", Finding(text(scalar(readings, "dot11ManufacturerProductName")),
                            "IEEE802dot11-MIB::dot11ManufacturerProductName")
-    yield "vendor", Finding(text(scalar(readings, "dot11ManufacturerName")), "IEEE802dot11-MIB::dot11ManufacturerName")
+    yield "vendor", _maker(Finding(text(scalar(readings, "dot11ManufacturerName")),
+                                   "IEEE802dot11-MIB::dot11ManufacturerName"))
     yield "firmware", Finding(text(scalar(readings, "dot11ManufacturerProductVersion")),
                               "IEEE802dot11-MIB::dot11ManufacturerProductVersion")
 
@@ -290,7 +281,7 @@ def _from_wireless(readings: Readings) -> Iterator[tuple[str, Finding]]:
 def _from_host_resources(readings: Readings) -> Iterator[tuple[str, Finding]]:
     """A host with processors in HOST-RESOURCES-MIB and nothing more specific said: a server (a desktop's
     Windows says so in its sysDescr, which speaks before)."""
-    if any(kind == HR_PROCESSOR for kind in (readings.get("hrDeviceType") or {}).values()):
+    if _has_processors(readings):
         yield "device_class", Finding("server", "HOST-RESOURCES-MIB processors")
 
 

@@ -26,6 +26,12 @@ FUSION_CLASSES = {"PRINTER": "printer", "PHONE": "phone", "STORAGE": "nas", "VID
 NOTES = re.compile(r"\s*[(\[].*?[)\]]")
 LEGAL_FORMS = re.compile(r"[\s,.]+(inc|incorporated|ltd|limited|llc|corp|corporation|co|company|gmbh|ag|s\.?a|"
                          r"b\.?v|plc|pty|s\.?r\.?l|oy|ab|as|k\.?k)\.?$", re.IGNORECASE)
+# Words a registered name adds to the name people use: "Avaya Communication", "Fujitsu Technology Solutions",
+# "The FreeBSD Project", "Zhejiang Dahua Technology" (a Chinese maker registers under its home province or city).
+GENERIC_WORDS = re.compile(r"\s+(communications?|networks?|systems?|technolog(?:y|ies)|solutions|international|"
+                           r"electronics|project|group|holdings?)$", re.IGNORECASE)
+PLACE_PREFIX = re.compile(r"^(the|zhejiang|hangzhou|shenzhen|beijing|shanghai|guangdong|guangzhou|fujian|xiamen|"
+                          r"jiangsu|nanjing|wuhan|chengdu)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,13 @@ class Product:
 
 
 def maker_name(registered: str) -> str:
-    """"HUAWEI Technology Co.,Ltd" -> "HUAWEI Technology"; "IBM (https://...)" -> "IBM"; "Cambium Networks
-    Limited # formerly 'PipingHot Networks Limited'" -> "Cambium Networks"."""
+    """The name people call a maker by: "HUAWEI Technology Co.,Ltd" -> "HUAWEI"; "IBM (https://...)" -> "IBM";
+    "Cambium Networks Limited # formerly 'PipingHot Networks Limited'" -> "Cambium"; "Zhejiang Dahua Technology
+    Co., Ltd." -> "Dahua"."""
     name = " ".join(NOTES.sub("", registered.partition("#")[0]).split()).strip(" ,.")  # "# formerly ...": a note
-    while (shorter := LEGAL_FORMS.sub("", name).strip(" ,.")) != name and shorter:
-        name = shorter
+    for pattern in (LEGAL_FORMS, GENERIC_WORDS, PLACE_PREFIX):
+        while (shorter := pattern.sub("", name).strip(" ,.")) != name and shorter:
+            name = shorter
     return name
 
 

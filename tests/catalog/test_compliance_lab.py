@@ -62,8 +62,8 @@ EXPECTED = {
     "netapp-nas": (("NetApp", "FAS3270"), "nas", "end_of_support", [{"status": "end_of_support", "on": "2021-06-30"}],
                    ["its model is out of support since 30/06/2021"]),
     "apc-8932": (("APC", "AP8932"), None, "unknown",
-                 [{"status": "unknown", "missing": "category", "device_class": "other"}],
-                 [("no category of this catalog takes devices of class other; correct the device's class or add the "
+                 [{"status": "unknown", "missing": "category", "device_class": "pdu"}],
+                 [("no category of this catalog takes devices of class pdu; correct the device's class or add the "
                   "class to a category")]),
     # The recording's upsBatteryStatus is batteryNormal (2): the rack UPS category's required battery status holds.
     "eaton-93e": (("Eaton", "EATON 93E 80"), "rack_ups", "compliant", [],

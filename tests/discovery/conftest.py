@@ -6,9 +6,10 @@ from tests.discovery import snmp_lab
 
 @pytest.fixture(scope="session")
 def snmp_lab_devices(tmp_path_factory):
-    """Every lab recording and the fault agents, served by snmpsim for the whole run."""
+    """Every lab recording, the devices of the generic rules and the fault agents, served by snmpsim for the
+    whole run."""
     lab_dir = tmp_path_factory.mktemp("lab")
-    devices = snmp_lab.recorded_devices() + snmp_lab.fault_devices(lab_dir)
+    devices = snmp_lab.recorded_devices() + snmp_lab.generic_devices(lab_dir) + snmp_lab.fault_devices(lab_dir)
     lab.start(lab_dir, devices, snmp_lab.PORT)
     answering = [d for d in devices if d.name != "answers-errors" and d.name != "answers-late"]
     ready = lab.wait_ready(answering, snmp_lab.PORT, timeout=120)

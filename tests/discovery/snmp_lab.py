@@ -60,6 +60,41 @@ def fault_devices(lab_dir: Path) -> list[lab.LabDevice]:
     return devices
 
 
+def _anonymous_maker(text: str) -> str:
+    """sysObjectID under an enterprise number no rule knows, sysDescr a bare Linux: only the standard MIBs the
+    recording holds can say what the device is."""
+    text = SYS_OBJECT_ID.sub(r"\g<oid>|6|1.3.6.1.4.1.99999.1", text)
+    return re.sub(r"^1\.3\.6\.1\.2\.1\.1\.1\.0\|.*$", "1.3.6.1.2.1.1.1.0|4|Linux 2.6.32", text, flags=re.M)
+
+
+def _anonymous_bridge(text: str) -> str:
+    """An anonymous maker's agent that leaves out sysServices too: only its BRIDGE-MIB ports speak."""
+    return re.sub(r"^1\.3\.6\.1\.2\.1\.1\.7\.0\|.*\n", "", _anonymous_maker(text), flags=re.M)
+
+
+# Devices of snmpsim-data that no maker's rule describes, for the generic rules (discovery/snmp/identify.py):
+# name → (address, recording, change to the recording or None).
+GENERIC = {
+    "east-power-ups": (f"{BASE}220", "UPS/eastpower-istars-swv053.snmprec", None),  # UPS-MIB
+    "metel-poe-box": (f"{BASE}221", "network/switch/metel-poe-box.snmprec", None),  # sysServices: layer 2 only
+    "anonymous-bridge": (f"{BASE}222", "network/router/cisco-unmarked-0.snmprec", _anonymous_bridge),  # BRIDGE-MIB
+    "forwarding-only": (f"{BASE}223", "unclassified/01.snmprec", None),  # IP-MIB ipForwarding
+    "linux-host": (f"{BASE}224", "os/linux/unknown-002.snmprec", None),  # HOST-RESOURCES-MIB processors
+    "anonymous-radio": (f"{BASE}225", "network/wifi/ubiquiti-m5.snmprec", _anonymous_maker),  # 802.11 MIB
+}
+
+
+def generic_devices(lab_dir: Path) -> list[lab.LabDevice]:
+    devices = []
+    for name, (address, recording, change) in GENERIC.items():
+        device = lab.LabDevice(name, recording, address)
+        if change:
+            prepared = lab.prepare(device, lab_dir) / f"{lab.COMMUNITY}.snmprec"
+            prepared.write_text(change(prepared.read_text(encoding="latin-1")), encoding="latin-1")
+        devices.append(device)
+    return devices
+
+
 SNMPD_ADDRESS = f"{BASE}210"
 V3_USER, V3_AUTH, V3_PRIV = "poller", "auth-pass-123", "priv-pass-456"
 

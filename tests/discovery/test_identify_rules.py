@@ -1,9 +1,13 @@
-"""Identification's general rules on what agents say (pure: readings in, findings out): the IANA registry and
-FusionInventory's product OIDs read from Debian's packages where discovery/data is silent, the 802.11 MIB,
-HOST-RESOURCES, the ENTITY-MIB chassis of an agent without entPhysicalClass, and sysDescr texts of product
-lines. The sysDescr strings are real devices' (their makers' formats)."""
+"""Identification's rules on what agents say (pure: readings in, findings out): the vendor families' rule files
+(discovery/data/vendors) and how they load, the IANA registry and FusionInventory's product OIDs read from
+Debian's packages where the families are silent, the 802.11 MIB, HOST-RESOURCES, the ENTITY-MIB chassis of an
+agent without entPhysicalClass, and sysDescr texts of product lines. The sysDescr strings are real devices'
+(their makers' formats)."""
+import pytest
+
 from discovery.snmp.identify import Finding, identify
 from discovery.snmp.registries import maker_name
+from discovery.snmp.rules import InvalidRules, load
 
 SYS_OBJECT_ID = "sysObjectID"
 
@@ -17,13 +21,77 @@ def readings(sys_descr: str = "", oid: tuple[int, ...] = (), **columns) -> dict:
 
 def test_a_maker_missing_from_the_table_is_named_by_the_iana_registry():
     found = identify(readings(oid=(1, 3, 6, 1, 4, 1, 17713, 21)))
-    assert found["vendor"] == Finding("Cambium Networks", "sysObjectID enterprise 17713 (IANA registry)")
+    assert found["vendor"] == Finding("Cambium", "sysObjectID enterprise 17713 (IANA registry)")
 
 
-def test_registered_names_lose_their_legal_form_and_notes():
+def test_registered_names_become_the_names_people_use():
     assert [maker_name(n) for n in ("HUAWEI Technology Co.,Ltd", "IBM (https://w3.ibm.com/standards )",
                                     "Cambium Networks Limited # formerly 'PipingHot Networks Limited'",
-                                    "Fortinet, Inc.")] == ["HUAWEI Technology", "IBM", "Cambium Networks", "Fortinet"]
+                                    "Fortinet, Inc.", "Zhejiang Dahua Technology Co., Ltd.", "The FreeBSD Project",
+                                    "Fujitsu Technology Solutions GmbH", "Synology Incorporated")] == [
+        "HUAWEI", "IBM", "Cambium", "Fortinet", "Dahua", "FreeBSD", "Fujitsu", "Synology"]
+
+
+def test_a_product_line_s_text_names_its_brand_before_the_maker_s_number():
+    """UTAX sells Kyocera's printers under its own name, with Kyocera's number."""
+    found = identify(readings("TA_UTAX Printing System", (1, 3, 6, 1, 4, 1, 1347, 41)))
+    assert (found["vendor"].value, found["device_class"].value) == ("UTAX", "printer")
+    assert found["vendor"].source.endswith("(kyocera)")
+
+
+def test_a_maker_s_own_mib_speaks_before_the_entity_mib():
+    """An ENTITY-MIB chassis row's revision may be a part's; ZyXEL's own MIB states the system's firmware."""
+    found = identify(readings(oid=(1, 3, 6, 1, 4, 1, 890, 1, 15),
+                              entPhysicalClass={(1,): 3}, entPhysicalSoftwareRev={(1,): b"2.10.68857"},
+                              **{"ZYXEL-ES-COMMON::sysSwVersionString": {(0,): b"V2.40(AAHN.0) | 04/12/2018"}}))
+    assert found["firmware"] == Finding("V2.40(AAHN.0)", "ZYXEL-ES-COMMON::sysSwVersionString")
+
+
+def test_an_appliance_on_net_snmp_is_named_by_its_maker_s_mib():
+    """Synology's DSM answers with net-snmp's number; SYNOLOGY-SYSTEM-MIB, probed, says the rest."""
+    found = identify(readings("Linux nas 4.4.302+ #64570 SMP x86_64", (1, 3, 6, 1, 4, 1, 8072, 3, 2, 10),
+                              **{"SYNOLOGY-SYSTEM-MIB::modelName": {(0,): b"DS920+"},
+                                 "SYNOLOGY-SYSTEM-MIB::version": {(0,): b"DSM 7.2-64570"}}))
+    assert [found[field] for field in ("vendor", "model", "firmware", "device_class")] == [
+        Finding("Synology", "SYNOLOGY-SYSTEM-MIB::modelName"), Finding("DS920+", "SYNOLOGY-SYSTEM-MIB::modelName"),
+        Finding("DSM 7.2-64570", "SYNOLOGY-SYSTEM-MIB::version"), Finding("nas", "SYNOLOGY-SYSTEM-MIB::modelName")]
+
+
+def test_a_mib_object_s_pattern_takes_the_value_out_of_its_text():
+    found = identify(readings(oid=(1, 3, 6, 1, 4, 1, 4555, 1, 1, 7),
+                              **{"SOCOMECUPS-MIB::upsIdentAgentSoftwareVersion": {(0,): b"NetVision v8.00"}}))
+    assert found["firmware"] == Finding("8.00", "SOCOMECUPS-MIB::upsIdentAgentSoftwareVersion")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[enterprises]]\nclass = "ups"\n', "bad.toml: an entry lacks 'number'"),
+    ('[[enterprises]]\nnumber = 1\nclass = "toaster"\n',
+     "bad.toml: class 'toaster' is none of switch, router, firewall, wireless, printer, scanner, ups, pdu, server, "
+     "workstation, laptop, nas, storage, camera, phone, video-conference, other"),
+    ('[[objects]]\nname = "X-MIB::x"\nenterprise = 1\nfield = "colour"\noid = "1.3.6.1.4.1.1.1"\n',
+     "bad.toml: object 1.3.6.1.4.1.1.1: field 'colour' is none of model, serial, firmware"),
+    ("[[descriptions]]\npattern = '(unclosed'\n",
+     "bad.toml: missing ), unterminated subpattern at position 0"),
+    ("vendor = \"Acme\n", "bad.toml: Illegal character '\\n' (at line 1, column 15)"),
+])
+def test_a_rule_file_that_cannot_be_used_is_named_with_the_reason(tmp_path, text, message):
+    (tmp_path / "good.toml").write_text('vendor = "Good"\n[[enterprises]]\nnumber = 7\n')
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(InvalidRules) as refused:
+        load(tmp_path)
+    assert str(refused.value) == message
+
+
+def test_family_files_load_with_generic_rules_last(tmp_path):
+    (tmp_path / "generic.toml").write_text("[[descriptions]]\npattern = 'switch'\nclass = \"switch\"\n")
+    (tmp_path / "zeta.toml").write_text('vendor = "Zeta"\n[[descriptions]]\npattern = \'^Zeta\'\n')
+    (tmp_path / "alpha.toml").write_text('vendor = "Alpha"\n[[enterprises]]\nnumber = 9\nclass = "ups"\n'
+                                         "[[agents]]\nnumber = 8072\n")
+    rules = load(tmp_path)
+    assert [(d.family, d.vendor, d.device_class) for d in rules.descriptions] == [
+        ("zeta", "Zeta", ""), ("generic", "", "switch")]
+    assert (rules.enterprises[9].vendor, rules.enterprises[9].device_class, rules.agents) == ("Alpha", "ups",
+                                                                                              frozenset({8072}))
 
 
 def test_fusioninventory_s_product_oid_gives_the_model():
@@ -76,5 +144,5 @@ def test_product_lines_say_class_model_and_version_in_their_sysdescr():
         "switch", "EdgeSwitch 24-Port 250W", "1.8.0")
     assert fields("SonicWALL TZ 570 (SonicOS 7.0.1-R1456)") == ("firewall", "TZ 570", None)
     assert fields("D-Link DAP-2660") == ("wireless", "DAP-2660", None)
-    assert fields("Integrated Lights-Out 4 2.60 May 23 2018") == ("server", None, None)
+    assert fields("Integrated Lights-Out 4 2.60 May 23 2018") == ("server", None, "2.60")
     assert fields("8-Port Gigabit Smart Switch") == ("switch", None, None)

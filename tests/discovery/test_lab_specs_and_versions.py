@@ -21,7 +21,7 @@ FIRMWARE = {
     "huawei-s5720": ("Version 5.160 V200R007C00SPC500", "5.160 V200R007C00SPC500"),
     "h3c-e528": ("5.20 Release 1513P62", "5.20 Release 1513P62"),
     "apc-8932": ("v6.7.2", "6.7.2"),
-    "eaton-93e": ("INV: 2.08.0011", "2.08.0011"),
+    "eaton-93e": ("2.08.0011", "2.08.0011"),  # MG-SNMP-UPS-MIB::upsmgIdentFirmwareVersion, before UPS-MIB
     "netapp-nas": ("NetApp Release 8.2.3 7-Mode: Thu Jan 15 21:30:45 PST 2015", "8.2.3"),
     "vyatta": ("unknown-version", None),
 }

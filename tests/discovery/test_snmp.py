@@ -54,8 +54,9 @@ EXPECTED = {
     "aruba-7010": {"vendor": "Aruba Networks", "model": "Aruba7010", "firmware": "8.3.0.0",
                    "device_class": "wireless"},
     "apc-8932": {"vendor": "APC", "model": "AP8932", "serial": "3F503A169043", "firmware": "v6.7.2",
-                 "device_class": "other"},  # a PDU: none of the classes the norms count
-    "eaton-93e": {"vendor": "Eaton", "model": "EATON 93E 80", "device_class": "ups"},
+                 "device_class": "pdu"},  # PowerNet-MIB's rPDU objects answer
+    "eaton-93e": {"vendor": "Eaton", "model": "EATON 93E 80", "serial": "4K234LXX06", "firmware": "2.08.0011",
+                  "device_class": "ups"},
     "phoenixtec-ups": {"vendor": "Phoenixtec", "device_class": "ups"},
     "windows-xp": {"device_class": "workstation", "os": "Windows 5.1", "hostname": "CRAY"},
     "windows-2003": {"device_class": "server", "os": "Windows 5.2"},
@@ -98,10 +99,10 @@ def test_host_resources_specs(snmp_lab_devices):
 
 
 def test_a_switch_costs_few_requests(snmp_lab_devices):
-    """The 3560's interfaces, entities, ARP and CDP tables (1,232 values) in a few dozen requests."""
+    """The 3560's interfaces, entities, ARP and CDP tables (1,233 values) in a few dozen requests."""
     result = poll(snmp_lab_devices["cisco-c3560"].address, [PUBLIC])
     values = sum(len(column) for column in result.readings.values())
-    assert values == 1232 and result.requests <= 30
+    assert values == 1233 and result.requests <= 30
     assert [len(result.readings[column]) for column in ("ifName", "entPhysicalDescr", "ipNetToMediaPhysAddress",
                                                         "cdpCacheDeviceId")] == [57, 61, 15, 9]
 

@@ -84,8 +84,8 @@ W1,workstation,Dell,,PC0014,pc-14,,,,,00:1b:00:00:00:11,,
     assert response.json["details"] == [
         {"row": 5, "column": "unit_code", "reason": "unit 'W9' does not exist"},
         {"row": 6, "column": "device_class", "reason": "'toaster' is not one of switch, router, firewall, wireless, "
-                                                       "printer, scanner, ups, server, workstation, laptop, nas, "
-                                                       "camera, phone, video-conference, other"},
+                                                       "printer, scanner, ups, pdu, server, workstation, laptop, "
+                                                       "nas, storage, camera, phone, video-conference, other"},
         {"row": 7, "column": "purchase_date", "reason": "'01/02/2023' is not a date (YYYY-MM-DD)"},
         {"row": 8, "column": "purchase_price_vnd", "reason": "'a lot' is not a whole number of dong"},
         {"row": 9, "column": "macs", "reason": "'zz:zz' is not a MAC address"},

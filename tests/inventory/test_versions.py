@@ -219,8 +219,8 @@ LAB_FIRMWARE = {
     "clavister": ("8.90.07.01-11595", "8.90.07.01-11595"),  # sysDescr pattern
     "topsec-ngfw": ("V3.2073N.2060N_NGFW.1", "3.2073N.2060N_NGFW.1"),  # sysDescr pattern
     "aruba-7010": ("8.3.0.0", "8.3.0.0"),  # sysDescr pattern
-    "apc-8932": ("v6.7.2", "6.7.2"),  # vendor MIB (pdu_firmware)
-    "eaton-93e": ("INV: 2.08.0011", "2.08.0011"),  # UPS-MIB::upsIdentUPSSoftwareVersion
+    "apc-8932": ("v6.7.2", "6.7.2"),  # PowerNet-MIB::rPDUIdentFirmwareRev
+    "eaton-93e": ("2.08.0011", "2.08.0011"),  # MG-SNMP-UPS-MIB::upsmgIdentFirmwareVersion
     "isilon-nas": ("7.2.1.0", "7.2.1.0"),  # sysDescr pattern
     "netapp-nas": ("NetApp Release 8.2.3 7-Mode: Thu Jan 15 21:30:45 PST 2015", "8.2.3"),  # vendor MIB (firmware)
 }
