@@ -27,6 +27,7 @@ import accounts.web
 import catalog.compliance  # noqa: F401  judges the devices each commit changed (inventory.changes)
 import core.pages
 from accounts import commands as accounts_commands
+from agents import commands as agents_commands
 from budget import commands as budget_commands
 from catalog import commands as catalog_commands
 from core import commands as core_commands
@@ -168,6 +169,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from accounts.admin_pages import blp as admin_pages
     from accounts.api import audit_blp, session_blp, tokens_blp, users_blp
     from accounts.pages import blp as accounts_pages
+    from agents.api import agent_endpoint, enrolments_blp, imports_blp
+    from agents.pages import blp as agent_pages
     from budget.api import budget_blp
     from budget.pages import blp as budget_pages
     from catalog.api import catalog_blp, compliance_blp
@@ -182,10 +185,13 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from inventory.transfer_pages import blp as transfer_pages
     from inventory.unit_pages import blp as unit_pages
     for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
-                      audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp, budget_blp):
+                      audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp, budget_blp,
+                      enrolments_blp, imports_blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(agent_endpoint)
     core.pages.install(app, (dashboards_blp, unit_pages, reorganisation_pages, device_pages, relocation_pages,
-                             transfer_pages, discovery_pages, catalog_pages, budget_pages, accounts_pages, admin_pages))
+                             transfer_pages, discovery_pages, agent_pages, catalog_pages, budget_pages, accounts_pages,
+                             admin_pages))
 
 
 def _register_errors(app: Flask, api: Api) -> None:
@@ -318,7 +324,7 @@ def _close_session(_error: BaseException | None) -> None:
 def _register_commands(app: Flask) -> None:
     """Each package registers its own commands; `seed` puts the packages' examples together."""
     for package in (core_commands, inventory_commands, accounts_commands, discovery_commands, catalog_commands,
-                    budget_commands):
+                    budget_commands, agents_commands):
         package.register(app)
 
     @app.cli.command("seed")

@@ -6,7 +6,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "unit_officer": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
                                Permission.INVENTORY_WRITE, Permission.SCANS_RUN,
-                               Permission.BUDGET_REVIEW}),
+                               Permission.BUDGET_REVIEW, Permission.AGENTS_MANAGE}),
     "finance": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,
                           Permission.BUDGET_APPROVE}),
     "auditor": frozenset({Permission.PUBLIC, Permission.SIGNED_IN, Permission.INVENTORY_READ,

@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     BUDGET_REVIEW = "budget:review"      # confirm or dispute the gaps of one's units, carry out transfers
     BUDGET_RESOLVE = "budget:resolve"    # resolve a disputed gap (administrators)
     BUDGET_APPROVE = "budget:approve"    # save scenarios, approve a plan, record readiness (finance)
+    AGENTS_MANAGE = "agents:manage"      # issue and revoke inventory agents' enrolments (within the caller's units)
 
 
 def requires(permission: Permission) -> Callable[[View], View]:

@@ -23,7 +23,7 @@ from core.permissions import Permission, requires
 from inventory import device_views as views
 from inventory import devices, relocations
 from inventory.labels import DEVICE_CLASSES, DEVICE_STATUSES, METHODS, label
-from inventory.models import Device, DeviceClass, DeviceStatus, Unit
+from inventory.models import Device, DeviceClass, DeviceStatus, Observation, Unit
 from inventory.schemas import DeviceListArgs, DeviceWriteSchema, MoveDeviceSchema
 from inventory.specs import SPECS, SpecKind
 from inventory.units import list_units
@@ -155,6 +155,7 @@ def _device_page(device_id: int, *, status: int = 200, errors: Mapping[str, list
     return render_page(
         "inventory/device_page.html", status=status, device=device, name=device_name(device),
         identity=views.identity(device), specs=views.specs(device), interfaces=device.interfaces,
+        agent=views.agent_inventory(_latest_agent_observation(session, device_id)),
         neighbours=[views.neighbour(link, device_id, names) for link in neighbours],
         behind=[views.neighbour(link, device_id, names) for link in behind],
         terminals=[views.neighbour(link, device_id, names) for link in terminals[:SHOWN_BEHIND_PORTS]],
@@ -170,6 +171,14 @@ def _device_page(device_id: int, *, status: int = 200, errors: Mapping[str, list
         breadcrumbs=[(_("Devices"), url_for("device_pages.devices")),
                      (device.unit.code, url_for("device_pages.devices", unit=device.unit.code)),
                      (device_name(device), None)])
+
+
+def _latest_agent_observation(session, device_id: int) -> Observation | None:
+    """The device's latest inventory by an agent (method `agent`), if an agent ever reported it: read from the
+    observations, which every package writes through ingest, so that inventory knows nothing of agents."""
+    return session.scalars(select(Observation).where(Observation.device_id == device_id,
+                                                     Observation.method == "agent")
+                           .order_by(Observation.observed_at.desc(), Observation.id.desc()).limit(1)).first()
 
 
 def _names_of(session, device_ids: set[int]) -> dict[int, str]:

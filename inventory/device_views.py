@@ -143,3 +143,35 @@ def _interface_parts(item: Any) -> list[Any]:
         return [item]
     mac, name, ips, speed = item
     return [part for part in (name, mac, ", ".join(ips or ()), f"{speed} Mbit/s" if speed else "") if part]
+
+
+def agent_inventory(observation: Any) -> dict[str, Any] | None:
+    """The hardware an inventory agent last reported (an observation of method `agent`, its `raw` evidence as the
+    agent said it), as the device page's block shows it; None when no agent reported the device."""
+    if observation is None:
+        return None
+    raw = (observation.evidence or {}).get("raw") or {}
+    return {"agent_id": raw.get("agent_id"), "agent_version": raw.get("agent_version"),
+            "at": observation.observed_at,
+            "cpus": [{"name": cpu.get("name") or "", "cores": _count(cpu.get("cores")),
+                      "threads": _count(cpu.get("threads"))} for cpu in raw.get("cpus") or []],
+            "disks": [{"name": " ".join(part for part in (disk.get("name"), disk.get("model")) if part),
+                       "size": _megabytes(disk.get("size_mb")),
+                       "kind": str(CHOICES.get(disk.get("kind"), disk.get("kind") or "")),
+                       "serial": disk.get("serial") or ""} for disk in raw.get("disks") or []],
+            "monitors": [" ".join(part for part in (monitor.get("manufacturer"), monitor.get("caption")) if part)
+                         + (f" ({monitor['serial']})" if monitor.get("serial") else "")
+                         for monitor in raw.get("monitors") or []],
+            "memory": f"{number(raw['memory_mb'])} MB" if isinstance(raw.get("memory_mb"), int) else "",
+            "last_user": raw.get("last_user")}
+
+
+def _count(value: Any) -> str:
+    return number(value) if isinstance(value, int) else ""
+
+
+def _megabytes(value: Any) -> str:
+    """A disk's size, which agents give in decimal MB: in GB from 1,000 MB, as the label on the disk says."""
+    if not isinstance(value, int | float):
+        return ""
+    return f"{number(round(value / 1000))} GB" if value >= 1000 else f"{number(value)} MB"

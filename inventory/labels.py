@@ -15,9 +15,9 @@ DEVICE_STATUSES = {"in_use": _l("in use"), "spare": _l("spare"), "broken": _l("b
 RELOCATION_STATUSES = {"pending": _l("pending"), "confirmed": _l("confirmed"), "rejected": _l("rejected"),
                        "superseded": _l("superseded")}
 # Where a value came from: the observation's method.
-METHODS = {"manual": _l("recorded by hand"), "import": _l("imported"), "snmp": _l("SNMP poll"),
-           "nmap": _l("nmap sweep"), "fdb": _l("switch forwarding table"), "arp": _l("ARP table"),
-           "collector": _l("remote collector")}
+METHODS = {"manual": _l("recorded by hand"), "import": _l("imported"), "agent": _l("inventory agent"),
+           "snmp": _l("SNMP poll"), "nmap": _l("nmap sweep"), "fdb": _l("switch forwarding table"),
+           "arp": _l("ARP table"), "collector": _l("remote collector")}
 REORGANISATION_KINDS = {"merge": _l("merge"), "split": _l("split")}
 
 

@@ -21,14 +21,15 @@ from inventory.models import Device, DeviceClass, DeviceStatus, Observation
 from inventory.specs import InvalidSpec, parse_specs, placed
 
 # How much each method is believed, field by field: a value replaces another only when its method
-# ranks at least as high (and, at equal rank, is not older). People correcting a record win;
-# SNMP reads what the device says of itself; nmap and forwarding tables only infer.
+# ranks at least as high (and, at equal rank, is not older). People correcting a record win; a PC's
+# inventory agent reads its own hardware (BIOS serial, CPU, RAM, disks) from inside, more than SNMP
+# reads of any device from outside; nmap and forwarding tables only infer.
 METHOD_RANK: Mapping[str, int] = {
-    "manual": 50, "snmp": 40, "collector": 35, "import": 30, "nmap": 20, "fdb": 10, "arp": 10,
+    "manual": 50, "agent": 45, "snmp": 40, "collector": 35, "import": 30, "nmap": 20, "fdb": 10, "arp": 10,
 }
 # The kind of change each method makes, as inventory.changes announces it (a reorganisation is one of its own).
-KIND_OF_METHOD: Mapping[str, str] = {"manual": "manual", "snmp": "scan", "collector": "scan", "import": "import",
-                                     "nmap": "scan", "fdb": "scan", "arp": "scan"}
+KIND_OF_METHOD: Mapping[str, str] = {"manual": "manual", "agent": "scan", "snmp": "scan", "collector": "scan",
+                                     "import": "import", "nmap": "scan", "fdb": "scan", "arp": "scan"}
 
 # Fields an observation may describe, beside interfaces and specs.
 TEXT_FIELDS = ("vendor", "model", "serial", "hostname", "firmware", "os", "location")

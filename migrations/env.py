@@ -2,6 +2,7 @@
 from alembic import context
 
 import accounts.models  # noqa: F401  every package's models register on Base.metadata
+import agents.models  # noqa: F401
 import budget.models  # noqa: F401
 import catalog.models  # noqa: F401
 import core.audit  # noqa: F401

@@ -1,5 +1,5 @@
-"""The packages' arrows (STYLE.md): discovery -> inventory <- catalog <- budget <- dashboards, every package ->
-core, accounts beside them (it reads the units of inventory; no package reads accounts: app.py wires it in).
+"""The packages' arrows (STYLE.md): discovery -> inventory <- catalog <- budget <- dashboards, agents -> inventory,
+every package -> core, accounts beside them (it reads the units of inventory; no package reads accounts: app.py wires it in).
 An edge is an import, or a `url_for("blueprint...")` in code or a template naming another package's pages."""
 import ast
 import re
@@ -19,6 +19,7 @@ ALLOWED = {
     "core": set(),
     "inventory": {"core"},
     "discovery": {"inventory", "core"},
+    "agents": {"inventory", "core"},
     "catalog": {"inventory", "core"},
     "budget": {"catalog", "inventory", "core"},
     "dashboards": {"budget", "catalog", "inventory", "discovery", "core"},

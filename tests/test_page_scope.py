@@ -12,7 +12,8 @@ from tests.conftest import T0, client_as, table_contents
 
 @pytest.fixture
 def other_units_objects(client, org, token_for):
-    """W2's device, scope and run, and a relocation between W2 and A1: none of them W1's officer's business."""
+    """W2's device, scope, run and agents' enrolment, and a relocation between W2 and A1: none of them W1's
+    officer's business."""
     device = client.post("/api/devices", json={"unit_code": "W2", "serial": "SCOPE1"}).json["id"]
     credential = client.post("/api/credentials", json={"name": "c", "version": "v2c", "community": "c"}).json["id"]
     scope = client.post("/api/scopes", json={"name": "w2", "unit_code": "W2", "networks": "127.0.9.9",
@@ -21,7 +22,9 @@ def other_units_objects(client, org, token_for):
     with org() as session, session.begin():
         seen = ObservedDevice("snmp", T0, "A1", "walk", fields={"serial": "SCOPE1"})
         relocation = ingest(session, IngestBatch([seen])).relocations_raised[0]
-    return {"device_id": device, "scope_id": scope, "run_id": run, "relocation_id": relocation, "code": "W2"}
+    enrolment = client.post("/api/agent-enrolments", json={"unit_code": "W2", "name": "W2 PCs"}).json["id"]
+    return {"device_id": device, "scope_id": scope, "run_id": run, "relocation_id": relocation, "code": "W2",
+            "enrolment_id": enrolment}
 
 
 def page_routes_with_objects(app):
@@ -37,7 +40,8 @@ def page_routes_with_objects(app):
 def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_units_objects, token_for):
     officer = client_as(app, token_for(Role.UNIT_OFFICER))  # W1's
     officer.set_cookie("lang", "en")
-    may = {Permission.INVENTORY_READ, Permission.INVENTORY_WRITE, Permission.SCANS_RUN, Permission.BUDGET_REVIEW}
+    may = {Permission.INVENTORY_READ, Permission.INVENTORY_WRITE, Permission.SCANS_RUN, Permission.BUDGET_REVIEW,
+           Permission.AGENTS_MANAGE}
     before = table_contents(engine)
     walked = []
     for rule, method, permission in page_routes_with_objects(app):
@@ -53,10 +57,11 @@ def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_uni
         walked.append(f"{method} {rule.rule}")
     assert table_contents(engine) == before
     assert sorted(walked) == [
+        "GET /agents/<int(max=2147483647):enrolment_id>", "GET /agents/<int(max=2147483647):enrolment_id>/revoke",
         "GET /budget/units/<code>", "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
         "GET /scans/runs/<int(max=2147483647):run_id>", "GET /scans/scopes/<int(max=2147483647):scope_id>",
         "GET /units/<code>", "GET /units/<code>/compliance", "GET /units/<code>/norms",
-        "POST /devices/<int(max=2147483647):device_id>/edit",
+        "POST /agents/<int(max=2147483647):enrolment_id>/revoke", "POST /devices/<int(max=2147483647):device_id>/edit",
         "POST /devices/<int(max=2147483647):device_id>/status", "POST /devices/<int(max=2147483647):device_id>/unit",
         "POST /relocations/<int(max=2147483647):relocation_id>/<any(confirm, reject):decision>",
         "POST /scans/scopes/<int(max=2147483647):scope_id>/runs"]

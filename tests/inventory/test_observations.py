@@ -68,7 +68,7 @@ def test_bad_values_are_named(fields, message):
 
 
 def test_unknown_method_is_refused():
-    with pytest.raises(InvalidInput, match="observations\\[0\\]: unknown method 'guess'; one of arp, collector"):
+    with pytest.raises(InvalidInput, match="observations\\[0\\]: unknown method 'guess'; one of agent, arp, collector"):
         normalise(observed(method="guess"))
 
 
