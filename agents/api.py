@@ -77,6 +77,7 @@ class EnrolmentView(MethodView):
     @requires(Permission.INVENTORY_READ)
     @enrolments_blp.response(200, EnrolmentSchema)
     def get(self, enrolment_id):
+        """One enrolment of your units: its last contact, the inventories accepted and the refusals by reason."""
         return services.enrolment_in_scope(request_session(), enrolment_id, caller_scope())
 
     @requires(Permission.AGENTS_MANAGE)
