@@ -3,7 +3,6 @@
 Nothing here commits; the caller owns the transaction."""
 import datetime as dt
 import functools
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from accounts.throttling import (
 )
 from core.audit import record
 from core.caller import Caller
+from core.encryption import digest
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from core.i18n import Reason
 from core.permissions import Permission
@@ -191,7 +191,7 @@ def open_user_session(session: Session, user_id: int, ip: str, limits: SessionLi
     key = secrets.token_urlsafe(32)
     now = utcnow()
     _purge_old_sessions(session, now - max(KNOWN_ADDRESS_AGE, limits.absolute))
-    session.add(UserSession(user_id=user_id, key_hash=_digest(key), ip=ip[:64], created_at=now, last_seen_at=now))
+    session.add(UserSession(user_id=user_id, key_hash=digest(key), ip=ip[:64], created_at=now, last_seen_at=now))
     session.flush()
     return key
 
@@ -207,7 +207,7 @@ def _purge_old_sessions(session: Session, before: dt.datetime) -> None:
 
 def end_user_session(session: Session, key: str) -> None:
     """Sign out: every copy of the cookie stops working."""
-    session.execute(update(UserSession).where(UserSession.key_hash == _digest(key), UserSession.ended_at.is_(None))
+    session.execute(update(UserSession).where(UserSession.key_hash == digest(key), UserSession.ended_at.is_(None))
                     .values(ended_at=utcnow()))
 
 
@@ -221,7 +221,7 @@ def end_sessions_of(session: Session, user_id: int, *, keep_id: int | None = Non
 
 def caller_for_session(session: Session, key: str, limits: SessionLimits) -> Caller:
     row = session.scalars(select(UserSession).options(joinedload(UserSession.user))
-                          .where(UserSession.key_hash == _digest(key))).one_or_none()
+                          .where(UserSession.key_hash == digest(key))).one_or_none()
     now = utcnow()
     if row is None or row.ended_at is not None or now - row.created_at >= limits.absolute \
             or now - row.last_seen_at >= limits.idle:
@@ -261,7 +261,7 @@ def create_token(session: Session, user: User, name: str, permissions: Iterable[
                                permissions=beyond), field="permissions")
     now = utcnow()
     value = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, prefix=value[:12], token_hash=_digest(value),
+    token = ApiToken(user=user, name=name, prefix=value[:12], token_hash=digest(value),
                      permissions=sorted(p.value for p in wanted | {Permission.PUBLIC}),
                      expires_at=_token_expiry(expires_at, parent, lifetimes, now),
                      parent_id=parent.id if parent else None, created_at=now)
@@ -320,7 +320,7 @@ def revoke_tokens_of(session: Session, user_id: int) -> int:
 
 
 def caller_for_token(session: Session, value: str) -> Caller:
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(value))).one_or_none()
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(value))).one_or_none()
     now = utcnow()
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise Unauthenticated(Reason("the API token is unknown, revoked or expired"))
@@ -476,8 +476,3 @@ def _descendant_ids(session: Session, token_id: int) -> list[int]:
         generation = list(session.scalars(select(ApiToken.id).where(ApiToken.parent_id.in_(generation))))
         found += generation
     return found
-
-
-def _digest(value: str) -> str:
-    """Tokens and session keys are stored as SHA-256 hashes: a copy of the table opens nothing."""
-    return hashlib.sha256(value.encode()).hexdigest()

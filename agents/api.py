@@ -41,14 +41,14 @@ def report(secret: str):
     session = request_session()
     enrolment = services.authenticate(session, secret)
     try:
-        received = services.receive(session, enrolment, request.get_data(cache=False))
+        answer = services.receive(session, enrolment, request.get_data(cache=False))
     except AgentRefusal as refusal:
         session.rollback()
         services.count_refusal(session, enrolment.id, refusal)
         session.commit()
         return Response(refusal.reason + "\n", status=REFUSAL_STATUS.get(refusal.code, 400), mimetype="text/plain")
     session.commit()
-    return Response(received.reply, mimetype=REPLY_TYPE)
+    return Response(answer, mimetype=REPLY_TYPE)
 
 
 @enrolments_blp.route("")

@@ -3,7 +3,6 @@ units), receive a PROLOG or an INVENTORY over HTTP, import inventory files writt
 through the one ingestion path (inventory.ingest) as an observation of method `agent`, in the enrolment's
 unit: a PC known in another unit raises a relocation to confirm instead of moving."""
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from agents.inventory import AgentRefusal, Message, agent_version, decode, observation, parse, reply
 from agents.models import AgentReport, Enrolment
 from core.audit import record
+from core.encryption import digest
 from core.errors import Forbidden, NotFound, Unauthenticated
 from core.i18n import Reason
 from core.time import utcnow
@@ -23,20 +23,12 @@ from inventory.units import unit_in_scope
 PROLOG_FREQ_HOURS = 24  # agents come back once a day
 
 
-@dataclass(frozen=True)
-class Received:
-    """What the server answers an agent, and what the inventory did."""
-    reply: bytes
-    device_id: int | None = None
-    relocation_raised: bool = False
-
-
 def issue(session: Session, unit_code: str, name: str, *, by: str, scope: frozenset[int] | None,
           keep_last_user: bool = False) -> tuple[Enrolment, str]:
     """A new enrolment of one of the caller's units, and its secret (shown this once, never stored)."""
     unit = unit_in_scope(session, unit_code, scope)
     secret = secrets.token_urlsafe(24)
-    enrolment = Enrolment(unit=unit, name=name, prefix=secret[:8], secret_hash=_digest(secret),
+    enrolment = Enrolment(unit=unit, name=name, prefix=secret[:8], secret_hash=digest(secret),
                           keep_last_user=keep_last_user, created_by=by, refusals={})
     session.add(enrolment)
     session.flush()
@@ -83,7 +75,7 @@ def reports_of_device(session: Session, device_id: int) -> list[AgentReport]:
 
 def authenticate(session: Session, secret: str) -> Enrolment:
     """The enrolment of a secret: unknown is 401, revoked is 403, neither says more."""
-    enrolment = session.scalars(select(Enrolment).where(Enrolment.secret_hash == _digest(secret))
+    enrolment = session.scalars(select(Enrolment).where(Enrolment.secret_hash == digest(secret))
                                 .options(joinedload(Enrolment.unit))).one_or_none()
     if enrolment is None:
         raise Unauthenticated(Reason("unknown enrolment"))
@@ -92,15 +84,16 @@ def authenticate(session: Session, secret: str) -> Enrolment:
     return enrolment
 
 
-def receive(session: Session, enrolment: Enrolment, body: bytes, *, at: dt.datetime | None = None) -> Received:
-    """An agent's request under an enrolment: a PROLOG is told to send its inventory, an inventory is stored.
+def receive(session: Session, enrolment: Enrolment, body: bytes, *, at: dt.datetime | None = None) -> bytes:
+    """An agent's request under an enrolment, and the reply to it: a PROLOG is told to send its inventory, an
+    inventory is stored.
     A refusal (AgentRefusal) stores nothing; the caller counts it with `count_refusal`."""
     at = at or utcnow()
     message = parse(decode(body))
     if message.query == "PROLOG":  # read only: the inventory that follows records the contact
-        return Received(reply("SEND", prolog_freq_hours=PROLOG_FREQ_HOURS))
-    device_id, raised = _store(session, enrolment, message, at)
-    return Received(reply(prolog_freq_hours=PROLOG_FREQ_HOURS), device_id, raised)
+        return reply("SEND", prolog_freq_hours=PROLOG_FREQ_HOURS)
+    _store(session, enrolment, message, at)
+    return reply(prolog_freq_hours=PROLOG_FREQ_HOURS)
 
 
 def count_refusal(session: Session, enrolment_id: int, refusal: AgentRefusal) -> None:
@@ -136,7 +129,7 @@ def import_files(session: Session, unit_code: str, files: Iterable[tuple[str, by
                 if message.query != "INVENTORY":
                     raise AgentRefusal("unsupported", Reason("the file holds a %(query)s, not an inventory",
                                                              query=message.query))
-                device_id, _raised = _store(session, enrolment, message, utcnow())
+                device_id = _store(session, enrolment, message, utcnow())
             results.append(Imported(name, device_id))
         except AgentRefusal as refusal:
             results.append(Imported(name, refused=refusal.reason))
@@ -152,14 +145,15 @@ def _import_enrolment(session: Session, unit, by: str) -> Enrolment:
     found = session.scalars(select(Enrolment).where(Enrolment.unit_id == unit.id, Enrolment.name == name,
                                                     Enrolment.prefix == "import")).first()
     if found is None:
-        found = Enrolment(unit=unit, name=name, prefix="import", secret_hash=_digest(secrets.token_urlsafe(32)),
+        found = Enrolment(unit=unit, name=name, prefix="import", secret_hash=digest(secrets.token_urlsafe(32)),
                           created_by=by, refusals={})
         session.add(found)
         session.flush()
     return found
 
 
-def _store(session: Session, enrolment: Enrolment, message: Message, at: dt.datetime) -> tuple[int, bool]:
+def _store(session: Session, enrolment: Enrolment, message: Message, at: dt.datetime) -> int:
+    """The inventory ingested in the enrolment's unit, its agent's report updated: the device's id."""
     observed = observation(message, enrolment.unit.code, at, keep_user=enrolment.keep_last_user)
     result = ingest(session, IngestBatch([observed]))
     device_id = result.device_ids[0]
@@ -173,9 +167,5 @@ def _store(session: Session, enrolment: Enrolment, message: Message, at: dt.date
     report.device_id, report.last_contact_at = device_id, at
     report.agent_version = agent_version(message.content)
     enrolment.inventories, enrolment.last_contact_at = Enrolment.inventories + 1, at
-    return device_id, bool(result.relocations_raised)
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return device_id
 

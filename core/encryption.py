@@ -1,9 +1,11 @@
-"""Secrets at rest (SNMP communities and keys): encrypted with a key from configuration.
+"""Secrets at rest (SNMP communities and keys): encrypted with a key from configuration. Secrets the service
+only checks (API tokens, session keys, agents' enrolments) are kept as their `digest` alone.
 
 Keys are Fernet keys (AES-128-CBC with HMAC-SHA256). `SECRETS_KEYS` lists them, newest first: the
 first encrypts, every one decrypts. Rotation: put a new key first, run `flask --app app secrets
 rotate` (every encrypted column is re-encrypted with it, in one transaction), then drop the old key.
 Columns holding ciphertext say so with `info={"encrypted": True}`, which is how rotation finds them."""
+import hashlib
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -46,6 +48,11 @@ class SecretBox:
             return self._fernet.rotate(ciphertext.encode()).decode()
         except InvalidToken:
             raise SecretsKeyError(UNDECRYPTABLE) from None
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 of a secret the service shows once and then only checks: what is stored in its place."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def new_key() -> str:

@@ -15,7 +15,7 @@ import netaddr
 
 from discovery.snmp import registries
 from discovery.snmp.collect import Readings, enterprise_of, scalar, vendor_objects
-from discovery.snmp.rules import GENERIC, rules
+from discovery.snmp.rules import GENERIC, Description, rules
 from inventory.specs import InvalidSpec, installed_ram_gb, parse_spec
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,15 @@ def _all_findings(readings: Readings) -> Iterator[tuple[str, Finding]]:
     """Every (field, finding), the most trusted source of each field first."""
     # The vendor: a product line's own text names its brand (UTAX on Kyocera's number, OPNsense on pfSense's),
     # then the maker's number; both beat what free text (ENTITY-MIB, UPS-MIB) says of the maker.
+    described = _described(readings)
     yield from _only("vendor", _from_product_oid(readings))
-    yield from _only("vendor", _from_sysdescr(readings, families_only=True))
+    yield from _only("vendor", _from_sysdescr(d for d in described if d[0].family != GENERIC))
     yield from _only("vendor", (*_from_enterprise(readings), *_from_registries(readings)))
     yield from _from_vendor_mib(readings)  # before ENTITY-MIB: see the module's docstring
     yield from _from_entity(readings)
     yield from _from_printer_and_ups(readings)
     yield from _from_product_oid(readings)
-    yield from _from_sysdescr(readings)
+    yield from _from_sysdescr(described)
     yield from _from_registries(readings)
     yield from _from_enterprise(readings)
     yield from _from_wireless(readings)
@@ -166,21 +167,24 @@ def _from_product_oid(readings: Readings) -> Iterator[tuple[str, Finding]]:
             return
 
 
-def _from_sysdescr(readings: Readings, families_only: bool = False) -> Iterator[tuple[str, Finding]]:
-    descr = text(scalar(readings, "sysDescr"))
-    if not descr:
-        return
+def _described(readings: Readings) -> list[tuple[Description, dict[str, str]]]:
+    """The sysDescr patterns the text matches, in order, with their named groups: matched once per device."""
     raw = scalar(readings, "sysDescr")
+    if not text(raw):
+        return []
     # Some agents quote their text ("Cisco IOS Software, ..."): the patterns read it unquoted.
     descr_lines = (raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)).strip().strip('"').strip()
+    matched = []
     for pattern in rules().descriptions:
-        if families_only and pattern.family == GENERIC:
-            continue
         found = pattern.regex.search(descr_lines)
-        if not found:
-            continue
+        if found:
+            matched.append((pattern, {k: text(v) for k, v in found.groupdict().items() if v}))
+    return matched
+
+
+def _from_sysdescr(described: Iterable[tuple[Description, dict[str, str]]]) -> Iterator[tuple[str, Finding]]:
+    for pattern, groups in described:
         where = f"sysDescr pattern {pattern.regex.pattern[:40]!r} ({pattern.family})"
-        groups = {k: text(v) for k, v in found.groupdict().items() if v}
         yield "vendor", Finding(pattern.vendor, where)
         yield "device_class", Finding(pattern.device_class, where)
         for field in ("model", "firmware", "serial"):

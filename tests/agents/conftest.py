@@ -15,9 +15,9 @@ from inventory.specs import installed_ram_gb
 NOT_DISKS = ("zram", "ram", "loop")
 
 
-def issued(client, unit_code="W1", name="W1 PCs") -> dict:
-    """An enrolment of the unit, issued by the admin through the API: its id, secret and server_url."""
-    response = client.post("/api/agent-enrolments", json={"unit_code": unit_code, "name": name})
+def issued(client, unit_code="W1", name="W1 PCs", **more) -> dict:
+    """An enrolment of the unit, issued through the API by the client's caller: its id, secret and server_url."""
+    response = client.post("/api/agent-enrolments", json={"unit_code": unit_code, "name": name, **more})
     assert response.status_code == 201, response.json
     return response.json
 

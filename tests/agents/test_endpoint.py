@@ -8,6 +8,7 @@ from sqlalchemy import select
 from accounts.models import Role
 from agents.models import AgentReport, Enrolment
 from inventory.models import Device, Observation, Relocation
+from tests.agents.conftest import issued
 from tests.conftest import client_as, table_contents
 
 # What a repeated report changes: its contact times and counts, and the observation kept as evidence.
@@ -19,12 +20,6 @@ def without_last_seen(rows: list[tuple]) -> list[tuple]:
     return [row[:LAST_SEEN] + row[LAST_SEEN + 1:] for row in rows]
 PROLOG = b"""<?xml version="1.0" encoding="UTF-8" ?>
 <REQUEST><DEVICEID>pc-01-2026-12-01-08-00-00</DEVICEID><QUERY>PROLOG</QUERY><TOKEN>12345678</TOKEN></REQUEST>"""
-
-
-def issued(client, unit_code="W1", name="W1 PCs", **more) -> dict:
-    response = client.post("/api/agent-enrolments", json={"unit_code": unit_code, "name": name, **more})
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def agent_url(enrolment: dict) -> str:

@@ -19,6 +19,7 @@ from agents.models import Enrolment
 from core.audit import AuditEntry
 from inventory.models import Device
 from tests.accounts.test_pages_accounts import signed_in
+from tests.agents.conftest import issued
 from tests.conftest import client_as, table_contents
 from tests.inventory.test_pages_devices import Page, page
 
@@ -27,12 +28,6 @@ from tests.inventory.test_pages_devices import Page, page
 def real_inventory() -> bytes:
     """This machine's inventory, as the real agent writes it for a unit without network access."""
     return subprocess.run(["fusioninventory-inventory"], capture_output=True, check=True, timeout=120).stdout
-
-
-def issued(client, unit_code: str, name: str, **more) -> dict:
-    response = client.post("/api/agent-enrolments", json={"unit_code": unit_code, "name": name, **more})
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def english(app, token: str):
