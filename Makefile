@@ -1,4 +1,5 @@
-# Two commands: `make run` sets everything up and starts the service; `make test` runs the suite.
+# Two commands: `make run` sets everything up and starts the service (web server, worker, lab); `make test` runs
+# the suite.
 # Each step is skipped when already done, so a second `make run` starts in seconds.
 # Debian's own interpreter when there is one: it has gdbm, which the SNMP simulator's index needs.
 PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
@@ -20,7 +21,7 @@ run: setup
 	$(PY) -m flask --app app seed
 	$(PY) -m flask --app app budget readiness
 	$(PY) -m flask --app app lab start
-	$(PY) app.py
+	$(PY) app.py --lab
 
 lab: setup
 	$(PY) -m flask --app app lab start

@@ -9,6 +9,8 @@ import logging
 import os
 import re
 import secrets
+import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -20,6 +22,7 @@ from flask import Flask, g, jsonify, request, send_from_directory
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_smorest import Api
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +41,10 @@ from core.i18n import Reason, select_locale
 from core.pages import is_page_request, page_error
 from core.permissions import Permission, require_declared_permissions, requires
 from discovery import commands as discovery_commands
+from discovery import worker as discovery_worker
+from discovery.collectors import commands as collector_commands
+from discovery.executors import require_known as require_known_executor
+from discovery.models import ScanRun
 from discovery.scans import fail_abandoned_runs_at_start
 from inventory import commands as inventory_commands
 
@@ -62,6 +69,14 @@ DEFAULTS: dict[str, Any] = {
     # is failed: at start-up, at the next start of a run of its scope, or when its scope's runs are looked at in
     # the API; a live run beats 5 times as often.
     "RUN_STALE_AFTER_S": 300.0,
+    # Who carries queued scans through: "local" (the worker process, `flask --app app worker`, which `python
+    # app.py` starts beside the web server) or "celery" (Celery workers over CELERY_BROKER_URL, docs/scaling.md).
+    "SCAN_EXECUTOR": "local",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "WORKER_SLOTS": 2,  # runs one local worker carries through at once
+    "SCAN_RETRIES": 1,  # a run whose worker stopped (killed, crashed) is queued again this many times
+    "SCHEDULE_MISFIRE_GRACE_S": 600,  # a scheduled run missed while no worker ran still runs if this late at most
+    "LAB_FOLDER": None,  # the lab's simulators, their pid files and logs; None: instance/lab
     "PORT": 5000,  # python app.py listens on 127.0.0.1 only
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # largest upload (imports), bytes
     # Where an upload waits, for an hour at most, between its dry run on the imports page and its confirmation.
@@ -108,7 +123,8 @@ def _flag(value: str) -> bool:
 ENVIRONMENT = {"DATABASE_URL": str, "SECRET_KEY": str, "SECRETS_KEYS": str, "SCAN_ALLOWLIST": str,
                "MISSING_AFTER_SCANS": int, "SCAN_MAX_ADDRESSES": int, "SCAN_DNS_SERVERS": str,
                "SCAN_UNPRIVILEGED": _flag, "SNMP_TIMEOUT": float, "SNMP_RETRIES": int,
-               "RUN_STALE_AFTER_S": float, "PORT": int, "SESSION_COOKIE_SECURE": _flag,
+               "RUN_STALE_AFTER_S": float, "SCAN_EXECUTOR": str, "CELERY_BROKER_URL": str, "WORKER_SLOTS": int,
+               "SCAN_RETRIES": int, "SCHEDULE_MISFIRE_GRACE_S": int, "PORT": int, "SESSION_COOKIE_SECURE": _flag,
                "SESSION_ABSOLUTE_LIFETIME_S": int, "SESSION_IDLE_TIMEOUT_S": int, "TOKEN_DEFAULT_LIFETIME_DAYS": int,
                "TOKEN_MAX_LIFETIME_DAYS": int, "TRUSTED_PROXIES": int}
 
@@ -122,6 +138,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     _fill_instance_defaults(app)
 
+    require_known_executor(app.config)  # a mistake in SCAN_EXECUTOR stops the start, not the first scan
     app.extensions["secret_box"] = SecretBox(keys_from_config(app.config["SECRETS_KEYS"]))
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
@@ -177,6 +194,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from catalog.pages import blp as catalog_pages
     from dashboards.views import blp as dashboards_blp
     from discovery.api import credentials_blp, scopes_blp
+    from discovery.collectors.api import collector_endpoint, collectors_blp
+    from discovery.collectors.pages import blp as collector_pages
     from discovery.pages import blp as discovery_pages
     from inventory.api import devices_blp, relocations_blp, transfer_blp, units_blp
     from inventory.device_pages import blp as device_pages
@@ -185,13 +204,14 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from inventory.transfer_pages import blp as transfer_pages
     from inventory.unit_pages import blp as unit_pages
     for blueprint in (units_blp, devices_blp, transfer_blp, relocations_blp, session_blp, users_blp, tokens_blp,
-                      audit_blp, credentials_blp, scopes_blp, catalog_blp, compliance_blp, budget_blp,
-                      enrolments_blp, imports_blp):
+                      audit_blp, credentials_blp, scopes_blp, collectors_blp, catalog_blp, compliance_blp,
+                      budget_blp, enrolments_blp, imports_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(agent_endpoint)
+    app.register_blueprint(collector_endpoint)
     core.pages.install(app, (dashboards_blp, unit_pages, reorganisation_pages, device_pages, relocation_pages,
-                             transfer_pages, discovery_pages, agent_pages, catalog_pages, budget_pages, accounts_pages,
-                             admin_pages))
+                             transfer_pages, discovery_pages, collector_pages, agent_pages, catalog_pages, budget_pages,
+                             accounts_pages, admin_pages))
 
 
 def _register_errors(app: Flask, api: Api) -> None:
@@ -249,7 +269,15 @@ def _input_with_nul() -> str | None:
                         *request.form.items(multi=True), *((n, f.filename or "") for n, f in request.files.items())]:
         if "\x00" in name or "\x00" in str(value):
             return name.replace("\x00", "") or "query"
-    return _json_with_nul(request.get_json(silent=True) if request.is_json else None, "json")
+    if not request.is_json or not _may_hold_nul(request.get_data(cache=True)):
+        return None
+    return _json_with_nul(request.get_json(silent=True), "json")
+
+
+def _may_hold_nul(body: bytes) -> bool:
+    """JSON text can only carry a NUL as the escape \\u0000 (a raw one is no JSON): a body without either needs
+    no walk through every value (a collector's batch holds a hundred thousand)."""
+    return b"\\u0000" in body or b"\x00" in body
 
 
 def _json_with_nul(value: Any, name: str) -> str | None:
@@ -323,8 +351,8 @@ def _close_session(_error: BaseException | None) -> None:
 
 def _register_commands(app: Flask) -> None:
     """Each package registers its own commands; `seed` puts the packages' examples together."""
-    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands, catalog_commands,
-                    budget_commands, agents_commands):
+    for package in (core_commands, inventory_commands, accounts_commands, discovery_commands, discovery_worker,
+                    collector_commands, catalog_commands, budget_commands, agents_commands):
         package.register(app)
 
     @app.cli.command("seed")
@@ -345,12 +373,15 @@ def _register_commands(app: Flask) -> None:
                    f"{example_catalog.effective_on:%d/%m/%Y} (an example: adapt it on the catalog page)"
                    if example_catalog else "example catalog: a catalog version exists, nothing loaded")
         if lab_scope:
-            click.echo(f"scan scope '{lab.LAB_SCOPE}': the lab's devices; poll it with "
-                       f"`flask --app app snmp poll {lab.LAB_SCOPE}`")
+            click.echo(f"scan scope '{lab.LAB_SCOPE}': the lab's devices, scanned by the worker on the schedule "
+                       f"'{lab.LAB_SCHEDULE}' (`python app.py --lab` polls it once at its first start)")
         accounts_commands.report_first_admin(password)
 
 
 def main() -> None:
+    """`python app.py [--lab]`: the web server and one worker process beside it (scans never run in the web
+    server); with --lab (what `make run` does), a first poll of the lab if it was never scanned, and the lab's
+    simulators stopped with the service."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     try:
@@ -358,10 +389,45 @@ def main() -> None:
         app.extensions["schema_checked"] = True  # the first request need not ask again
     except SchemaNotMigrated as error:
         sys.exit(f"refusing to start: {error.reason}")
+    with_lab = "--lab" in sys.argv[1:]
+    if with_lab:
+        _first_lab_scan(app)
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--parent", str(os.getpid())],
+                              cwd=ROOT)
+    # SIGTERM ends the service as Ctrl-C does: the worker and the lab stop with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from waitress import serve
     host, port = "127.0.0.1", app.config["PORT"]
-    print(f"Service ready: http://{host}:{port}/  (API documentation: http://{host}:{port}/api/docs)", flush=True)
-    serve(app, host=host, port=port, threads=8)
+    print(f"Service ready: http://{host}:{port}/  (API documentation: http://{host}:{port}/api/docs); "
+          f"worker process {worker.pid}; stop with Ctrl-C", flush=True)
+    try:
+        serve(app, host=host, port=port, threads=8)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        if with_lab:
+            from discovery import lab
+            print(f"lab: {lab.stop(lab.folder(app.config, app.instance_path))} simulators stopped", flush=True)
+
+
+def _first_lab_scan(app: Flask) -> None:
+    """The lab polled once before the first page, so that it shows a real inventory; later polls follow the
+    lab scope's schedule."""
+    from discovery import lab
+    from discovery.scans import execute_run, settings_from_config, start_run
+    from discovery.scopes import find_scope
+    settings = settings_from_config(app.config)
+    with app.extensions["sessions"]() as session, session.begin():
+        scope = find_scope(session, lab.LAB_SCOPE)
+        if session.scalars(select(ScanRun.id).where(ScanRun.scope_id == scope.id)).first() is not None:
+            return
+        run = start_run(session, scope, "snmp", settings)
+        run_id, total = run.id, run.hosts_total
+    with click.progressbar(length=total, label="first poll of the lab") as bar:
+        run = execute_run(app.extensions["sessions"], run_id, app.extensions["secret_box"], settings,
+                          lambda done, _total: bar.update(done - bar.pos))
+    click.echo(f"lab: {run.hosts_answered} of {run.hosts_total} devices answered, {run.created} devices in the "
+               f"inventory; the scope's schedule polls it again")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ def install(app: Flask, *, sign_in_page: str, sign_out_page: str, account_page: 
 def authorise():
     if request.endpoint is None or request.method == "OPTIONS":
         return None  # no such route (404 follows), or Flask's automatic OPTIONS answer
+    if getattr(current_app.view_functions[request.endpoint], "own_credentials", False):
+        g.caller = None  # the route checks credentials of its own (a collector's token), not an account's
+        return None
     g.caller = identify()
     if request.endpoint in FRAMEWORK_ENDPOINTS:
         return None

@@ -75,7 +75,7 @@ from agents.models import AgentReport, Enrolment  # noqa: E402
 from core.db import make_engine, make_session_factory, migrate  # noqa: E402
 from inventory.models import Device, Interface, Observation, UnitKind  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
-from tests.fleet import drop_database, fail, percentile, prepare_database, progress, say  # noqa: E402
+from tests.fleet import drop_database, fail, percentile, prepare_database, profiled, progress, say  # noqa: E402
 
 FULL_COUNT, FULL_CLIENTS = 5_000, 10
 TARGET_PER_S = 100  # inventories per second on SQLite
@@ -295,24 +295,6 @@ def serve(url: str, threads: int, profile: Path | None, clock: str, queue, stop)
             stats.add(other)
         stats.dump_stats(profile)
     queue.put(cpu_s)
-
-
-def profiled(wsgi_app, profiles: list[cProfile.Profile], clock: str):
-    """The WSGI app with each request profiled by its thread's own profiler (cProfile follows one thread), timed
-    by the thread's CPU time (`cpu`: what each function costs, lock waits left out) or by the wall clock."""
-    local, lock = threading.local(), threading.Lock()
-
-    def app(environ, start_response):
-        if not hasattr(local, "profiler"):
-            local.profiler = cProfile.Profile(time.thread_time) if clock == "cpu" else cProfile.Profile()
-            with lock:
-                profiles.append(local.profiler)
-        local.profiler.enable()
-        try:
-            return list(wsgi_app(environ, start_response))  # the body made here, inside the profile
-        finally:
-            local.profiler.disable()
-    return app
 
 
 # ---- the clients --------------------------------------------------------------------------------------------

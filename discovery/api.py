@@ -8,7 +8,7 @@ from core.caller import caller_scope, current_caller
 from core.db import request_session
 from core.encryption import SecretBox
 from core.permissions import Permission, requires
-from discovery import credentials, scans, scopes
+from discovery import credentials, executors, scans, scopes
 from discovery.schemas import (
     CredentialCreateSchema,
     CredentialSchema,
@@ -79,8 +79,9 @@ class Scopes(MethodView):
     @requires(Permission.SCANS_RUN)
     @scopes_blp.response(200, ScopeSchema(many=True))
     def get(self):
-        """The scan scopes of the caller's units."""
-        return scopes.list_scopes(request_session(), caller_scope())
+        """The scan scopes of the caller's units, each with its schedule's state and next run."""
+        session = request_session()
+        return scopes.with_schedule(session, scopes.list_scopes(session, caller_scope()))
 
     @requires(Permission.SCANS_MANAGE)
     @scopes_blp.arguments(ScopeCreateSchema)
@@ -91,7 +92,7 @@ class Scopes(MethodView):
         scope = scopes.write_scope(session, None, args, scan_settings().allowlist, caller_scope(),
                                    current_caller().name)
         session.commit()
-        return scope
+        return scopes.with_schedule(session, [scope])[0]
 
 
 @scopes_blp.route("/scopes/<int(max=2147483647):scope_id>")
@@ -99,8 +100,9 @@ class ScopeById(MethodView):
     @requires(Permission.SCANS_RUN)
     @scopes_blp.response(200, ScopeSchema)
     def get(self, scope_id):
-        """One scope, if it belongs to one of the caller's units."""
-        return scopes.scope_in_reach(request_session(), scope_id, caller_scope())
+        """One scope, if it belongs to one of the caller's units, with its schedule's state and next run."""
+        session = request_session()
+        return scopes.with_schedule(session, [scopes.scope_in_reach(session, scope_id, caller_scope())])[0]
 
     @requires(Permission.SCANS_MANAGE)
     @scopes_blp.arguments(ScopeWriteSchema)
@@ -111,7 +113,20 @@ class ScopeById(MethodView):
         scope = scopes.write_scope(session, scope_id, args, scan_settings().allowlist, caller_scope(),
                                    current_caller().name)
         session.commit()
-        return scope
+        return scopes.with_schedule(session, [scope])[0]
+
+
+@scopes_blp.route("/scopes/<int(max=2147483647):scope_id>/<any(pause, resume):action>")
+class ScopeSchedule(MethodView):
+    @requires(Permission.SCANS_MANAGE)
+    @scopes_blp.response(200, ScopeSchema)
+    def post(self, scope_id, action):
+        """Pause the scope's schedule, or resume it; runs asked for by hand still run while it is paused."""
+        session = request_session()
+        scope = scopes.set_paused(session, scopes.scope_in_reach(session, scope_id, caller_scope()),
+                                  action == "pause", current_caller().name)
+        session.commit()
+        return scopes.with_schedule(session, [scope])[0]
 
 
 @scopes_blp.route("/scopes/<int(max=2147483647):scope_id>/runs")
@@ -129,7 +144,8 @@ class ScopeRuns(MethodView):
     @scopes_blp.arguments(RunStartSchema)
     @scopes_blp.response(202, RunSchema)
     def post(self, args, scope_id):
-        """Start a scan (nmap) or a poll (snmp) of the scope; follow it at /api/scan-runs/{id}."""
+        """Scan now: queue a scan (nmap) or a poll (snmp) of the scope for a worker; follow it at
+        /api/scan-runs/{id}."""
         session = request_session()
         scope = scopes.scope_in_reach(session, scope_id, caller_scope())
         return start_scan(session, scope, args["kind"])
@@ -160,9 +176,9 @@ class RunById(MethodView):
 
 
 def start_scan(session, scope, kind: str):
-    """Start a scan of the scope as the caller and carry it through in the background (the API and the pages)."""
-    return scans.launch_run(session, current_app.extensions["sessions"], secret_box(), scan_settings(), scope, kind,
-                            current_caller().name, current_app.extensions.setdefault("scan_threads", []))
+    """Queue a scan of the scope as the caller, for the configured executor (the API and the pages)."""
+    return scans.launch_run(session, scan_settings(), scope, kind, current_caller().name,
+                            lambda run_id: executors.dispatch(current_app.config, run_id))
 
 
 def fail_abandoned(session, scope_id: int) -> bool:

@@ -1,5 +1,5 @@
-"""Command line of discovery: the lab (`flask lab start|stop|status`), scans (`flask scan run SCOPE
-[--kind nmap|snmp]`) and SNMP polls (`flask snmp poll SCOPE`), with a progress bar."""
+"""Command line of discovery: the lab (`flask lab start|stop|status`, saying why a device does not answer),
+scans (`flask scan run SCOPE [--kind nmap|snmp]`) and SNMP polls (`flask snmp poll SCOPE`), with a progress bar."""
 import time
 from pathlib import Path
 
@@ -14,32 +14,7 @@ from discovery.scopes import find_scope
 
 
 def register(app: Flask) -> None:
-    lab_group = click.Group("lab", help="The lab: simulated real devices on loopback addresses.")
-    app.cli.add_command(lab_group)
-    lab_dir = Path(app.instance_path) / "lab"
-
-    @lab_group.command("start")
-    @click.option("--port", type=int, default=None, help="UDP port of every agent (161 as root, else 16161).")
-    def lab_start(port: int | None):
-        """Serve the lab's recordings, each device on its own loopback address (already running: kept)."""
-        devices = lab.lab_devices()
-        port = port or lab.default_port()
-        with click.progressbar(length=len(devices), label="starting the lab's devices") as bar:
-            lab.start(lab_dir, devices, port, progress=lambda _name: bar.update(1))
-            bar.update(len(devices) - bar.pos)
-        ready = lab.wait_ready(devices, port)
-        click.echo(f"lab: {ready} of {len(devices)} devices answer SNMP (community '{lab.COMMUNITY}', "
-                   f"port {port}) on {devices[0].address} to {devices[-1].address}")
-
-    @lab_group.command("stop")
-    def lab_stop():
-        """Stop the lab's simulators."""
-        click.echo(f"lab: {lab.stop(lab_dir)} simulators stopped")
-
-    @lab_group.command("status")
-    def lab_status():
-        running = lab.running_pids(lab_dir)
-        click.echo(f"lab: {len(running)} of {len(lab.lab_devices())} simulators running")
+    _register_lab(app)
 
     scan = click.Group("scan", help="Scans of a scope: nmap sweeps and SNMP polls.")
     app.cli.add_command(scan)
@@ -85,3 +60,52 @@ def _run_scan(app: Flask, scope_name: str, kind: str) -> None:
                f"{run.missing} now missing")
     for error in run.errors:
         click.echo(f"  {error['address']}: {error['reason']}")
+
+
+def _register_lab(app: Flask) -> None:
+    lab_group = click.Group("lab", help="The lab: simulated real devices on loopback addresses.")
+    app.cli.add_command(lab_group)
+    lab_dir = lab.folder(app.config, app.instance_path)
+
+    @lab_group.command("start")
+    @click.option("--port", type=int, default=None, help="UDP port of every agent (161 as root, else 16161).")
+    @click.option("--devices", "devices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  default=None, help="A table like discovery/data/lab.csv (name,recording,address) to serve "
+                                     "instead of the project's lab.")
+    def lab_start(port: int | None, devices_file: Path | None):
+        """Serve the lab's recordings, each device on its own loopback address (already running: kept), and say
+        why a device does not answer."""
+        devices = lab.lab_devices(devices_file) if devices_file else lab.lab_devices()
+        port = port or lab.default_port()
+        with click.progressbar(length=len(devices), label="starting the lab's devices") as bar:
+            lab.start(lab_dir, devices, port, progress=lambda _name: bar.update(1))
+            bar.update(len(devices) - bar.pos)
+        states = lab.settle(lab_dir, devices, port)
+        silent = [state for state in states if not state.answers]
+        click.echo(f"lab: {len(states) - len(silent)} of {len(states)} devices answer SNMP (community "
+                   f"'{lab.COMMUNITY}', port {port}) on {devices[0].address} to {devices[-1].address}")
+        for state in silent:
+            click.echo(_state_line(state, port))
+        if silent:
+            remedies = [lab.REMEDIES[c] for c in lab.REMEDIES if any(s.condition is c for s in silent)]
+            raise click.ClickException(f"{len(silent)} of {len(states)} devices do not answer: "
+                                       + "; ".join(remedies))
+
+    @lab_group.command("stop")
+    def lab_stop():
+        """Stop the lab's simulators."""
+        click.echo(f"lab: {lab.stop(lab_dir)} simulators stopped")
+
+    @lab_group.command("status")
+    def lab_status():
+        """Whether each device of the lab answers SNMP and, for one that does not, why."""
+        devices, port = lab.served(lab_dir)
+        states = lab.diagnose(lab_dir, devices, port)
+        for state in states:
+            click.echo(_state_line(state, port))
+        click.echo(f"lab: {sum(state.answers for state in states)} of {len(states)} devices answer")
+
+
+def _state_line(state: lab.DeviceState, port: int) -> str:
+    where = f"{state.device.name} ({state.device.address}:{port})"
+    return f"{where}: answers" if state.answers else f"{where}: does not answer: {state.reason}"

@@ -3,7 +3,20 @@ core.encryption), scan scopes, scan runs and the last poll of each SNMP address.
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -70,13 +83,19 @@ class ScanScope(Base):
     exclusions: Mapped[str] = mapped_column(Text, default="")
     snmp_port: Mapped[int] = mapped_column(default=161)
     methods: Mapped[str] = mapped_column(String(32), default="nmap,snmp")  # comma-separated: nmap, snmp
-    schedule: Mapped[str | None] = mapped_column(String(100))  # cron expression, for the scheduler
+    schedule: Mapped[str | None] = mapped_column(String(100))  # cron expression or interval (discovery.schedule)
+    paused: Mapped[bool] = mapped_column(default=False)  # its schedule does not run until resumed
+    # Scanned at its site by this collector (on the collector's own schedule), not by the server's workers.
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("collector.id", ondelete="SET NULL"), index=True)
     # Which network these addresses are: each device a scan of the scope sees carries it (Device.network).
     network: Mapped[ScopeNetwork] = mapped_column(default=ScopeNetwork.OTHER)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     unit: Mapped[Unit] = relationship()
     credentials: Mapped[list["ScopeCredential"]] = relationship(
         order_by="ScopeCredential.position", cascade="all, delete-orphan")
+    # Not stored: filled by discovery.scopes.with_schedule from the scheduler's job store, for display.
+    next_run_at = None  # dt.datetime | None
+    schedule_status = "by_hand"
 
 
 class ScopeCredential(Base):
@@ -90,21 +109,42 @@ class ScopeCredential(Base):
 
 
 class RunStatus(enum.StrEnum):
+    QUEUED = "queued"  # waiting for a worker
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
 
 
+ACTIVE_RUN = ("queued", "running")
+
+
+class RunTrigger(enum.StrEnum):
+    MANUAL = "manual"        # someone asked for it (API, page, command line)
+    SCHEDULE = "schedule"    # the scope's schedule
+    RETRY = "retry"          # again, after a run whose worker stopped
+    COLLECTOR = "collector"  # run at its site by a collector, which sent what it found
+
+
 class ScanRun(Base):
-    """One scan or poll of a scope: progress while it runs, then what it found and what went wrong."""
+    """One scan or poll of a scope: queued, then its progress while it runs, then what it found and what
+    went wrong. At most one run of a scope is queued or running (the partial unique index is the lock
+    that several processes share)."""
 
     __tablename__ = "scan_run"
+    __table_args__ = (Index("uq_scan_run_active_scope", "scope_id", unique=True,
+                            sqlite_where=Column("status").in_(ACTIVE_RUN),
+                            postgresql_where=Column("status").in_(ACTIVE_RUN)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     scope_id: Mapped[int] = mapped_column(ForeignKey("scan_scope.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # snmp, nmap
     status: Mapped[RunStatus] = mapped_column(default=RunStatus.RUNNING)
     mode: Mapped[str] = mapped_column(String(100), default="")
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    trigger: Mapped[RunTrigger] = mapped_column(default=RunTrigger.MANUAL)
+    attempt: Mapped[int] = mapped_column(default=1)  # 2 and more: retries of a run whose worker stopped
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id", ondelete="SET NULL"))
+    worker: Mapped[str] = mapped_column(String(100), default="")  # host:pid of the process carrying it through
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # when a worker took it
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # The worker's last sign of life, written while the run is `running`: a run whose heartbeat is older
     # than RUN_STALE_AFTER_S lost its process (a crash, a restart) and is failed (scans.fail_abandoned_runs).
@@ -156,3 +196,65 @@ class ScanHost(Base):
     address: Mapped[str] = mapped_column(String(45))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Collector(Base):
+    """A collector at a site: it scans the scopes assigned to it near their networks and sends what it
+    finds in batches. It authenticates with a token shown once (kept as its digest); the credentials it
+    needs travel encrypted with a key derived from that token, which the server keeps encrypted at rest."""
+
+    __tablename__ = "collector"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)  # the unit at whose site it runs
+    prefix: Mapped[str] = mapped_column(String(16))  # the token's first characters, to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_encrypted: Mapped[str] = mapped_column(Text, info={"encrypted": True})
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    # What the collector said at its last contact.
+    last_contact_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[str] = mapped_column(String(50), default="")
+    backlog: Mapped[int] = mapped_column(default=0)  # batches waiting on its disk
+    clock_skew_s: Mapped[float | None] = mapped_column(Float)  # its clock minus the server's
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    batches: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    unit: Mapped[Unit] = relationship()
+
+
+class BatchStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CollectorBatch(Base):
+    """A batch a collector sent, by its id: a batch id seen again is ignored (delivery exactly once). A
+    rejected batch keeps its body for an operator."""
+
+    __tablename__ = "collector_batch"
+    __table_args__ = (UniqueConstraint("collector_id", "batch_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collector_id: Mapped[int] = mapped_column(ForeignKey("collector.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(default=0)  # the collector's own count: batches are replayed in order
+    scope_id: Mapped[int | None] = mapped_column(ForeignKey("scan_scope.id", ondelete="SET NULL"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("scan_run.id", ondelete="SET NULL"))
+    status: Mapped[BatchStatus]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    observations: Mapped[int] = mapped_column(default=0)
+    collected_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # the collector's clock, bounded
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # the collector's clock, as it said
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    body: Mapped[dict | None] = mapped_column(JSON)  # a rejected batch as it came
+
+
+# APScheduler's SQLAlchemy job store, in the application's database: declared here (as APScheduler 3.11
+# defines it) so that migrations create it and the API reads each scope's next run time from it.
+scheduler_jobs = Table("apscheduler_jobs", Base.metadata,
+                       Column("id", Unicode(191), primary_key=True),
+                       Column("next_run_time", Float(25), index=True),
+                       Column("job_state", LargeBinary, nullable=False))

@@ -50,8 +50,15 @@ navigation(blp, "discovery_pages.credentials", _l("Credentials"), Permission.SCA
 # What the pages call discovery's coded values, in the page's language.
 RUN_KINDS = {"nmap": _l("nmap sweep"), "snmp": _l("SNMP poll")}
 SCAN_BUTTONS = {"nmap": _l("Scan now with nmap"), "snmp": _l("Poll now over SNMP")}
-RUN_STATUSES = {"running": _l("running"), "finished": _l("finished"), "failed": _l("failed")}
-RUN_BADGES = {"running": "text-bg-info", "finished": "text-bg-success", "failed": "text-bg-danger"}
+RUN_STATUSES = {"queued": _l("queued"), "running": _l("running"), "finished": _l("finished"), "failed": _l("failed")}
+RUN_BADGES = {"queued": "text-bg-secondary", "running": "text-bg-info", "finished": "text-bg-success",
+              "failed": "text-bg-danger"}
+RUN_TRIGGERS = {"manual": _l("asked for"), "schedule": _l("by schedule"),
+                "retry": _l("again, after its worker stopped"), "collector": _l("by the site's collector")}
+SCHEDULE_STATUSES = {
+    "by_hand": _l("by hand only"), "scheduled": _l("scheduled"), "paused": _l("paused: no scheduled run until resumed"),
+    "collector": _l("scanned at its site by a collector, on the collector's schedule"),
+    "waiting_for_worker": _l("waiting for a worker")}
 TARGET_STATUSES = {"ok": _l("answered"), "partial": _l("answered in part"), "failed": _l("failed")}
 SNMP_VERSIONS = {"v1": "SNMPv1", "v2c": "SNMPv2c", "v3": "SNMPv3"}
 AUTH_PROTOCOLS = {"none": _l("none"), "md5": "MD5", "sha": "SHA-1", "sha224": "SHA-224", "sha256": "SHA-256",
@@ -66,7 +73,8 @@ SECRET_NAMES = {"community": _l("Community"), "auth_key": _l("Authentication key
 
 def _labels() -> dict[str, Any]:
     return {"run_kinds": RUN_KINDS, "scan_labels": SCAN_BUTTONS, "run_statuses": RUN_STATUSES,
-            "run_badges": RUN_BADGES, "target_statuses": TARGET_STATUSES, "snmp_versions": SNMP_VERSIONS,
+            "run_badges": RUN_BADGES, "run_triggers": RUN_TRIGGERS, "schedule_statuses": SCHEDULE_STATUSES,
+            "target_statuses": TARGET_STATUSES, "snmp_versions": SNMP_VERSIONS,
             "auth_protocols": AUTH_PROTOCOLS, "priv_protocols": PRIV_PROTOCOLS, "scope_networks": SCOPE_NETWORKS,
             "may_manage": current_caller().may(Permission.SCANS_MANAGE)}
 
@@ -90,7 +98,8 @@ def scopes():
     session = request_session()
     code = request.args.get("unit", "").strip()
     unit = _unit_in_reach(session, code) if code else None
-    found = scope_service.list_scopes(session, caller_scope(), unit_id=unit.id if unit else None)
+    found = scope_service.with_schedule(session, scope_service.list_scopes(session, caller_scope(),
+                                                                           unit_id=unit.id if unit else None))
     crumbs = [(_("Scans"), url_for(".scopes"))] + ([(unit.code, None)] if unit else [])
     return _render("discovery/scopes.html", scopes=found, last=scope_service.last_runs(session, [s.id for s in found]),
                    unit=unit, breadcrumbs=crumbs)
@@ -106,12 +115,14 @@ def _scope_page(scope_id: int, status: int = 200, problems: list[str] | None = N
     session = request_session()
     found = scope_service.scope_in_reach(session, scope_id, caller_scope())
     fail_abandoned(session, found.id)
+    scope_service.with_schedule(session, [found])
     runs = scope_service.list_runs(session, found)
     pagination = pagination_from_request(scope_service.count_targets(session, found))
     targets = scope_service.list_targets(session, found, offset=pagination.offset, limit=pagination.size)
     return _render("discovery/scope.html", status, scope=found, runs=runs, targets=targets, pagination=pagination,
                    device_labels=_device_labels(session, {t.device_id for t in targets if t.device_id}),
-                   running=next((r for r in runs if r.status is RunStatus.RUNNING), None), problems=problems or [],
+                   running=next((r for r in runs if r.status in (RunStatus.QUEUED, RunStatus.RUNNING)), None),
+                   problems=problems or [],
                    breadcrumbs=[(_("Scans"), url_for(".scopes")), (found.name, None)])
 
 
@@ -233,8 +244,26 @@ def scan_now(scope_id: int):
         by_field, general = field_errors(error)
         status = refusal_status(error)
         return _scope_page(scope_id, status, general + [m for messages in by_field.values() for m in messages])
-    flash(_("Started: %(kind)s of scope %(scope)s.", kind=RUN_KINDS[run.kind], scope=found.name), "success")
+    flash(_("Queued: %(kind)s of scope %(scope)s; a worker takes it within seconds.", kind=RUN_KINDS[run.kind],
+            scope=found.name), "success")
     return redirect(url_for(".run", run_id=run.id))
+
+
+@blp.post("/scans/scopes/<int(max=2147483647):scope_id>/<any(pause, resume):action>")
+@requires(Permission.SCANS_MANAGE)
+def pause_or_resume(scope_id: int, action: str):
+    """Pause or resume the scope's schedule, then back to the scope's page."""
+    session = request_session()
+    found = scope_service.scope_in_reach(session, scope_id, caller_scope())
+    try:
+        scope_service.set_paused(session, found, action == "pause", current_caller().name)
+    except DomainError as error:
+        session.rollback()
+        return _scope_page(scope_id, refusal_status(error), [error.reason])
+    session.commit()
+    flash(_("The schedule of scope %(scope)s is paused.", scope=found.name) if action == "pause" else
+          _("The schedule of scope %(scope)s runs again.", scope=found.name), "success")
+    return redirect(url_for(".scope", scope_id=scope_id))
 
 
 @blp.get("/scans/runs/<int(max=2147483647):run_id>")

@@ -5,21 +5,26 @@ runs with no transaction open; what it found is stored through ingestion in one 
 end, with the run's counts. A run that fails (nmap missing or killed, the allowlist refusing)
 says why and stores nothing.
 
-A run is a thread of the process that started it. While it works it writes a heartbeat; a run whose
-heartbeat is older than RUN_STALE_AFTER_S lost its process (a crash, a restart) and is failed, at the
-service's start, at the start of a run of its scope and whenever its scope's runs are looked at (the API),
-so that the scope can be scanned again."""
+A run asked for in the API or on a page, or by a schedule, is queued (`queue_run`) and carried through by a
+worker process (discovery.worker), never by the web server; `flask scan run` carries its own run in the
+foreground (`start_run`, `execute_run`). At most one run of a scope is queued or running: the database's
+partial unique index holds that for every process at once.
+
+While a run works its worker writes a heartbeat; a run whose heartbeat is older than RUN_STALE_AFTER_S
+lost its process (a crash, a kill, a restart) and is failed, at the service's start, at the start of a run
+of its scope, whenever its scope's runs are looked at (the API) and by every worker's rounds, which queue
+it again."""
 import asyncio
 import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import record as audit_record
@@ -33,7 +38,7 @@ from discovery.allowlist import require_allowed
 from discovery.bindings import address_bindings, bind
 from discovery.errors import RunAbandoned
 from discovery.hints import confident_class
-from discovery.models import RunStatus, ScanHost, ScanRun, ScanScope
+from discovery.models import ACTIVE_RUN, RunStatus, RunTrigger, ScanHost, ScanRun, ScanScope
 from discovery.scopes import scope_targets
 from discovery.snmp import poll as polls
 from inventory.ingest import IngestBatch, IngestResult, ingest
@@ -44,7 +49,7 @@ log = logging.getLogger(__name__)
 KINDS = ("nmap", "snmp")
 NMAP_INTERFACE = "scanned address"  # the interface of a host seen without its MAC (behind a router)
 PROGRESS_EVERY_S = 1.0  # progress is written at most this often: a commit per host would cost more than the scan
-ABANDONED = "the service stopped during the run"
+ABANDONED = "its worker stopped during the run (no sign of life within RUN_STALE_AFTER_S)"
 HEARTBEATS_PER_BOUND = 5  # a live run writes its heartbeat this many times within RUN_STALE_AFTER_S
 
 
@@ -80,9 +85,24 @@ def scope_addresses(scope: ScanScope, settings: ScanSettings) -> list[str]:
 
 
 def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSettings) -> ScanRun:
-    """A new run of `kind`, refused if the scope does not allow it, is outside the allowlist, or
-    already has a run in progress; a run of the scope silent past the bound is failed first, as abandoned.
-    The caller commits."""
+    """A new run of `kind` that the caller carries through itself (`execute_run`), refused as `queue_run`
+    refuses. The caller commits."""
+    return _new_run(session, scope, kind, settings, status=RunStatus.RUNNING, trigger=RunTrigger.MANUAL)
+
+
+def queue_run(session: Session, scope: ScanScope, kind: str, settings: ScanSettings,
+              trigger: RunTrigger = RunTrigger.MANUAL, retry_of: ScanRun | None = None) -> ScanRun:
+    """A new run of `kind` for a worker to take, refused if the scope does not allow it, is outside the
+    allowlist, is scanned by a collector at its site, or already has a run queued or in progress; a run of
+    the scope silent past the bound is failed first, as abandoned. The caller commits."""
+    if scope.collector_id is not None and trigger is not RunTrigger.COLLECTOR:
+        raise Conflict(Reason("scope %(scope)s is scanned by a collector at its site, on the collector's schedule",
+                              scope=scope.name), field="scope")
+    return _new_run(session, scope, kind, settings, status=RunStatus.QUEUED, trigger=trigger, retry_of=retry_of)
+
+
+def _new_run(session: Session, scope: ScanScope, kind: str, settings: ScanSettings, *, status: RunStatus,
+             trigger: RunTrigger, retry_of: ScanRun | None = None) -> ScanRun:
     if kind not in KINDS:
         raise InvalidInput(Reason("unknown scan kind %(kind)r; one of %(kinds)s", kind=kind, kinds=", ".join(KINDS)),
                            field="kind")
@@ -95,17 +115,27 @@ def start_run(session: Session, scope: ScanScope, kind: str, settings: ScanSetti
     addresses = scope_addresses(scope, settings)
     fail_abandoned_runs(session, stale_after_s=settings.run_stale_after_s, scope_id=scope.id)
     busy = session.scalars(select(ScanRun.id).where(ScanRun.scope_id == scope.id,
-                                                    ScanRun.status == RunStatus.RUNNING)).first()
+                                                    ScanRun.status.in_(ACTIVE_RUN))).first()
     if busy is not None:
-        raise Conflict(Reason("scope %(scope)s is being scanned already (run %(run)s)", scope=scope.name, run=busy),
-                       field="scope")
+        raise _busy(scope, busy)
     mode = sweeps.describe_mode(settings.sweep) if kind == "nmap" else \
         f"SNMP, {len(scope.credentials)} credential(s), port {scope.snmp_port}"
-    run = ScanRun(scope_id=scope.id, kind=kind, status=RunStatus.RUNNING, mode=mode, hosts_total=len(addresses),
-                  errors=[])
+    run = ScanRun(scope_id=scope.id, kind=kind, status=status, mode=mode, hosts_total=len(addresses), errors=[],
+                  trigger=trigger, attempt=retry_of.attempt + 1 if retry_of else 1,
+                  retry_of=retry_of.id if retry_of else None)
     session.add(run)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # another process queued one since the check: the index is the lock
+        raise _busy(scope, None) from None
     return run
+
+
+def _busy(scope: ScanScope, run_id: int | None) -> Conflict:
+    if run_id is None:
+        return Conflict(Reason("scope %(scope)s is being scanned already", scope=scope.name), field="scope")
+    return Conflict(Reason("scope %(scope)s is being scanned already (run %(run)s)", scope=scope.name, run=run_id),
+                    field="scope")
 
 
 def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: ScanSettings,
@@ -147,17 +177,27 @@ def execute_run(sessions: sessionmaker, run_id: int, box: SecretBox, settings: S
         return run
 
 
-def launch_run(session: Session, sessions: sessionmaker, box: SecretBox, settings: ScanSettings, scope: ScanScope,
-               kind: str, actor: str, threads: list[threading.Thread]) -> ScanRun:
-    """Start a run of `kind`, audited as `actor`, and carry it through in the background: the one path of the
-    API and the pages. Commits `session` (the worker must see the run); `threads` keeps the live workers, so
-    that shutdown can wait for them."""
-    run = start_run(session, scope, kind, settings)
+def launch_run(session: Session, settings: ScanSettings, scope: ScanScope, kind: str, actor: str,
+               dispatch: Callable[[int], None]) -> ScanRun:
+    """Queue a run of `kind`, audited as `actor`, and hand it to the executor (`dispatch`): the one path of
+    the API and the pages. Commits `session` (a worker must see the run)."""
+    run = queue_run(session, scope, kind, settings)
     audit_record(session, actor, f"scan.{kind}", "scan_run", run.id, detail=f"scope {scope.name}")
     session.commit()
-    thread = execute_in_background(sessions, run.id, box, settings)
-    threads[:] = [*(t for t in threads if t.is_alive()), thread]
+    try:
+        dispatch(run.id)
+    except DomainError as error:  # the executor did not take it: a run queued for nobody would block its scope
+        fail_undispatched(session, run, error.reason)
+        raise
     return run
+
+
+def fail_undispatched(session: Session, run: ScanRun, reason: str) -> None:
+    """A queued run its executor refused (the Celery broker down): failed with the reason, and committed."""
+    session.execute(update(ScanRun).where(ScanRun.id == run.id, ScanRun.status == RunStatus.QUEUED)
+                    .values(status=RunStatus.FAILED, finished_at=utcnow(),
+                            errors=[{"address": None, "reason": reason}]))
+    session.commit()
 
 
 def execute_in_background(sessions: sessionmaker, run_id: int, box: SecretBox,
@@ -281,23 +321,44 @@ def _audit_relocations(session: Session, run: ScanRun, scope: ScanScope, relocat
 
 def store_sweep(session: Session, scope: ScanScope, run: ScanRun, hosts: list[sweeps.FoundHost],
                 missing_after_scans: int) -> IngestResult:
+    """A sweep that ran here, stored as `store_swept` stores one sent by a collector."""
+    return store_swept(session, scope, run, sweep_observations(hosts, scope.unit.code, utcnow()), missing_after_scans)
+
+
+def sweep_observations(hosts: Sequence[sweeps.FoundHost], unit_code: str,
+                       at: dt.datetime) -> list[tuple[str, ObservedDevice]]:
+    """Each host found, with its address."""
+    return [(host.address, _observation(host, unit_code, at)) for host in hosts]
+
+
+def store_swept(session: Session, scope: ScanScope, run: ScanRun, observed: Sequence[tuple[str, ObservedDevice]],
+                missing_after_scans: int) -> IngestResult:
     """Ingest the hosts found as one complete scan of the scope; remember which device each address is."""
-    known = {h.address: h for h in session.scalars(select(ScanHost).where(ScanHost.scope_id == scope.id))}
     at = utcnow()
     bindings = address_bindings(session, scope)
-    observations = [bind(_observation(host, scope.unit.code, at), host.address, bindings.get(host.address))
-                    for host in hosts]
+    observations = [bind(observation, address, bindings.get(address)) for address, observation in observed]
     batch = IngestBatch(observations, scope_key=f"nmap:{scope.id}", complete_scan=True, network=scope.network.value)
     result = ingest(session, batch, missing_after_scans=missing_after_scans)
-    for host, device_id in zip(hosts, result.device_ids):
-        record = known.get(host.address) or ScanHost(scope_id=scope.id, address=host.address)
-        record.device_id, record.last_seen = device_id, at
-        session.add(record)
-    run.hosts_done, run.hosts_answered = run.hosts_total, len(hosts)
+    _remember_hosts(session, scope, [address for address, _ in observed], result.device_ids, at)
+    run.hosts_done, run.hosts_answered = run.hosts_total, len(observed)
     run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
         result.missing
     session.flush()
     return result
+
+
+def _remember_hosts(session: Session, scope: ScanScope, addresses: Sequence[str], device_ids: Sequence[int],
+                    at: dt.datetime) -> None:
+    """Which device each address found is, in two statements (a site's sweep finds hundreds of hosts)."""
+    known = dict(session.execute(select(ScanHost.address, ScanHost.id).where(ScanHost.scope_id == scope.id)).all())
+    rows = [{"address": address, "device_id": device_id, "last_seen": at}
+            for address, device_id in zip(addresses, device_ids, strict=True)]
+    seen_again = [row | {"id": known[row["address"]]} for row in rows if row["address"] in known]
+    new = [row | {"scope_id": scope.id} for row in rows if row["address"] not in known]
+    if seen_again:
+        session.execute(update(ScanHost), seen_again)
+    if new:
+        session.execute(insert(ScanHost), new)
 
 
 def _observation(host: sweeps.FoundHost, unit_code: str, at: dt.datetime) -> ObservedDevice:

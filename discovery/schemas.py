@@ -3,7 +3,7 @@ comes out), scan scopes and scan runs."""
 from marshmallow import Schema, fields, validate
 
 from core.i18n import SchemaMessage
-from discovery.models import AuthProtocol, PrivProtocol, RunStatus, ScopeNetwork, SnmpVersion, TargetStatus
+from discovery.models import AuthProtocol, PrivProtocol, RunStatus, RunTrigger, ScopeNetwork, SnmpVersion, TargetStatus
 from inventory.schemas import UtcDateTime
 
 SECRET = validate.Length(min=1, max=128)
@@ -48,6 +48,13 @@ class ScopeSchema(Schema):
     snmp_port = fields.Integer()
     methods = fields.String()
     schedule = fields.String(allow_none=True)
+    paused = fields.Boolean(metadata={"description": "The schedule is paused: no scheduled run until resumed."})
+    schedule_status = fields.String(metadata={
+        "description": "by_hand (no schedule), scheduled, paused, collector (a collector at the site scans it on "
+                       "its own schedule) or waiting_for_worker (no worker has taken up the schedule yet: start "
+                       "`flask --app app worker`)."})
+    next_run_at = UtcDateTime(allow_none=True, metadata={"description": "When the schedule runs next (UTC)."})
+    collector_id = fields.Integer(allow_none=True)
     network = fields.Enum(ScopeNetwork, by_value=True)
     credential_ids = fields.Function(lambda s: [link.credential_id for link in s.credentials])
     created_at = UtcDateTime()
@@ -61,7 +68,9 @@ class ScopeWriteSchema(Schema):
     snmp_port = fields.Integer(validate=validate.Range(min=1, max=65535))
     methods = fields.String(validate=validate.Regexp(r"^(nmap|snmp)(,(nmap|snmp))?$",
                                                      error=SchemaMessage("nmap, snmp or nmap,snmp")))
-    schedule = fields.String(allow_none=True, validate=validate.Length(max=100))
+    schedule = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "A cron expression in the city's time (minute hour day month weekday, e.g. '0 2 * * *') or "
+                       "an interval ('every 30m', 'every 6h', 'every 1d'); null: by hand only."})
     network = fields.Enum(ScopeNetwork, by_value=True, metadata={
         "description": "Which network the scope covers: secure (the dedicated secure network, mạng chuyên dùng), "
                        "internet (the office network on the Internet) or other (the default). Each device its "
@@ -86,7 +95,13 @@ class RunSchema(Schema):
     kind = fields.String()
     status = fields.Enum(RunStatus, by_value=True)
     mode = fields.String()
-    started_at = UtcDateTime()
+    trigger = fields.Enum(RunTrigger, by_value=True, metadata={
+        "description": "manual, schedule, retry (again after a run whose worker stopped) or collector."})
+    attempt = fields.Integer()
+    retry_of = fields.Integer(allow_none=True)
+    worker = fields.String(metadata={"description": "The process carrying the run through (host:pid)."})
+    queued_at = UtcDateTime()
+    started_at = UtcDateTime(metadata={"description": "When a worker took the run."})
     finished_at = UtcDateTime(allow_none=True)
     heartbeat_at = UtcDateTime(metadata={"description": "The worker's last sign of life; a running run silent for "
                                                         "RUN_STALE_AFTER_S is failed."})

@@ -4,7 +4,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import netaddr
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -14,6 +13,7 @@ from core.i18n import Reason
 from discovery.allowlist import parse_targets, require_allowed
 from discovery.credentials import get_credential
 from discovery.models import ScanRun, ScanScope, ScopeCredential, ScopeNetwork, SnmpTarget
+from discovery.schedule import next_run_times, trigger_of
 from discovery.schemas import ScopeSchema
 from inventory.changes import units_reorganised
 from inventory.models import Unit
@@ -114,12 +114,7 @@ def _check(session: Session, scope: ScanScope, allowlist: str) -> None:
         raise InvalidInput(Reason("methods must be nmap, snmp or both, comma-separated; not %(methods)r",
                                   methods=scope.methods), field="methods")
     if scope.schedule:
-        try:
-            CronTrigger.from_crontab(scope.schedule)
-        except ValueError as error:
-            raise InvalidInput(Reason("%(schedule)r is not a cron schedule (minute hour day month weekday): "
-                                      "%(error)s", schedule=scope.schedule, error=str(error)),
-                               field="schedule") from None
+        trigger_of(scope.schedule)
     check_no_overlap(session, scope.networks, scope.exclusions, scope.id)
 
 
@@ -166,6 +161,31 @@ def scope_in_reach(session: Session, scope_id: int, unit_ids: frozenset[int] | N
     scope = session.get(ScanScope, scope_id)
     if scope is None or (unit_ids is not None and scope.unit_id not in unit_ids):
         raise NotFound(Reason("scan scope %(id)s does not exist", id=scope_id), field="scope_id")
+    return scope
+
+
+def with_schedule(session: Session, scopes: Sequence[ScanScope]) -> Sequence[ScanScope]:
+    """The scopes, each with where its schedule stands (`schedule_status`) and its next run time as the
+    workers' scheduler holds it (`next_run_at`, UTC), for the API and the pages."""
+    next_runs = next_run_times(session, [scope.id for scope in scopes])
+    for scope in scopes:
+        scope.next_run_at = next_runs.get(scope.id)
+        scope.schedule_status = ("by_hand" if not scope.schedule else "collector" if scope.collector_id else
+                                 "paused" if scope.paused else "scheduled" if scope.next_run_at else
+                                 "waiting_for_worker")
+    return scopes
+
+
+def set_paused(session: Session, scope: ScanScope, paused: bool, actor: str) -> ScanScope:
+    """Pause or resume the scope's schedule (runs asked for by hand still run); audited."""
+    if not scope.schedule:
+        raise Conflict(Reason("scope %(scope)s has no schedule to pause or resume", scope=scope.name),
+                       field="schedule")
+    if scope.paused != paused:
+        scope.paused = paused
+        record(session, actor, "scope.pause" if paused else "scope.resume", "scan_scope", scope.id,
+               detail=f"schedule {scope.schedule}")
+    session.flush()
     return scope
 
 

@@ -3,6 +3,7 @@ built through the services, never by writing rows directly."""
 import datetime as dt
 import os
 import shutil
+import time
 
 import pytest
 from sqlalchemy import select, text
@@ -81,9 +82,27 @@ def app(engine):
     app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "test",
                       "SECRETS_KEYS": SECRETS_KEY, "TESTING": True})
     yield app
-    for run in app.extensions.get("scan_threads", []):  # scans the test started end before its database goes
-        run.join(timeout=60)
     app.extensions["engine"].dispose()
+
+
+def wait_for_run(client, run_id: int, seconds: float = 60) -> dict:
+    """The run as the API gives it once it is neither queued nor running."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/scan-runs/{run_id}").json
+        if run["status"] not in ("queued", "running"):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} still queued or running after {seconds} s")
+
+
+@pytest.fixture
+def worker(app):
+    """A worker for the test's app, as `flask --app app worker` runs one (its loop, in a thread of the test):
+    the runs the test queues are carried through. Schedules are left to the tests of schedules."""
+    from tests.serving import worker_thread
+    with worker_thread(app, schedules=False):
+        yield
 
 
 @pytest.fixture

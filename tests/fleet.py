@@ -5,14 +5,17 @@ benchmark gives (`pick_models`), and `DeviceSpec`, the truth about one generated
 benchmark writes what each source would observe. The databases: a fresh SQLite file in a scratch
 directory, or a database of its own on the PostgreSQL server at 127.0.0.1:5432 (trust auth, user
 `postgres`), dropped and created afresh (`prepare_database`) and dropped after (`drop_database`). Beside
-them, what both benchmarks report with: `percentile`, and `say`, `progress` and `fail` on stderr.
+them, what the benchmarks report with: `percentile`, and `say`, `progress` and `fail` on stderr; and `profiled`,
+a server's requests profiled thread by thread.
 
 Not run on its own: a benchmark run as `python bench/<name>.py` has bench/ on sys.path (its own folder)
 and puts the project's root there before importing this module, which imports the project's models."""
+import cProfile
 import datetime as dt
 import random
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -149,3 +152,21 @@ def progress(label: str, done: int, total: int, started: float) -> None:
     """A line at each tenth of the way, so a long phase shows it is moving without flooding the log."""
     if done == total or done * 10 // total != (done - 1) * 10 // total:
         say(f"{label}: {done:,}/{total:,} ({done * 100 // total}%), {time.perf_counter() - started:.1f} s")
+
+
+def profiled(wsgi_app, profiles: list[cProfile.Profile], clock: str):
+    """The WSGI app with each request profiled by its thread's own profiler (cProfile follows one thread), timed
+    by the thread's CPU time (`cpu`: what each function costs, lock waits left out) or by the wall clock."""
+    local, lock = threading.local(), threading.Lock()
+
+    def app(environ, start_response):
+        if not hasattr(local, "profiler"):
+            local.profiler = cProfile.Profile(time.thread_time) if clock == "cpu" else cProfile.Profile()
+            with lock:
+                profiles.append(local.profiler)
+        local.profiler.enable()
+        try:
+            return list(wsgi_app(environ, start_response))  # the body made here, inside the profile
+        finally:
+            local.profiler.disable()
+    return app

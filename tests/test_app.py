@@ -66,7 +66,8 @@ def test_flask_cli_migrates_and_seeds_once(tmp_path):
     assert first[0] == "example organisation: 15 units loaded"
     assert first[1] == ("example catalog: 'Danh mục mẫu 2026' loaded and in force from 01/01/2026 (an example: adapt "
                         "it on the catalog page)")
-    assert first[2] == "scan scope 'lab': the lab's devices; poll it with `flask --app app snmp poll lab`"
+    assert first[2] == ("scan scope 'lab': the lab's devices, scanned by the worker on the schedule 'every 1h' "
+                        "(`python app.py --lab` polls it once at its first start)")
     assert first[3].startswith("first administrator: user name 'admin', password '")
     again = flask("seed").stdout.splitlines()
     assert again == ["example organisation: units already present, nothing loaded",

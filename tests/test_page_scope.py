@@ -12,8 +12,8 @@ from tests.conftest import T0, client_as, table_contents
 
 @pytest.fixture
 def other_units_objects(client, org, token_for):
-    """W2's device, scope, run and agents' enrolment, and a relocation between W2 and A1: none of them W1's
-    officer's business."""
+    """W2's device, scope, run, agents' enrolment and collector, and a relocation between W2 and A1: none of them
+    W1's officer's business."""
     device = client.post("/api/devices", json={"unit_code": "W2", "serial": "SCOPE1"}).json["id"]
     credential = client.post("/api/credentials", json={"name": "c", "version": "v2c", "community": "c"}).json["id"]
     scope = client.post("/api/scopes", json={"name": "w2", "unit_code": "W2", "networks": "127.0.9.9",
@@ -23,8 +23,9 @@ def other_units_objects(client, org, token_for):
         seen = ObservedDevice("snmp", T0, "A1", "walk", fields={"serial": "SCOPE1"})
         relocation = ingest(session, IngestBatch([seen])).relocations_raised[0]
     enrolment = client.post("/api/agent-enrolments", json={"unit_code": "W2", "name": "W2 PCs"}).json["id"]
+    collector = client.post("/api/collectors", json={"name": "W2 site", "unit_code": "W2"}).json["id"]
     return {"device_id": device, "scope_id": scope, "run_id": run, "relocation_id": relocation, "code": "W2",
-            "enrolment_id": enrolment}
+            "enrolment_id": enrolment, "collector_id": collector}
 
 
 def page_routes_with_objects(app):
@@ -58,7 +59,7 @@ def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_uni
     assert table_contents(engine) == before
     assert sorted(walked) == [
         "GET /agents/<int(max=2147483647):enrolment_id>", "GET /agents/<int(max=2147483647):enrolment_id>/revoke",
-        "GET /budget/units/<code>", "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
+        "GET /budget/units/<code>", "GET /collectors/<int(max=2147483647):collector_id>", "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
         "GET /scans/runs/<int(max=2147483647):run_id>", "GET /scans/scopes/<int(max=2147483647):scope_id>",
         "GET /units/<code>", "GET /units/<code>/compliance", "GET /units/<code>/norms",
         "POST /agents/<int(max=2147483647):enrolment_id>/revoke", "POST /devices/<int(max=2147483647):device_id>/edit",

@@ -1,9 +1,11 @@
 """An SNMP poll of a scope: every address of it, with the scope's credentials in order (the one that
 worked last time first), then one batch of observations into the inventory.
 
-`poll_addresses` is the network part (no database); `store_polls` the database part, in the caller's
-transaction (`discovery.scans` runs both). A host that does not answer costs its timeout budget per
-credential tried and never holds up the others (bounded concurrency across hosts)."""
+`poll_addresses` is the network part (no database); `observations_by_address` and `outcome_of` what it
+found, as a collector at a site sends it too; `store_polled` the database part, in the caller's transaction
+(`discovery.scans` runs them all; the server runs the last for a collector's batch). A host that does not
+answer costs its timeout budget per credential tried and never holds up the others (bounded concurrency
+across hosts)."""
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.encryption import SecretBox
 from core.errors import InvalidInput
 from core.time import utcnow
-from discovery.bindings import Binding, address_bindings, bind
+from discovery.bindings import address_bindings, bind
 from discovery.credentials import reveal
 from discovery.models import ScanRun, ScanScope, SnmpTarget, TargetStatus
 from discovery.snmp import identify as ident
@@ -59,6 +61,24 @@ class HostPoll:
         if self.readings is None:
             return TargetStatus.FAILED
         return TargetStatus.PARTIAL if self.problems else TargetStatus.OK
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What the server keeps of polling one address (its SnmpTarget and the run's errors): plain values,
+    the same whether the poll ran here or at a collector's site."""
+    address: str
+    answered: bool
+    credential_id: int | None
+    status: TargetStatus
+    explanation: str
+    requests: int
+    silent: bool
+
+
+def outcome_of(poll: HostPoll) -> PollOutcome:
+    return PollOutcome(poll.address, poll.readings is not None, poll.credential_id, poll.status, poll.explanation,
+                       poll.requests, poll.silent)
 
 
 def accesses_of(scope: ScanScope, box: SecretBox) -> list[tuple[int, Access]]:
@@ -121,13 +141,12 @@ async def poll_host(engine, address: str, port: int, accesses: Iterable[tuple[in
     return result
 
 
-def observations_by_address(polls: Sequence[HostPoll], unit_code: str, at: dt.datetime,
-                            bindings: Mapping[str, Binding] = {}) -> list[tuple[str | None, ObservedDevice]]:
+def observations_by_address(polls: Sequence[HostPoll], unit_code: str,
+                            at: dt.datetime) -> list[tuple[str | None, ObservedDevice]]:
     """One observation per device that answered, with the address polled, and one per terminal found
-    behind their switches, with None (a terminal was not polled, only seen).
-    `bindings`: the device each address was, for devices with nothing else to match them by."""
+    behind their switches, with None (a terminal was not polled, only seen)."""
     answered = [p for p in polls if p.readings is not None]
-    devices = [bind(_device_observation(p, unit_code, at), p.address, bindings.get(p.address)) for p in answered]
+    devices = [_device_observation(p, unit_code, at) for p in answered]
     own_macs = {i.mac for o in devices for i in o.interfaces if i.mac}
     ip_by_mac: dict[str, set[str]] = {}
     for p in answered:
@@ -225,21 +244,31 @@ def valid_hostname(value: str | None) -> str | None:
 
 def store_polls(session: Session, scope: ScanScope, run: ScanRun, polls: Sequence[HostPoll],
                 missing_after_scans: int) -> IngestResult:
+    """A poll that ran here, stored as `store_polled` stores one sent by a collector."""
+    return store_polled(session, scope, run, observations_by_address(polls, scope.unit.code, utcnow()),
+                        [outcome_of(poll) for poll in polls], missing_after_scans)
+
+
+def store_polled(session: Session, scope: ScanScope, run: ScanRun,
+                 observed: Sequence[tuple[str | None, ObservedDevice]], outcomes: Sequence[PollOutcome],
+                 missing_after_scans: int) -> IngestResult:
     """Ingest what answered as one complete scan of the scope, remember each address's credential and
-    device, and fill the run's counts; in the caller's transaction."""
+    device, and fill the run's counts; in the caller's transaction. An address that was a device before
+    names it, for devices with nothing else to match them by."""
     targets = {t.address: t for t in session.scalars(select(SnmpTarget).where(SnmpTarget.scope_id == scope.id))}
-    at = utcnow()
-    observed = observations_by_address(polls, scope.unit.code, at, address_bindings(session, scope))
+    bindings = address_bindings(session, scope)
+    observed = [(address, bind(observation, address, bindings.get(address)) if address else observation)
+                for address, observation in observed]
     batch = IngestBatch([observation for _address, observation in observed], scope_key=f"snmp:{scope.id}",
                         complete_scan=True, network=scope.network.value)
     result = ingest(session, batch, missing_after_scans=missing_after_scans)
-    _record_targets(session, scope, polls, targets, _device_ids_by_address(observed, result.device_ids), at)
-    answered = [p for p in polls if p.readings is not None]
-    run.hosts_done, run.hosts_answered = len(polls), len(answered)
-    run.requests = sum(p.requests for p in polls)
+    _record_targets(session, scope, outcomes, targets, _device_ids_by_address(observed, result.device_ids),
+                    utcnow())
+    run.hosts_done, run.hosts_answered = len(outcomes), sum(o.answered for o in outcomes)
+    run.requests = sum(o.requests for o in outcomes)
     run.created, run.changed, run.unchanged, run.missing = result.created, result.changed, result.unchanged, \
         result.missing
-    run.errors = [{"address": p.address, "reason": p.explanation} for p in polls if _is_news(p, targets)]
+    run.errors = [{"address": o.address, "reason": o.explanation} for o in outcomes if _is_news(o, targets)]
     return result
 
 
@@ -248,12 +277,12 @@ def remembered_credentials(session: Session, scope: ScanScope) -> dict[str, int]
         SnmpTarget.scope_id == scope.id, SnmpTarget.credential_id.is_not(None)))}
 
 
-def _is_news(poll: HostPoll, targets: dict[str, SnmpTarget]) -> bool:
+def _is_news(outcome: PollOutcome, targets: dict[str, SnmpTarget]) -> bool:
     """A silent address that never answered is just not an SNMP device; a device that answered
     before and not now, an agent refusing credentials or a walk cut short is news."""
-    if poll.readings is not None:
-        return bool(poll.problems)
-    return not poll.silent or poll.address in targets
+    if outcome.answered:
+        return bool(outcome.explanation)
+    return not outcome.silent or outcome.address in targets
 
 
 def _device_ids_by_address(observed: Sequence[tuple[str | None, ObservedDevice]],
@@ -264,17 +293,17 @@ def _device_ids_by_address(observed: Sequence[tuple[str | None, ObservedDevice]]
             if address is not None}
 
 
-def _record_targets(session: Session, scope: ScanScope, polls: Sequence[HostPoll], targets: dict[str, SnmpTarget],
-                    device_ids: Mapping[str, int], at: dt.datetime) -> None:
-    for poll in polls:
-        target = targets.get(poll.address)
+def _record_targets(session: Session, scope: ScanScope, outcomes: Sequence[PollOutcome],
+                    targets: dict[str, SnmpTarget], device_ids: Mapping[str, int], at: dt.datetime) -> None:
+    for outcome in outcomes:
+        target = targets.get(outcome.address)
         if target is None:
-            if poll.silent:
+            if outcome.silent:
                 continue  # nothing there, and nothing ever was: no record of every silent address
-            target = SnmpTarget(scope_id=scope.id, address=poll.address)
+            target = SnmpTarget(scope_id=scope.id, address=outcome.address)
             session.add(target)
-        target.status, target.polled_at, target.requests = poll.status, at, poll.requests
-        target.reason = poll.explanation
-        if poll.readings is not None:
-            target.credential_id, target.device_id = poll.credential_id, device_ids[poll.address]
+        target.status, target.polled_at, target.requests = outcome.status, at, outcome.requests
+        target.reason = outcome.explanation
+        if outcome.answered:
+            target.credential_id, target.device_id = outcome.credential_id, device_ids[outcome.address]
     session.flush()

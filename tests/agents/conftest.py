@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.models import Device, DeviceEvent, Link
-from inventory.specs import installed_ram_gb
+from inventory.specs import installed_ram_gb, parse_spec
 
 # Block devices that are no disk of the PC: RAM disks, compressed swap in RAM, loop-mounted images.
 NOT_DISKS = ("zram", "ram", "loop")
@@ -29,7 +29,8 @@ def enrolment(client) -> dict:
 
 def this_machine() -> dict:
     """CPU model, cores, RAM and disks as /proc/cpuinfo, /proc/meminfo and lsblk give them, in the spec
-    registry's units, its host name and the MACs of its network hardware (/sys/class/net, an interface with a
+    registry's units and spelling (a CPU's model without trademarks: 'Intel(R) Xeon(R) Processor' is 'Intel
+    Xeon Processor'), its host name and the MACs of its network hardware (/sys/class/net, an interface with a
     device behind it): what the device must show once this machine's agent has reported."""
     cpus = [dict(line.split(":", 1) for line in block.splitlines() if ":" in line)
             for block in Path("/proc/cpuinfo").read_text().split("\n\n") if block.strip()]
@@ -44,7 +45,7 @@ def this_machine() -> dict:
              if kind == "disk" and removable == "0" and int(size) > 0 and not name.startswith(NOT_DISKS)]
     # The agent gives each disk's size in whole decimal MB; the registry stores GB.
     storage_mb = sum(size // 1_000_000 for _name, size in disks)
-    return {"cpu_model": cpus[0]["model name"], "cpu_cores": sum(cores.values()) or None,
+    return {"cpu_model": parse_spec("cpu_model", cpus[0]["model name"]), "cpu_cores": sum(cores.values()) or None,
             "ram_gb": installed_ram_gb(mem_total_kb // 1024), "storage_gb": round(storage_mb / 1000),
             "disks": sorted(name for name, _size in disks), "hostname": socket.gethostname().split(".")[0].lower(),
             "macs": sorted((net / "address").read_text().strip() for net in Path("/sys/class/net").iterdir()

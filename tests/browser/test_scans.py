@@ -16,6 +16,7 @@ from discovery.scopes import create_scope
 from inventory.models import Device
 from tests.browser.conftest import check_page, sign_in
 from tests.conftest import SECRETS_KEY
+from tests.serving import worker_thread
 
 # The lab's own addresses (127.0.1.N, as `make run` serves it) on a port of these tests alone: neither the lab of
 # a running service (port 161) nor tests/discovery's (127.0.5.N) is in the way.
@@ -42,21 +43,21 @@ def lab_devices(tmp_path_factory):
 
 @pytest.fixture
 def lab_scope(browser_app, sessions, lab_devices):
-    """The lab as a scope of the digital transformation centre, as `flask seed` makes it; the scans the test
-    starts end before the database goes."""
+    """The lab as a scope of the digital transformation centre, as `flask seed` makes it, and a worker that
+    carries the scans the test queues through (its schedule is left alone)."""
     with sessions() as session, session.begin():
         assert lab.ensure_lab_scope(session, SecretBox([SECRETS_KEY]), ALLOWLIST, lab.LAB_UNIT, LAB_PORT)
         scope_id = session.scalars(select(ScanScope.id).where(ScanScope.name == lab.LAB_SCOPE)).one()
-    yield scope_id
-    for thread in browser_app.extensions.get("scan_threads", []):
-        thread.join(timeout=120)
+    with worker_thread(browser_app, schedules=False):
+        yield scope_id
 
 
 def test_an_administrator_polls_the_lab_and_watches_it_to_the_counts(lab_scope, sessions, server, page):
     sign_in(page, server, "admin", "/scans")
     assert page.locator("h1").inner_text() == "Phạm vi quét"
     assert page.locator("#scopes tbody tr").all_inner_texts()[0].startswith(
-        "lab\tVD-SKHCN-CDS · Trung tâm Chuyển đổi số\t127.0.1.1-127.0.1.26\tnmap, SNMP\tchỉ quét thủ công\t"
+        "lab\tVD-SKHCN-CDS · Trung tâm Chuyển đổi số\t127.0.1.1-127.0.1.26\tnmap, SNMP\t"
+        "every 1h · đang chờ tiến trình quét\t"
         "chưa quét lần nào")
     check_page(page, "scans-scopes")
     page.click("#scopes >> text=lab")
@@ -119,7 +120,7 @@ def test_a_running_run_follows_itself_until_it_ends(browser_app, sessions, serve
     expect(page.locator("#problems-title")).to_have_text("Lý do lượt quét thất bại", timeout=WAIT_MS)
     assert page.evaluate("window.notReloaded === undefined")  # the page reloaded itself to show the outcome
     assert page.locator("#run-errors tbody tr").all_inner_texts() == [
-        "cả lượt quét\tthe service stopped during the run"]
+        "cả lượt quét\tits worker stopped during the run (no sign of life within RUN_STALE_AFTER_S)"]
     assert page.locator("[data-live-url]").count() == 0
     assert page.console_errors == []
 

@@ -2,7 +2,6 @@
 SNMP targets, credentials (never a secret on a page), the unit page's section and the lab's button; refusals by
 role and by unit, and forms refused with the reason next to the field and nothing changed."""
 import re
-import time
 from html.parser import HTMLParser
 
 import pytest
@@ -21,9 +20,10 @@ from discovery.pages import unit_scans
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.sweep import SweepSettings
 from inventory.models import Unit
-from tests.conftest import PASSWORD, SECRETS_KEY, client_as, table_contents
+from tests.conftest import PASSWORD, SECRETS_KEY, client_as, table_contents, wait_for_run
 from tests.discovery import snmp_lab
 
+pytestmark = pytest.mark.usefixtures("worker")  # the scans these pages queue are carried through
 WARD_ONE = {"name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29"}
 WARD_TWO = {"name": "ward two", "unit_code": "W2", "networks": "127.0.8.1", "methods": "nmap"}
 INLINE = {"a", "abbr", "b", "code", "em", "i", "small", "span", "strong"}
@@ -102,14 +102,6 @@ def officer_en(officer):
     return officer
 
 
-def wait_for(client, run_id: int, seconds: float = 60) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/scan-runs/{run_id}").json
-        if run["status"] != "running":
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} still running after {seconds} s")
 
 
 def credential(client, name: str, **values) -> int:
@@ -123,8 +115,8 @@ def test_scopes_list_shows_the_callers_scopes_with_their_last_run(en, officer_en
     en.post("/api/scopes", json=WARD_TWO)
     listed = page(en.get("/scans"))
     assert listed.rows("scopes") == [
-        ["ward one", "W1 · Ward One", "127.0.9.0/29", "nmap, SNMP", "0 2 * * 1-5", "never scanned",
-         "Scan now with nmap Poll now over SNMP"],
+        ["ward one", "W1 · Ward One", "127.0.9.0/29", "nmap, SNMP", "0 2 * * 1-5 · waiting for a worker",
+         "never scanned", "Scan now with nmap Poll now over SNMP"],
         ["ward two", "W2 · Ward Two", "127.0.8.1", "nmap", "by hand only", "never scanned", "Scan now with nmap"]]
     assert listed.attributes["new-scope"]["href"] == "/scans/scopes/new"
     # The officer of W1 sees W1's scope only, may scan it, and may not create one.
@@ -136,7 +128,7 @@ def test_scopes_list_shows_the_callers_scopes_with_their_last_run(en, officer_en
     assert en.get("/scans?unit=NOPE").status_code == 404
     # The last run, with its status, kind and start, leads to the run's page.
     run_id = en.post(f"/api/scopes/{ward_one['id']}/runs", json={"kind": "nmap"}).json["id"]
-    wait_for(en, run_id)
+    wait_for_run(en, run_id)
     listed = page(en.get("/scans?unit=W1"))
     assert listed.rows("scopes")[0][5].startswith("finished nmap sweep, ")
     assert f'href="/scans/runs/{run_id}"' in listed.html
@@ -164,7 +156,7 @@ def test_scope_page_settings_credentials_in_order_runs_newest_first(en, officer_
     runs = []
     for _ in range(2):
         runs.append(en.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "nmap"}).json["id"])
-        wait_for(en, runs[-1])
+        wait_for_run(en, runs[-1])
     shown = page(en.get(f"/scans/scopes/{scope['id']}"))
     assert [(row[0], row[1], row[2], row[5:]) for row in shown.rows("runs")] == [
         (f"Run {runs[1]}", "nmap sweep", "finished", ["7 of 7", "0", "0", "0", "0", "0"]),
@@ -190,8 +182,9 @@ def scope_form(**changes) -> dict:
     ({"snmp_port": "70000"}, 422, "snmp_port",
      "Must be greater than or equal to 1 and less than or equal to 65535."),
     ({"schedule": "99 * * * *"}, 422, "schedule",
-     "'99 * * * *' is not a cron schedule (minute hour day month weekday): "
-     "Error validating expression '99': the last value (99) is higher than the maximum value (59)"),
+     "'99 * * * *' is neither a cron schedule (minute hour day month weekday, e.g. '0 2 * * *') nor an interval "
+     "('every 30m', 'every 6h'): Error validating expression '99': the last value (99) is higher than the "
+     "maximum value (59)"),
     ({"credential_ids": ["4242"]}, 404, "credential_ids", "credential 4242 does not exist"),
     ({"unit_code": "NOPE"}, 404, "unit_code", "unit 'NOPE' does not exist"),
     ({"name": ""}, 422, "name", "Missing data for required field."),
@@ -244,7 +237,8 @@ def test_create_and_edit_a_scope_as_the_api_would(en, officer_en, sessions):
     assert en.get(f"/api/scopes/{scope_id}").json | {"created_at": 0} == {
         "id": scope_id, "name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29", "exclusions": "127.0.9.7",
         "snmp_port": 161, "methods": "snmp", "schedule": "0 2 * * *", "credential_ids": [second, first],
-        "network": "other", "created_at": 0}
+        "network": "other", "created_at": 0, "paused": False, "schedule_status": "waiting_for_worker",
+        "next_run_at": None, "collector_id": None}
     assert "Scope ward one saved." in page(en.get(created.location)).text("content")
     # The edit form shows what is stored; emptied fields clear the exclusions, the schedule and the credentials.
     edit = page(en.get(f"/scans/scopes/{scope_id}/edit"))
@@ -258,7 +252,7 @@ def test_create_and_edit_a_scope_as_the_api_would(en, officer_en, sessions):
     assert en.get(f"/api/scopes/{scope_id}").json | {"created_at": 0} == {
         "id": scope_id, "name": "ward one office", "unit_code": "W1", "networks": "127.0.9.0/29", "exclusions": "",
         "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": [], "network": "other",
-        "created_at": 0}
+        "created_at": 0, "paused": False, "schedule_status": "by_hand", "next_run_at": None, "collector_id": None}
     with sessions() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.target_type == "scan_scope")
                                   .order_by(AuditEntry.id)).all()
@@ -280,7 +274,7 @@ def test_scan_now_then_follow_the_run_to_its_counts(en, officer_en, sessions):
     assert started.status_code == 302
     run_id = int(started.location.rsplit("/", 1)[1])
     assert started.location == f"/scans/runs/{run_id}"
-    wait_for(en, run_id)
+    wait_for_run(en, run_id)
     finished = page(officer_en.get(started.location))
     assert finished.text("progress-text") == "8 of 8 hosts done"
     assert "data-live-url" not in finished.attributes["progress"]  # a finished run is not followed
@@ -296,7 +290,7 @@ def test_scan_now_then_follow_the_run_to_its_counts(en, officer_en, sessions):
     assert officer_en.post(f"/scans/scopes/{other['id']}/runs", data={"kind": "nmap"}).status_code == 404
     other_run = en.post(f"/api/scopes/{other['id']}/runs", json={"kind": "nmap"}).json["id"]
     assert officer_en.get(f"/scans/runs/{other_run}").status_code == 404
-    wait_for(en, other_run)
+    wait_for_run(en, other_run)
     assert en.get("/scans/runs/4242").status_code == 404
 
 
@@ -358,7 +352,7 @@ def test_snmp_targets_per_address_and_each_hosts_reason(snmp_lab_devices, en):
                                          "snmp_port": snmp_lab.PORT, "credential_ids": [lab_credential]}).json
     started = en.post(f"/scans/scopes/{scope['id']}/runs", data={"kind": "snmp"})
     run_id = int(started.location.rsplit("/", 1)[1])
-    wait_for(en, run_id)
+    wait_for_run(en, run_id)
     reason = ("walk of 1.3.6.1.2.1.2.2.1.2 stopped: the agent answered 1.3.6.1.2.1.2.2.1.2.1 after "
               "1.3.6.1.2.1.2.2.1.2.5 (OIDs not increasing)")
     finished = page(en.get(started.location))
@@ -456,7 +450,7 @@ def test_the_unit_pages_scan_section(app, en, sessions):
         context.pop()
     scope_id = en.post("/api/scopes", json=WARD_ONE).json["id"]
     run_id = en.post(f"/api/scopes/{scope_id}/runs", json={"kind": "nmap"}).json["id"]
-    wait_for(en, run_id)
+    wait_for_run(en, run_id)
     context = as_caller(app, Role.UNIT_OFFICER, frozenset({w1.id}))
     try:
         shown = Page(str(unit_scans(unit=w1)))

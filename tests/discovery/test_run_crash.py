@@ -1,7 +1,7 @@
-"""Runs that survive a crash. A run is a thread of the web process; once its heartbeat is older than
-RUN_STALE_AFTER_S it is failed ("the service stopped during the run"), at start-up and at the next
-start of a run of its scope, and the scope can be scanned again. A real `python app.py` is killed
-mid-run; the bounds, of a second or two, are waited out for real."""
+"""Runs that survive a crash. A run is carried through by a worker; once its heartbeat is older than
+RUN_STALE_AFTER_S it is failed ("its worker stopped during the run"), by the other workers' rounds, at
+start-up and at the next start of a run of its scope, and it is queued again. A real worker process is
+killed with SIGKILL mid-run; the bounds, of a second or two, are waited out for real."""
 import datetime as dt
 import json
 import os
@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,11 +28,13 @@ from discovery.snmp.poll import PollSettings
 from discovery.sweep import SweepSettings
 from tests.conftest import SECRETS_KEY, client_as, table_contents
 from tests.discovery import snmp_lab
+from tests.serving import start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWLIST = "127.0.0.0/8"
 STALE_S = 2.0
-ABANDONED = [{"address": None, "reason": "the service stopped during the run"}]
+ABANDONED = [{"address": None, "reason": "its worker stopped during the run (no sign of life within "
+                                         "RUN_STALE_AFTER_S)"}]
 SILENT = f"{snmp_lab.BASE}240"  # no agent there: each request to it waits its whole time-out
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, whatever the environment
 
@@ -47,48 +50,42 @@ def ups_scope(org, snmp_lab_devices) -> int:
                             snmp_port=snmp_lab.PORT, credential_ids=[credential.id], methods="snmp").id
 
 
-def test_a_run_killed_with_its_process_is_failed_at_start_up_and_its_scope_scanned_again(
-        engine, org, token_for, ups_scope, tmp_path):
-    url = engine.url.render_as_string(hide_password=False)
-    token = token_for(Role.ADMIN)
-    # An hour's time-out for the silent address: the run is still at it when its process is killed.
-    server, base, log = serve_in_a_process(url, tmp_path / "server.log", SNMP_TIMEOUT="3600", SNMP_RETRIES="0",
-                                           RUN_STALE_AFTER_S=str(STALE_S))
+def test_a_worker_killed_mid_scan_fails_its_run_with_the_reason_and_another_worker_runs_it_again(
+        engine, org, app, token_for, ups_scope, tmp_path):
+    client = client_as(app, token_for(Role.ADMIN))
+    log = tmp_path / "workers.log"
+    # An hour's time-out for the silent address: the run is still at it when its worker is killed.
+    first = start_worker(engine, log, SNMP_TIMEOUT="3600", SNMP_RETRIES="0", RUN_STALE_AFTER_S=str(STALE_S))
+    second = None
     try:
-        run_id = call(base, token, "POST", f"/api/scopes/{ups_scope}/runs", {"kind": "snmp"})["id"]
+        queued = client.post(f"/api/scopes/{ups_scope}/runs", json={"kind": "snmp"})
+        assert (queued.status_code, queued.json["status"]) == (202, "queued")
+        run_id = queued.json["id"]
         wait_until(lambda: _progress(org, run_id)[1] >= 1, 30, "the run's first progress", log)
         first_beat = _progress(org, run_id)[2]
         wait_until(lambda: _progress(org, run_id)[2] > first_beat, 10, "a heartbeat after the progress", log)
-        server.kill()  # SIGKILL: no handler, no finally, no atexit
-        server.wait(10)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(10)
-    killed_at = time.monotonic()
-    status, hosts_done, _ = _progress(org, run_id)
-    assert (status, hosts_done > 0) == (RunStatus.RUNNING, True)  # nobody is left to say otherwise
+        first.kill()  # SIGKILL: no handler, no finally, no atexit
+        first.wait(10)
+        status, hosts_done, _ = _progress(org, run_id)
+        assert (status, hosts_done > 0) == (RunStatus.RUNNING, True)  # nobody is left to say otherwise
 
-    time.sleep(killed_at + STALE_S + 0.2 - time.monotonic())  # its last heartbeat came before the kill
-    fresh = create_app(_config(url, RUN_STALE_AFTER_S=STALE_S, SNMP_TIMEOUT=0.5, SNMP_RETRIES=0))
-    try:
-        with org() as session:
-            run = session.get(ScanRun, run_id)
-            assert (run.status, run.errors, run.hosts_done) == (RunStatus.FAILED, ABANDONED, hosts_done)
-            assert run.finished_at - run.heartbeat_at >= dt.timedelta(seconds=STALE_S)
-        client = client_as(fresh, token)
-        started = client.post(f"/api/scopes/{ups_scope}/runs", json={"kind": "snmp"})
-        assert started.status_code == 202, started.json
-        again = wait_for_end(client, started.json["id"])
-        assert (again["status"], again["hosts_total"], again["hosts_answered"], again["created"], again["errors"]) \
-            == ("finished", 3, 2, 2, [])
-        runs = client.get(f"/api/scopes/{ups_scope}/runs").json
-        assert [(r["id"], r["status"], r["errors"]) for r in runs] == [
-            (again["id"], "finished", []), (run_id, "failed", ABANDONED)]
+        # Another worker finds it silent past the bound, fails it with the reason and queues it again.
+        second = start_worker(engine, log, SNMP_TIMEOUT="0.5", SNMP_RETRIES="0", RUN_STALE_AFTER_S=str(STALE_S))
+        runs = wait_until(lambda: (r := client.get(f"/api/scopes/{ups_scope}/runs").json) and
+                          r[0]["status"] == "finished" and r, 30, "the retry's end", log)
     finally:
-        for thread in fresh.extensions.get("scan_threads", []):
-            thread.join(60)
-        fresh.extensions["engine"].dispose()
+        for process in (first, second):
+            if process is not None:
+                stop_worker(process)
+    retry, killed = runs
+    assert (killed["id"], killed["status"], killed["errors"], killed["attempt"]) == (run_id, "failed", ABANDONED, 1)
+    assert (retry["trigger"], retry["retry_of"], retry["attempt"], retry["hosts_total"], retry["hosts_answered"],
+            retry["created"], retry["errors"]) == ("retry", run_id, 2, 3, 2, 2, [])
+    assert killed["worker"] == f"worker {socket.gethostname()}:{first.pid}"
+    assert retry["worker"] == f"worker {socket.gethostname()}:{second.pid}"
+    with org() as session:
+        run = session.get(ScanRun, run_id)
+        assert run.finished_at - run.heartbeat_at >= dt.timedelta(seconds=STALE_S)
 
 
 def test_a_silent_run_blocks_its_scope_until_the_bound_then_is_failed(org):
@@ -231,22 +228,15 @@ def call(base: str, token: str, method: str, path: str, body: dict | None = None
         return json.loads(response.read())
 
 
-def wait_until(condition: Callable[[], bool], seconds: float, what: str, log: Path | None = None) -> None:
+def wait_until(condition: Callable[[], Any], seconds: float, what: str, log: Path | None = None) -> Any:
+    """What `condition` gave once it gave something true."""
     deadline = time.monotonic() + seconds
-    while not condition():
+    while not (found := condition()):
         if time.monotonic() > deadline:
             raise AssertionError(f"no {what} within {seconds} s" + (f"; the service's log:\n{log.read_text()}"
                                                                      if log else ""))
         time.sleep(0.05)
-
-
-def wait_for_end(client, run_id: int, seconds: float = 30) -> dict:
-    run = client.get(f"/api/scan-runs/{run_id}").json
-    deadline = time.monotonic() + seconds
-    while run["status"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        run = client.get(f"/api/scan-runs/{run_id}").json
-    return run
+    return found
 
 
 def test_whoever_looks_at_a_silent_run_past_the_bound_sees_it_failed(engine, org, token_for):

@@ -18,34 +18,27 @@ from discovery.models import RunStatus, ScanScope
 from discovery.scans import ScanSettings, execute_run, start_run
 from discovery.scopes import create_scope
 from discovery.sweep import SweepSettings, sweep
-from tests.conftest import SECRETS_KEY, client_as, table_contents
+from tests.conftest import SECRETS_KEY, client_as, table_contents, wait_for_run
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK_SCOPE = {"name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29"}
 
 
-def wait_for(client, run_id: int, seconds: float = 60) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/scan-runs/{run_id}").json
-        if run["status"] != "running":
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} still running after {seconds} s")
 
 
-def test_create_scope_and_follow_a_scan_run(client):
+def test_create_scope_and_follow_a_scan_run(client, worker):
     created = client.post("/api/scopes", json=LOOPBACK_SCOPE | {"exclusions": "127.0.9.7"})
     assert created.status_code == 201, created.json
     scope = created.json
     assert scope | {"id": 0, "created_at": 0} == {
         "id": 0, "created_at": 0, "name": "ward one", "unit_code": "W1", "networks": "127.0.9.0/29",
         "exclusions": "127.0.9.7", "snmp_port": 161, "methods": "nmap,snmp", "schedule": None, "credential_ids": [],
-        "network": "other"}
+        "network": "other", "paused": False, "schedule_status": "by_hand", "next_run_at": None, "collector_id": None}
     started = client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "nmap"})
     assert started.status_code == 202
-    assert (started.json["status"], started.json["hosts_total"]) == ("running", 7)
-    run = wait_for(client, started.json["id"])
+    assert (started.json["status"], started.json["hosts_total"], started.json["trigger"]) == ("queued", 7, "manual")
+    run = wait_for_run(client, started.json["id"])
+    assert run["worker"].startswith("worker ")  # carried through by the worker, not the web server
     # Nothing listens on these loopback addresses' scanned ports: no host, nothing stored.
     assert (run["status"], run["hosts_done"], run["hosts_answered"], run["created"]) == ("finished", 7, 0, 0)
     assert [r["id"] for r in client.get(f"/api/scopes/{scope['id']}/runs").json] == [run["id"]]
@@ -68,8 +61,9 @@ def test_bad_scopes_get_a_reason_each(client, engine):
         "unit_code": (LOOPBACK_SCOPE | {"unit_code": "NOPE"}, "unit 'NOPE' does not exist"),
         "credential_ids": (LOOPBACK_SCOPE | {"credential_ids": [4242]}, "credential 4242 does not exist"),
         "schedule": (LOOPBACK_SCOPE | {"schedule": "99 * * * *"},
-                     "'99 * * * *' is not a cron schedule (minute hour day month weekday): Error validating "
-                     "expression '99': the last value (99) is higher than the maximum value (59)"),
+                     "'99 * * * *' is neither a cron schedule (minute hour day month weekday, e.g. '0 2 * * *') nor "
+                     "an interval ('every 30m', 'every 6h'): Error validating expression '99': the last value (99) is "
+                     "higher than the maximum value (59)"),
         "methods": (LOOPBACK_SCOPE | {"methods": "ping"}, "nmap, snmp or nmap,snmp"),
         "snmp_port": (LOOPBACK_SCOPE | {"snmp_port": 70000}, "Must be greater than or equal to 1 and less than or equal to 65535."),
     }
@@ -101,7 +95,7 @@ def test_overlapping_scopes_conflict(client):
     assert (clash.status_code, clash.json["errors"]) == (409, {"json": {"networks": ["127.0.9.4/30 is already in scope ward one"]}})
 
 
-def test_roles_and_units(app, org, token_for, client):
+def test_roles_and_units(app, org, token_for, client, worker):
     scope = client.post("/api/scopes", json=LOOPBACK_SCOPE).json
     officer = client_as(app, token_for(Role.UNIT_OFFICER))           # W1's officer
     finance = client_as(app, token_for(Role.FINANCE))
@@ -113,7 +107,7 @@ def test_roles_and_units(app, org, token_for, client):
     assert officer.post(f"/api/scopes/{other['id']}/runs", json={"kind": "nmap"}).status_code == 404
     started = officer.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "nmap"})
     assert started.status_code == 202
-    wait_for(officer, started.json["id"])
+    wait_for_run(officer, started.json["id"])
 
 
 def test_allowlist_checked_again_right_before_nmap(org):

@@ -4,7 +4,7 @@ findings are fabricated and stored through the scan's own path (discovery.scans.
 import pytest
 from sqlalchemy import func, select
 
-from discovery.models import ScanRun, ScanScope
+from discovery.models import RunStatus, ScanRun, ScanScope
 from discovery.scans import store_sweep
 from discovery.sweep import FoundHost
 from inventory.changes import devices_changed
@@ -41,7 +41,7 @@ def sweep_finds(sessions, scope_id: int, *hosts: FoundHost):
     """Store a sweep's findings as the scan itself stores them; the ingestion's result."""
     with sessions() as session, session.begin():
         scope = session.get(ScanScope, scope_id)
-        run = ScanRun(scope_id=scope.id, kind="nmap")
+        run = ScanRun(scope_id=scope.id, kind="nmap", status=RunStatus.FINISHED)
         session.add(run)
         session.flush()
         return store_sweep(session, scope, run, list(hosts), missing_after_scans=3)

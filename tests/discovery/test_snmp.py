@@ -22,7 +22,7 @@ from discovery.snmp.terminals import interface_names
 from discovery.sweep import SweepSettings
 from inventory.devices import record_device
 from inventory.models import Device, Interface, Link, Relocation
-from tests.conftest import SECRETS_KEY
+from tests.conftest import SECRETS_KEY, wait_for_run
 from tests.discovery import snmp_lab
 
 PUBLIC = Access("lab", SnmpVersion.V2C, community="public")
@@ -231,16 +231,12 @@ def test_poll_scope_into_the_inventory(snmp_lab_devices, org, caplog):
     assert "old-secret" not in caplog.text and "public" not in caplog.text
 
 
-def test_targets_say_which_credential_worked_and_what_went_wrong(snmp_lab_devices, client):
+def test_targets_say_which_credential_worked_and_what_went_wrong(snmp_lab_devices, client, worker):
     credential = client.post("/api/credentials", json={"name": "lab", "version": "v2c", "community": "public"}).json
     faulty = snmp_lab_devices["answers-in-a-loop"].address
     scope = client.post("/api/scopes", json={"name": "loop", "unit_code": "W1", "networks": faulty,
                                              "snmp_port": snmp_lab.PORT, "credential_ids": [credential["id"]]}).json
-    run = client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "snmp"}).json
-    deadline = time.monotonic() + 30
-    while run["status"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        run = client.get(f"/api/scan-runs/{run['id']}").json
+    run = wait_for_run(client, client.post(f"/api/scopes/{scope['id']}/runs", json={"kind": "snmp"}).json["id"])
     reason = ("walk of 1.3.6.1.2.1.2.2.1.2 stopped: the agent answered 1.3.6.1.2.1.2.2.1.2.1 after "
               "1.3.6.1.2.1.2.2.1.2.5 (OIDs not increasing)")
     assert (run["status"], run["hosts_answered"], run["errors"]) == ("finished", 1, [{"address": faulty,
