@@ -394,8 +394,10 @@ def main() -> None:
         _first_lab_scan(app)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--parent", str(os.getpid())],
                               cwd=ROOT)
-    # SIGTERM ends the service as Ctrl-C does: the worker and the lab stop with it.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM and Ctrl-C end the service, the worker and the lab with it (SIGINT set here too: a process started in
+    # the background of a script inherits it ignored).
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: sys.exit(0))
     from waitress import serve
     host, port = "127.0.0.1", app.config["PORT"]
     print(f"Service ready: http://{host}:{port}/  (API documentation: http://{host}:{port}/api/docs); "

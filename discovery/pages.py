@@ -56,7 +56,8 @@ RUN_BADGES = {"queued": "text-bg-secondary", "running": "text-bg-info", "finishe
 RUN_TRIGGERS = {"manual": _l("asked for"), "schedule": _l("by schedule"),
                 "retry": _l("again, after its worker stopped"), "collector": _l("by the site's collector")}
 SCHEDULE_STATUSES = {
-    "by_hand": _l("by hand only"), "scheduled": _l("scheduled"), "paused": _l("paused: no scheduled run until resumed"),
+    "by_hand": _l("by hand only"), "scheduled": _l("runs on its schedule"),
+    "paused": _l("paused: no scheduled run until resumed"),
     "collector": _l("scanned at its site by a collector, on the collector's schedule"),
     "waiting_for_worker": _l("waiting for a worker")}
 TARGET_STATUSES = {"ok": _l("answered"), "partial": _l("answered in part"), "failed": _l("failed")}

@@ -169,7 +169,7 @@ def with_schedule(session: Session, scopes: Sequence[ScanScope]) -> Sequence[Sca
     workers' scheduler holds it (`next_run_at`, UTC), for the API and the pages."""
     next_runs = next_run_times(session, [scope.id for scope in scopes])
     for scope in scopes:
-        scope.next_run_at = next_runs.get(scope.id)
+        scope.next_run_at = None if scope.paused else next_runs.get(scope.id)  # the worker pauses its job soon after
         scope.schedule_status = ("by_hand" if not scope.schedule else "collector" if scope.collector_id else
                                  "paused" if scope.paused else "scheduled" if scope.next_run_at else
                                  "waiting_for_worker")
