@@ -51,7 +51,6 @@ import cProfile
 import logging
 import multiprocessing
 import os
-import pstats
 import subprocess
 import sys
 import tempfile
@@ -75,7 +74,16 @@ from agents.models import AgentReport, Enrolment  # noqa: E402
 from core.db import make_engine, make_session_factory, migrate  # noqa: E402
 from inventory.models import Device, Interface, Observation, UnitKind  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
-from tests.fleet import drop_database, fail, percentile, prepare_database, profiled, progress, say  # noqa: E402
+from tests.fleet import (  # noqa: E402
+    drop_database,
+    dump_profiles,
+    fail,
+    percentile,
+    prepare_database,
+    profiled,
+    progress,
+    say,
+)
 
 FULL_COUNT, FULL_CLIENTS = 5_000, 10
 TARGET_PER_S = 100  # inventories per second on SQLite
@@ -289,11 +297,7 @@ def serve(url: str, threads: int, profile: Path | None, clock: str, queue, stop)
         stop.wait()
         cpu_s = time.process_time() - cpu_started
     app.extensions["engine"].dispose()
-    if profiles:
-        stats = pstats.Stats(profiles[0])
-        for other in profiles[1:]:
-            stats.add(other)
-        stats.dump_stats(profile)
+    dump_profiles(profiles, profile)
     queue.put(cpu_s)
 
 

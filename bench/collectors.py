@@ -48,7 +48,6 @@ import cProfile
 import logging
 import multiprocessing
 import os
-import pstats
 import random
 import signal
 import socket
@@ -79,7 +78,8 @@ from discovery.scopes import create_scope  # noqa: E402
 from discovery.snmp.identify import mac_vendor  # noqa: E402
 from inventory.models import Device, DeviceClass, Interface, UnitKind  # noqa: E402
 from inventory.units import NewUnit, create_unit  # noqa: E402
-from tests.fleet import CATALOG, fail, profiled, progress, say  # noqa: E402
+from tests.fleet import CATALOG, dump_profiles, fail, profiled, progress, say  # noqa: E402
+from tests.serving import serving  # noqa: E402
 
 FULL = {"collectors": 10, "batches": 200, "observations": 500}
 TARGET_OBS_PER_S = 5_000
@@ -315,8 +315,6 @@ def start_server(context, url: str, key: str, port: int, args: argparse.Namespac
 
 def serve(url: str, key: str, port: int, threads: int, profile: Path | None, clock: str, queue, stop) -> None:
     """The server process: the real app over `url` under waitress on `port` until `stop`."""
-    from waitress.server import create_server
-
     from app import create_app
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the benchmark's to handle
@@ -326,27 +324,11 @@ def serve(url: str, key: str, port: int, threads: int, profile: Path | None, clo
     profiles: list[cProfile.Profile] = []
     if profile:
         app.wsgi_app = profiled(app.wsgi_app, profiles, clock)
-    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
-    stopping = threading.Event()
-
-    def loop() -> None:  # as tests/serving.py: our own loop, so that stopping needs no trigger
-        while not stopping.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-        server.task_dispatcher.shutdown()
-        server.close()
-
-    thread = threading.Thread(target=loop, name="waitress", daemon=True)
-    thread.start()
-    queue.put("serving")
-    stop.wait()
-    stopping.set()
-    thread.join(30)
+    with serving(app, threads=threads, port=port):  # the same port again after the outage: collectors know one URL
+        queue.put("serving")
+        stop.wait()
     app.extensions["engine"].dispose()
-    if profiles:
-        stats = pstats.Stats(profiles[0])
-        for other in profiles[1:]:
-            stats.add(other)
-        stats.dump_stats(profile)
+    dump_profiles(profiles, profile)
 
 
 def free_port() -> int:

@@ -43,4 +43,6 @@ def bind(observation: ObservedDevice, address: str, binding: Binding | None) -> 
     interfaces = tuple(i for i in observation.interfaces if i.mac or i.ips != (address,))
     if binding.address_only or not (observation.serial or observation.macs or observation.hostname):
         return replace(observation, device_id=binding.device_id, interfaces=interfaces)
+    if len(interfaces) == len(observation.interfaces):
+        return observation  # nothing to take away: no copy (a site's sweep binds hundreds)
     return replace(observation, interfaces=interfaces)

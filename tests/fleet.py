@@ -12,6 +12,7 @@ Not run on its own: a benchmark run as `python bench/<name>.py` has bench/ on sy
 and puts the project's root there before importing this module, which imports the project's models."""
 import cProfile
 import datetime as dt
+import pstats
 import random
 import statistics
 import sys
@@ -170,3 +171,12 @@ def profiled(wsgi_app, profiles: list[cProfile.Profile], clock: str):
         finally:
             local.profiler.disable()
     return app
+
+
+def dump_profiles(profiles: Sequence[cProfile.Profile], path: Path) -> None:
+    """The threads' profiles added up into one pstats file (nothing when none ran)."""
+    if profiles:
+        stats = pstats.Stats(profiles[0])
+        for other in profiles[1:]:
+            stats.add(other)
+        stats.dump_stats(path)

@@ -15,9 +15,9 @@ from waitress.server import create_server
 
 
 @contextlib.contextmanager
-def serving(app: Flask, *, threads: int) -> Iterator[str]:
-    """The app under waitress on 127.0.0.1, an ephemeral port; yields the base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+def serving(app: Flask, *, threads: int, port: int = 0) -> Iterator[str]:
+    """The app under waitress on 127.0.0.1, `port` (0: an ephemeral one); yields the base URL."""
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
     stopping = threading.Event()
 
     def run() -> None:
