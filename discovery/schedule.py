@@ -72,11 +72,12 @@ def sync_jobs(scheduler: BaseScheduler, planned: Iterable[Planned], fire: Callab
               misfire_grace_s: int) -> None:
     """Make the scheduler's jobs the scopes' schedules: new ones added, changed ones replaced (a job's name
     is its schedule), paused ones paused, the others removed. Jobs left as they are keep their next run."""
-    wanted = {job_id(p.scope_id): p for p in planned}
-    for job in scheduler.get_jobs():
+    wanted, held = {job_id(p.scope_id): p for p in planned}, {}
+    for job in scheduler.get_jobs():  # one read of the job store
         if job.id.startswith(JOB_PREFIX) and (job.id not in wanted or job.name != wanted[job.id].schedule):
             job.remove()
-    held = {job.id: job for job in scheduler.get_jobs()}
+        else:
+            held[job.id] = job
     for key, plan in wanted.items():
         job = held.get(key)
         if job is None:

@@ -2,9 +2,10 @@
 queues runs. `flask --app app worker` starts one (`python app.py` starts one beside the web server).
 
 Every round (about a second) the worker:
-- follows the scopes' schedules (discovery.schedule: APScheduler 3, its jobs in the application database);
+- follows the scopes' schedules (discovery.schedule: APScheduler 3, its jobs in the application database;
+  compared with the scopes every few seconds);
 - fails the runs whose worker fell silent past RUN_STALE_AFTER_S (a SIGKILL leaves no other trace) and
-  queues each again, up to SCAN_RETRIES times;
+  queues each again, up to SCAN_RETRIES times (looked for as often as a live run beats);
 - with the local executor, takes the oldest queued run when one of its slots is free. With
   SCAN_EXECUTOR=celery, Celery workers take the runs (celery_app.py) and this process only schedules.
 
@@ -12,6 +13,7 @@ Taking a run is one conditional UPDATE (queued -> running), so several workers, 
 several, never carry one run twice."""
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import threading
@@ -173,12 +175,17 @@ def serve(worker: Worker, stop: threading.Event, slots: int = 2, schedules: bool
         scheduler.start()
     running: list[threading.Thread] = []
     synced_at = -sync_s  # the first round follows the schedules at once
+    # Silent runs are looked for as often as a live run beats: a write every round would only compete with scans.
+    silence_every_s, silence_checked_at = worker.settings.run_stale_after_s / scans.HEARTBEATS_PER_BOUND, -math.inf
     try:
         while not stop.is_set():
             if scheduler and time.monotonic() - synced_at >= sync_s:
                 _sync(worker, scheduler)
                 synced_at = time.monotonic()
-            _round(worker, running, slots)
+            if time.monotonic() - silence_checked_at >= silence_every_s:
+                _guarded(retry_abandoned, worker)
+                silence_checked_at = time.monotonic()
+            _guarded(_take_free_slots, worker, running, slots)
             stop.wait(round_s)
     finally:
         if scheduler:
@@ -197,19 +204,23 @@ def _sync(worker: Worker, scheduler: BackgroundScheduler) -> None:
         log.exception("the schedules could not be followed this round")
 
 
-def _round(worker: Worker, running: list[threading.Thread], slots: int) -> None:
+def _guarded(step, *args) -> None:
+    """A step of a round; whatever fails (the database away a moment) is logged and tried at the next round."""
     try:
-        retry_abandoned(worker)
-        running[:] = [thread for thread in running if thread.is_alive()]
-        while worker.executes_locally and len(running) < slots:
-            run_id = _take(worker.sessions, None, worker.name)
-            if run_id is None:
-                break
-            thread = threading.Thread(target=_carry, args=(worker, run_id), name=f"scan-run-{run_id}", daemon=True)
-            thread.start()
-            running.append(thread)
+        step(*args)
     except Exception:
-        log.exception("worker round failed; trying again in %s s", ROUND_S)
+        log.exception("worker round: %s failed; trying again at the next round", step.__name__)
+
+
+def _take_free_slots(worker: Worker, running: list[threading.Thread], slots: int) -> None:
+    running[:] = [thread for thread in running if thread.is_alive()]
+    while worker.executes_locally and len(running) < slots:
+        run_id = _take(worker.sessions, None, worker.name)
+        if run_id is None:
+            break
+        thread = threading.Thread(target=_carry, args=(worker, run_id), name=f"scan-run-{run_id}", daemon=True)
+        thread.start()
+        running.append(thread)
 
 
 def _carry(worker: Worker, run_id: int) -> None:

@@ -1,11 +1,14 @@
-"""The real app under waitress on an ephemeral loopback port, for tests and benchmarks that talk HTTP; and
-worker processes, as `python app.py` starts them."""
+"""The real app under waitress on a loopback port, for tests and benchmarks that talk HTTP; and the service's
+processes as an operator starts them: `python app.py` and its workers."""
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,16 +44,58 @@ def serving(app: Flask, *, threads: int, port: int = 0) -> Iterator[str]:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, whatever the environment
+
+
+def operator_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a process of the service on `database_url`: this one's, less the service's own
+    settings, then `settings` as an operator gives them."""
+    from app import ENVIRONMENT
+    from tests.conftest import SECRETS_KEY
+    return {name: value for name, value in os.environ.items() if name not in ENVIRONMENT} | {
+        "DATABASE_URL": database_url, "SECRET_KEY": "test", "SECRETS_KEYS": SECRETS_KEY,
+        "SCAN_ALLOWLIST": "127.0.0.0/8"} | settings
+
+
+def serve_in_a_process(database_url: str, log_path: Path, *, port: int | None = None,
+                       **settings: str) -> tuple[subprocess.Popen, str, Path]:
+    """`python app.py`, the service as an operator starts it, on `port` (None: a free one) of 127.0.0.1; its
+    process, base URL and log."""
+    port = port or _free_port()
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env=operator_environment(database_url, PORT=str(port), **settings))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not (server.poll() is None and _answers(base + "/health")):
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            server.wait(10)
+            raise AssertionError(f"the service did not serve within 60 s; its log:\n{log_path.read_text()}")
+        time.sleep(0.05)
+    return server, base, log_path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with NO_PROXY.open(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:  # not listening yet
+        return False
+
+
 def start_worker(engine: Engine, log_path: Path, **settings: str) -> subprocess.Popen:
     """`flask --app app worker` on the engine's database, settings through the environment as an operator
     gives them; its output appended to `log_path`."""
-    from app import ENVIRONMENT
-    from tests.conftest import SECRETS_KEY
-    environment = {name: value for name, value in os.environ.items() if name not in ENVIRONMENT} | {
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "test",
-        "SECRETS_KEYS": SECRETS_KEY, "SCAN_ALLOWLIST": "127.0.0.0/8"} | settings
     with open(log_path, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=environment,
+        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT,
+                                env=operator_environment(engine.url.render_as_string(hide_password=False), **settings),
                                 stdout=log, stderr=subprocess.STDOUT)
 
 

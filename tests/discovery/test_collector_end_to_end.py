@@ -22,9 +22,9 @@ from discovery.models import BatchStatus, CollectorBatch, RunTrigger, ScanRun, S
 from discovery.scopes import create_scope, set_paused
 from inventory.models import Device, Interface
 from tests.conftest import SECRETS_KEY, table_contents
-from tests.discovery import snmp_lab, test_run_crash
-from tests.discovery.test_run_crash import ALLOWLIST, serve_in_a_process, wait_until
-from tests.serving import serving
+from tests.discovery import snmp_lab
+from tests.discovery.test_run_crash import ALLOWLIST, wait_until
+from tests.serving import serve_in_a_process, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = ("apc-8932", "eaton-93e", "cisco-c3560")  # two UPSs and a switch: each exists once, however many polls
@@ -74,11 +74,11 @@ class Site:
         self.server.send_signal(signal.SIGTERM)
         self.server.wait(30)
 
-    def restart_server(self, monkeypatch) -> None:
+    def restart_server(self) -> None:
         """On the same database and port: the collector knows the server by its URL."""
         self.starts += 1
-        monkeypatch.setattr(test_run_crash, "_free_port", lambda: int(self.port))
-        self.server, _, self.server_log = serve_in_a_process(self.url, self.tmp_path / f"server-{self.starts}.log")
+        self.server, _, self.server_log = serve_in_a_process(self.url, self.tmp_path / f"server-{self.starts}.log",
+                                                             port=int(self.port))
 
     def log(self) -> str:
         return self.collector_log.read_text()
@@ -116,7 +116,7 @@ def wait_for(running: Site, condition, seconds: float, what: str) -> None:
 
 
 def test_batches_made_while_the_server_is_away_are_sent_once_it_is_back(engine, org, site, running,
-                                                                        snmp_lab_devices, monkeypatch):
+                                                                        snmp_lab_devices):
     running.start_collector()
     wait_for(running, lambda: len(running.accepted()) >= 2, 60, "two batches accepted")
 
@@ -126,7 +126,7 @@ def test_batches_made_while_the_server_is_away_are_sent_once_it_is_back(engine, 
     assert [name.split("-")[1][:32] for name in running.waiting()] == \
         [batch_id for batch_id, _ in running.written()[accepted_before:]][:len(running.waiting())]
 
-    running.restart_server(monkeypatch)
+    running.restart_server()
     wait_for(running, lambda: not running.waiting(), 60, "the backlog sent")
     with org() as session, session.begin():  # no more runs: the backlog can empty for good
         set_paused(session, session.get(ScanScope, site["scope_id"]), True, "tests")
@@ -167,7 +167,7 @@ def test_batches_made_while_the_server_is_away_are_sent_once_it_is_back(engine, 
             (len(written), 0, "readiness-collector 1.0", 0, "")
 
 
-def test_a_revoked_collector_stops_sending_and_keeps_its_backlog(engine, org, site, running, monkeypatch):
+def test_a_revoked_collector_stops_sending_and_keeps_its_backlog(engine, org, site, running):
     running.start_collector()
     wait_for(running, lambda: len(running.accepted()) >= 1, 60, "a batch accepted")
     running.stop_server()
@@ -176,7 +176,7 @@ def test_a_revoked_collector_stops_sending_and_keeps_its_backlog(engine, org, si
         service.revoke(session, site["collector_id"], "tests")
     before = table_contents(engine)
 
-    running.restart_server(monkeypatch)
+    running.restart_server()
     assert running.collector.wait(60) == 3, running.log()  # the token refused: it stops
     kept = running.waiting()
     said = re.search(rf"{re.escape(REFUSED)}: HTTP 403; sending stopped, (\d+) batch\(es\) kept in "

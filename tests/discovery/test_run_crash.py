@@ -3,13 +3,8 @@ RUN_STALE_AFTER_S it is failed ("its worker stopped during the run"), by the oth
 start-up and at the next start of a run of its scope, and it is queued again. A real worker process is
 killed with SIGKILL mid-run; the bounds, of a second or two, are waited out for real."""
 import datetime as dt
-import json
-import os
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +12,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Role
-from app import ENVIRONMENT, create_app
+from app import create_app
 from core.encryption import SecretBox
 from core.errors import Conflict
 from discovery.credentials import save_credential
@@ -36,7 +31,6 @@ STALE_S = 2.0
 ABANDONED = [{"address": None, "reason": "its worker stopped during the run (no sign of life within "
                                          "RUN_STALE_AFTER_S)"}]
 SILENT = f"{snmp_lab.BASE}240"  # no agent there: each request to it waits its whole time-out
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, whatever the environment
 
 
 @pytest.fixture
@@ -185,47 +179,6 @@ def _progress(sessions, run_id: int) -> tuple[RunStatus, int, dt.datetime]:
     with sessions() as session:
         run = session.get(ScanRun, run_id)
         return run.status, run.hosts_done, run.heartbeat_at
-
-
-def serve_in_a_process(database_url: str, log_path: Path, **settings: str) -> tuple[subprocess.Popen, str, Path]:
-    """`python app.py`, the service as an operator starts it, on a free loopback port; its process, base
-    URL and log. Settings through the environment, as an operator gives them."""
-    port = _free_port()
-    environment = {name: value for name, value in os.environ.items() if name not in ENVIRONMENT} | {
-        "DATABASE_URL": database_url, "SECRET_KEY": "test", "SECRETS_KEYS": SECRETS_KEY,
-        "SCAN_ALLOWLIST": ALLOWLIST, "PORT": str(port)} | settings
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment, stdout=log,
-                                  stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: server.poll() is None and _answers(base + "/health"), 60, "the service to serve", log_path)
-    except AssertionError:
-        server.kill()
-        server.wait(10)
-        raise
-    return server, base, log_path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with NO_PROXY.open(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:  # not listening yet
-        return False
-
-
-def call(base: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with NO_PROXY.open(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def wait_until(condition: Callable[[], Any], seconds: float, what: str, log: Path | None = None) -> Any:
