@@ -1,5 +1,6 @@
 """Command line of the budget: `flask budget readiness` records every unit's readiness and the city's headline
-figures for a day (today by default); run it daily (the scheduler of issue 18 will)."""
+figures for a day (today by default). The workers' scheduler also records them every night
+(READINESS_RECORD_AT), as the dashboards read them."""
 import datetime as dt
 
 import click
@@ -7,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from budget import scores
+from core.daily import register_daily_task
 from core.errors import DomainError
 
 budget_cli = AppGroup("budget", help="Gaps, plans and readiness.")
@@ -18,6 +20,8 @@ FIGURE_NAMES = {"secure_network_staff": "staff with a usable computer on the sec
 
 def register(app: Flask) -> None:
     app.cli.add_command(budget_cli)
+    register_daily_task(app, "readiness", "READINESS_RECORD_AT",
+                        lambda session, actor: scores.record_day(session, by=actor))
 
 
 @budget_cli.command("readiness")

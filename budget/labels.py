@@ -7,3 +7,5 @@ REASONS = {"no_device": _l("No device"), "broken": _l("Broken"), "end_of_support
            "standard_kit": _l("Standard kit")}
 KINDS = {"targeted": _l("Targeted"), "blanket_age": _l("Blanket replacement by age"),
          "standard_kit": _l("Standard kit")}
+PRIORITIES = {1: _l("P1: staff without a computer, a network that cannot work, a programme's deadline"),
+              2: _l("P2: below specification"), 3: _l("P3: ageing")}

@@ -104,6 +104,16 @@ class ReadinessScore(Base):
     required: Mapped[int]
     covered: Mapped[int]
     score: Mapped[float | None]
+    # The unit's part of the city's headline figures (budget.readiness.FigureParts), so that any subtree's
+    # figures on any recorded day are sums: staff, and those with a usable computer on the secure network;
+    # a ward or commune (1) and whether it holds a usable video-conference endpoint; whether its norms
+    # require scanners and whether it has no scanner shortfall.
+    staff: Mapped[int] = mapped_column(default=0)
+    secure_staff: Mapped[int] = mapped_column(default=0)
+    ward: Mapped[int] = mapped_column(default=0)
+    ward_vc: Mapped[int] = mapped_column(default=0)
+    needs_scanners: Mapped[int] = mapped_column(default=0)
+    scanners_ok: Mapped[int] = mapped_column(default=0)
 
 
 class HeadlineFigure(Base):
@@ -115,3 +125,23 @@ class HeadlineFigure(Base):
     key: Mapped[str] = mapped_column(String(32))
     count: Mapped[int]
     out_of: Mapped[int]
+
+
+class GapRecord(Base):
+    """A unit's gap in a category as last recorded (with the readiness of that day): what the dashboards draw
+    from without computing a city's gaps on every page. Only the latest recorded day is kept; readiness_score
+    keeps the history."""
+    __tablename__ = "gap_record"
+    __table_args__ = (UniqueConstraint("unit_id", "category_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    category_code: Mapped[str] = mapped_column(String(32))
+    required: Mapped[int]
+    usable: Mapped[int]
+    shortfall: Mapped[int]
+    surplus: Mapped[int]
+    replacements: Mapped[int]
+    upgrades: Mapped[int]
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 
 from budget import reviews, scenarios, scores, services
-from budget.labels import KINDS, REASONS
+from budget.labels import KINDS, PRIORITIES, REASONS
 from budget.models import ScenarioKind
 from budget.schemas import ApprovalArgs, ResolutionArgs, ReviewArgs, ScenarioArgs, TransferArgs
 from catalog.compliance import today
@@ -36,8 +36,6 @@ navigation(blp, "budget_pages.overview", _l("Budget"), Permission.INVENTORY_READ
 
 REVIEW_STATES = {"confirmed": _l("confirmed"), "disputed": _l("disputed: out of the plans until resolved"),
                  "upheld": _l("dispute resolved: the gap stands"), "withdrawn": _l("dispute resolved: not a gap")}
-PRIORITIES = {1: _l("P1: staff without a computer, a network that cannot work, a programme's deadline"),
-              2: _l("P2: below specification"), 3: _l("P3: ageing")}
 SCENARIO_FIELDS = ("unit", "name", "kind", "first_year", "caps_vnd", "older_than_years", "max_share_percent", "kit")
 
 

@@ -73,23 +73,49 @@ class UnitSummary:
     staff: int
 
 
-def headline_figures(units: Iterable[UnitSummary], unit_gaps: Iterable[Gap], devices: Iterable[HeldDevice],
-                     networks: Mapping[int, str | None]) -> tuple[Figure, Figure, Figure]:
-    """- secure_network_staff: staff with a usable computer on the dedicated secure network (each unit counts at
-      most its staff; `networks` maps device id to the network a scan last saw it on);
-    - wards_with_vc: wards and communes holding at least one usable video-conference endpoint;
-    - archive_scanners: units whose norms require scanners (archive digitisation) with no scanner shortfall."""
-    units = list(units)
-    unit_gaps = list(unit_gaps)
+@dataclass(frozen=True)
+class FigureParts:
+    """A unit's part of the headline figures: any set of units' figures are the sums of their parts."""
+    unit_code: str
+    staff: int = 0
+    secure_staff: int = 0  # staff with a usable computer on the secure network (at most `staff`)
+    ward: int = 0  # 1 for a ward or commune
+    ward_vc: int = 0  # 1 for a ward or commune holding a usable video-conference endpoint
+    needs_scanners: int = 0  # 1 when its norms require scanners (archive digitisation)
+    scanners_ok: int = 0  # 1 when they do and it has no scanner shortfall
+
+
+def figure_parts(units: Iterable[UnitSummary], unit_gaps: Iterable[Gap], devices: Iterable[HeldDevice],
+                 networks: Mapping[int, str | None]) -> dict[str, FigureParts]:
+    """Per unit, its part of the headline figures (`networks` maps device id to the network a scan last saw it
+    on)."""
     on_secure: dict[str, int] = {}
     for device in devices:
         if device.category in COMPUTERS and standing(device) == "usable" and networks.get(device.id) == "secure":
             on_secure[device.unit_code] = on_secure.get(device.unit_code, 0) + 1
-    staff = Figure("secure_network_staff", sum(min(on_secure.get(u.code, 0), u.staff) for u in units),
-                   sum(u.staff for u in units))
-    wards = {u.code for u in units if u.kind in WARD_KINDS}
-    with_vc = {g.unit_code for g in unit_gaps if g.category == "vc_endpoint" and g.usable and g.unit_code in wards}
-    codes = {u.code for u in units}
-    needing = [g for g in unit_gaps if g.category == "scanner" and g.required and g.unit_code in codes]
-    scanners = Figure("archive_scanners", sum(1 for g in needing if not g.shortfall), len(needing))
-    return staff, Figure("wards_with_vc", len(with_vc), len(wards)), scanners
+    with_vc = {g.unit_code for g in unit_gaps if g.category == "vc_endpoint" and g.usable}
+    scanners = {g.unit_code: not g.shortfall for g in unit_gaps if g.category == "scanner" and g.required}
+    found = {}
+    for unit in units:
+        ward = unit.kind in WARD_KINDS
+        found[unit.code] = FigureParts(
+            unit.code, unit.staff, min(on_secure.get(unit.code, 0), unit.staff), int(ward),
+            int(ward and unit.code in with_vc), int(unit.code in scanners), int(scanners.get(unit.code, False)))
+    return found
+
+
+def figures_of(parts: Iterable[FigureParts]) -> tuple[Figure, Figure, Figure]:
+    """- secure_network_staff: staff with a usable computer on the dedicated secure network (each unit counts at
+      most its staff);
+    - wards_with_vc: wards and communes holding at least one usable video-conference endpoint;
+    - archive_scanners: units whose norms require scanners (archive digitisation) with no scanner shortfall."""
+    parts = list(parts)
+    return (Figure("secure_network_staff", sum(p.secure_staff for p in parts), sum(p.staff for p in parts)),
+            Figure("wards_with_vc", sum(p.ward_vc for p in parts), sum(p.ward for p in parts)),
+            Figure("archive_scanners", sum(p.scanners_ok for p in parts), sum(p.needs_scanners for p in parts)))
+
+
+def headline_figures(units: Iterable[UnitSummary], unit_gaps: Iterable[Gap], devices: Iterable[HeldDevice],
+                     networks: Mapping[int, str | None]) -> tuple[Figure, Figure, Figure]:
+    """The city's three figures over `units` (figures_of their parts)."""
+    return figures_of(figure_parts(units, unit_gaps, devices, networks).values())

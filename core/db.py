@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy import Enum as SaEnum
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -70,6 +70,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a crash loses no committed batch
     cursor.close()
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Hold a lock named `name` until the session's transaction ends: the same work started by two processes (two
+    workers' schedulers, a button) runs one after the other, the second on what the first wrote. PostgreSQL's
+    transaction-level advisory lock; SQLite lets one transaction write at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ occurrence, and the database's one-active-run-per-scope index lets one of them t
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -30,6 +30,7 @@ INTERVAL = re.compile(r"every\s+(?P<count>\d+)\s*(?P<unit>[smhd])", re.I)
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL_S = 2  # a shorter interval would only queue runs the last one still blocks
 JOB_PREFIX = "scope-"
+DAILY_PREFIX = "daily-"  # the jobs of core.daily's tasks
 
 
 def trigger_of(schedule: str) -> BaseTrigger:
@@ -89,6 +90,21 @@ def sync_jobs(scheduler: BaseScheduler, planned: Iterable[Planned], fire: Callab
             job.pause()
         elif not plan.paused and job.next_run_time is None:
             job.resume()
+
+
+def sync_daily(scheduler: BaseScheduler, wanted: Mapping[str, str], run: Callable[[str], None],
+                misfire_grace_s: int) -> None:
+    """One job per daily task (name -> its schedule), replaced when its schedule changed; the others removed."""
+    jobs = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DAILY_PREFIX)}
+    for job_key, job in jobs.items():
+        if job_key.removeprefix(DAILY_PREFIX) not in wanted:
+            job.remove()
+    for name, when in wanted.items():
+        job = jobs.get(DAILY_PREFIX + name)
+        if job is None or job.name != when:
+            scheduler.add_job(run, trigger_of(when), args=(name,), id=DAILY_PREFIX + name, name=when, coalesce=True,
+                              max_instances=1, misfire_grace_time=misfire_grace_s, replace_existing=True)
+            log.info("daily task %s scheduled (%s)", name, when)
 
 
 def next_run_times(session: Session, scope_ids: Iterable[int]) -> dict[int, dt.datetime | None]:

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased, sessionmaker
 
+from core.daily import DailyTask, daily_tasks
 from core.encryption import SecretBox
 from core.errors import DomainError
 from core.time import utcnow
@@ -52,6 +53,7 @@ class Worker:
     settings: scans.ScanSettings
     config: Mapping
     name: str = field(default_factory=worker_name)
+    daily: Mapping[str, DailyTask] = field(default_factory=dict)  # other packages' daily work (core.daily)
 
     @property
     def executes_locally(self) -> bool:
@@ -67,6 +69,21 @@ def fire(scope_id: int) -> None:
         log.error("scope %s: a scheduled run fired outside a worker; ignored", scope_id)
         return
     queue(_current, scope_id, None, RunTrigger.SCHEDULE)
+
+
+def run_daily(name: str) -> None:
+    """A daily task's occurrence (core.daily): run in a transaction of its own; a failure is logged and the next
+    occurrence tries again."""
+    task = _current.daily.get(name) if _current is not None else None
+    if task is None:
+        log.error("daily task %s fired outside a worker that knows it; ignored", name)
+        return
+    try:
+        with _current.sessions() as session, session.begin():
+            task.run(session, _current.name)
+        log.info("%s: daily task %s done", _current.name, name)
+    except Exception:
+        log.exception("%s: daily task %s failed; the next occurrence tries again", _current.name, name)
 
 
 def queue(worker: Worker, scope_id: int, kind: str | None, trigger: RunTrigger,
@@ -199,6 +216,8 @@ def _sync(worker: Worker, scheduler: BackgroundScheduler) -> None:
         with worker.sessions() as session:
             planned = schedule.planned_jobs(session)
         schedule.sync_jobs(scheduler, planned, fire, worker.config.get("SCHEDULE_MISFIRE_GRACE_S", 600))
+        schedule.sync_daily(scheduler, {name: worker.config[task.when_key] for name, task in worker.daily.items()},
+                            run_daily, worker.config.get("SCHEDULE_MISFIRE_GRACE_S", 600))
         scheduler.wakeup()
     except Exception:  # the database away a moment, a schedule written before its check: the next round again
         log.exception("the schedules could not be followed this round")
@@ -232,7 +251,7 @@ def _carry(worker: Worker, run_id: int) -> None:
 
 def from_app(app) -> Worker:
     return Worker(app.extensions["sessions"], app.extensions["secret_box"], scans.settings_from_config(app.config),
-                  app.config)
+                  app.config, daily=daily_tasks(app))
 
 
 def register(app) -> None:

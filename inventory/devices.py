@@ -16,7 +16,17 @@ from core.i18n import Reason
 from core.jsonable import json_value
 from core.time import utcnow
 from inventory.ingest import IngestBatch, chunks, ingest
-from inventory.models import Device, DeviceClass, DeviceEvent, DeviceStatus, Interface, Link, SearchTerm, Unit
+from inventory.models import (
+    Device,
+    DeviceClass,
+    DeviceEvent,
+    DeviceStatus,
+    Interface,
+    Link,
+    Observation,
+    SearchTerm,
+    Unit,
+)
 from inventory.observations import (
     DEVICE_FIELDS,
     InvalidObservation,
@@ -274,3 +284,18 @@ def device_counts_by_unit(session: Session, scope: frozenset[int] | None = None)
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def last_observed(session: Session, unit_ids: Iterable[int] | None, *, until: dt.datetime | None = None
+                  ) -> dict[tuple[str, str], dt.datetime]:
+    """(unit code, method) -> when a device of the unit was last observed by that method (nmap, snmp, agent,
+    import, manual ...), up to `until`: how long each unit has gone unseen by each. `unit_ids` None: every unit."""
+    query = (select(Device.unit_id, Observation.method, func.max(Observation.observed_at))
+             .join(Device, Device.id == Observation.device_id).group_by(Device.unit_id, Observation.method))
+    if unit_ids is not None:
+        query = query.where(Device.unit_id.in_(list(unit_ids)))
+    if until is not None:
+        query = query.where(Observation.observed_at <= until)
+    found = session.execute(query).all()
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+    return {(codes[unit_id], method): at for unit_id, method, at in found}

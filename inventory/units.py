@@ -92,6 +92,21 @@ def subtree_ids(session: Session, code: str) -> set[int]:
     return found
 
 
+def count_units(session: Session) -> int:
+    """Every unit, active or not."""
+    return session.scalar(select(func.count()).select_from(Unit))
+
+
+def ancestor_ids(session: Session, unit: Unit) -> list[int]:
+    """The ids of the unit's parent, its parent's parent ... up to the top, nearest first."""
+    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).all())
+    found, parent = [], parents.get(unit.id)
+    while parent is not None and parent not in found:
+        found.append(parent)
+        parent = parents.get(parent)
+    return found
+
+
 def create_unit(session: Session, new: NewUnit, *, parent_code: str | None = None,
                 is_example: bool = False) -> Unit:
     if session.scalars(select(Unit.id).where(Unit.code == new.code)).first() is not None:

@@ -6,6 +6,7 @@ import agents.models  # noqa: F401
 import budget.models  # noqa: F401
 import catalog.models  # noqa: F401
 import core.audit  # noqa: F401
+import dashboards.models  # noqa: F401
 import discovery.models  # noqa: F401
 import inventory.models  # noqa: F401
 from core.db import Base, make_engine

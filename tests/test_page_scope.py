@@ -59,7 +59,9 @@ def test_an_officer_meets_another_units_objects_as_absent(app, engine, other_uni
     assert table_contents(engine) == before
     assert sorted(walked) == [
         "GET /agents/<int(max=2147483647):enrolment_id>", "GET /agents/<int(max=2147483647):enrolment_id>/revoke",
-        "GET /budget/units/<code>", "GET /collectors/<int(max=2147483647):collector_id>", "GET /devices/<int(max=2147483647):device_id>", "GET /devices/<int(max=2147483647):device_id>/edit",
+        "GET /budget/units/<code>", "GET /collectors/<int(max=2147483647):collector_id>",
+        "GET /dashboards/units/<code>", "GET /devices/<int(max=2147483647):device_id>",
+        "GET /devices/<int(max=2147483647):device_id>/edit",
         "GET /scans/runs/<int(max=2147483647):run_id>", "GET /scans/scopes/<int(max=2147483647):scope_id>",
         "GET /units/<code>", "GET /units/<code>/compliance", "GET /units/<code>/norms",
         "POST /agents/<int(max=2147483647):enrolment_id>/revoke", "POST /devices/<int(max=2147483647):device_id>/edit",

@@ -20,6 +20,7 @@ from core.pages import field_errors, load_form, navigation, refusal_status, rend
 from core.permissions import Permission, requires
 from discovery.collectors import service
 from discovery.collectors.api import CollectorArgs, collector_view, server_command
+from discovery.collectors.labels import STATES
 from discovery.models import Collector
 from discovery.scopes import list_scopes
 from inventory.units import list_units, subtree_ids
@@ -27,8 +28,6 @@ from inventory.units import list_units, subtree_ids
 blp = Blueprint("collector_pages", __name__, template_folder="../templates")
 navigation(blp, "collector_pages.collectors", _l("Collectors"), Permission.SCANS_RUN, order=52)
 ISSUE_FIELDS = ("unit_code", "name")
-STATES = {"never_seen": _l("never seen"), "ok": _l("in contact"), "silent": _l("silent for 15 minutes or more"),
-          "revoked": _l("revoked")}
 
 
 def _common() -> dict[str, Any]:

@@ -104,3 +104,19 @@ def check_page(page, name: str) -> None:
     assert page.console_errors == []
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def check_later(page, name: str, problems: list[str]) -> None:
+    """check_page, its failure kept for the end of the test so that the rest of the scenario still runs, with every
+    serious accessibility violation and every console error of the page; the screenshot is kept either way."""
+    try:
+        check_page(page, name)
+    except AssertionError as failure:
+        found = Axe().run(page).response["violations"]
+        problems.append(f"{name}: {failure}; " + "; ".join(
+            [f"{v['id']} at {node['target']}: {node['failureSummary']}" for v in found
+             if v["impact"] in ("serious", "critical") for node in v["nodes"]] +
+            [f"console: {error}" for error in page.console_errors]))
+        page.console_errors.clear()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -11,13 +11,12 @@ import re
 
 import openpyxl
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
 from accounts.models import Role, User
 from accounts.permissions import ROLE_PERMISSIONS
 from accounts.services import create_token
-from tests.browser.conftest import SCREENSHOTS, check_page, sign_in
+from tests.browser.conftest import check_later, sign_in
 from tests.budget.test_load import record_city
 from tests.conftest import client_as
 
@@ -57,21 +56,6 @@ def money(page, selector: str) -> int:
     return int(re.sub(r"\D", "", shown))
 
 
-def check(page, name: str, problems: list[str]) -> None:
-    """check_page, its failure kept for the end of the test so that the rest of the scenario still runs; the
-    screenshot is kept either way."""
-    try:
-        check_page(page, name)
-    except AssertionError as failure:
-        found = Axe().run(page).response["violations"]
-        problems.append(f"{name}: {failure}; " + "; ".join(
-            f"{node['target']}: {node['failureSummary']}" for v in found if v["impact"] in ("serious", "critical")
-            for node in v["nodes"]))
-        page.console_errors.clear()
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def in_english(page, server: str, english: bool) -> None:
     page.context.add_cookies([{"name": "lang", "value": "en" if english else "vi", "url": server}])
 
@@ -86,7 +70,7 @@ def test_an_officer_disputes_a_gap_and_an_administrator_upholds_it(server, city,
     assert page.locator("#review-VD-P01-desktop").count() == 0
     assert page.locator("#uphold-VD-P01-desktop").count() == 0  # an officer does not resolve
     assert page.locator("#readiness-score").inner_text().endswith(" / 100")
-    check(page, "budget-unit-gaps-officer", problems)
+    check_later(page, "budget-unit-gaps-officer", problems)
 
     page.fill("#comment-VD-P01-desktop", "Hai máy của bộ phận một cửa đã được tỉnh cấp tháng trước")
     page.click("#dispute-VD-P01-desktop")
@@ -96,7 +80,7 @@ def test_an_officer_disputes_a_gap_and_an_administrator_upholds_it(server, city,
     assert badge.get_attribute("class") == "badge text-bg-warning"
     assert "Hai máy của bộ phận một cửa" in page.locator("#gap-VD-P01-desktop").inner_text()
     assert page.locator("#uphold-VD-P01-desktop").count() == 0
-    check(page, "budget-unit-gaps-disputed", problems)
+    check_later(page, "budget-unit-gaps-disputed", problems)
     in_english(page, server, True)
     page.reload()
     assert badge.inner_text() == "disputed: out of the plans until resolved"
@@ -106,25 +90,25 @@ def test_an_officer_disputes_a_gap_and_an_administrator_upholds_it(server, city,
     assert page.locator("#new-scenario").count() == 0  # no "Save a scenario" for an officer
     assert page.locator("#disputes").count() == 1  # the ward's own dispute, waiting
     assert page.locator("#unit-links a").all_inner_texts() == ["VD-P01"]  # only the officer's units
-    check(page, "budget-overview-officer", problems)
+    check_later(page, "budget-overview-officer", problems)
 
     response = page.goto(f"{server}/budget/units/VD-P02")
     assert response.status == 404  # another ward's gaps are absent, as its page is
     assert page.locator("#reason").count() == 1
-    check(page, "budget-unit-gaps-refused", problems)
+    check_later(page, "budget-unit-gaps-refused", problems)
 
     page.context.clear_cookies()  # signed out: the administrator signs in in the same browser
     sign_in(page, server, "admin", "/budget")
     [dispute] = cells(page, "#disputes tbody tr")
     assert dispute[:4] == ["VD-P01", "desktop", "2", "Hai máy của bộ phận một cửa đã được tỉnh cấp tháng trước"]
     assert dispute[4].startswith("officer · ")
-    check(page, "budget-overview-admin", problems)
+    check_later(page, "budget-overview-admin", problems)
 
     page.click("#disputes tbody a")
     page.wait_for_url(f"{server}/budget/units/VD-P01#gap-VD-P01-desktop")
     assert page.locator("#uphold-VD-P01-desktop").is_visible()
     assert page.locator("#withdraw-VD-P01-desktop").is_visible()
-    check(page, "budget-unit-gaps-admin", problems)
+    check_later(page, "budget-unit-gaps-admin", problems)
     page.fill("#resolution-VD-P01-desktop", "Chưa có biên bản bàn giao: khoảng thiếu vẫn giữ")
     page.click("#uphold-VD-P01-desktop")
     page.wait_for_url(f"{server}/budget/units/VD-P01#gap-VD-P01-desktop")
@@ -156,7 +140,7 @@ def test_finance_saves_approves_exports_and_compares_plans(server, city, page, f
     sign_in(page, server, "finance", "/budget")
     assert page.locator("#disputes").count() == 0
     assert page.locator("#f-first_year").input_value() == str(dt.date.today().year + 1)
-    check(page, "budget-overview-finance", problems)
+    check_later(page, "budget-overview-finance", problems)
 
     targeted = save_scenario(page, server, {"kind": "targeted", "name": "Kế hoạch 2027-2028", "first_year": "2027",
                                             "caps_vnd": "200000000; 100000000"})
@@ -173,7 +157,7 @@ def test_finance_saves_approves_exports_and_compares_plans(server, city, page, f
         assert int(re.sub(r"\D", "", row[5])) * int(re.sub(r"\D", "", row[6])) == int(re.sub(r"\D", "", row[7]))
     assert sum(int(re.sub(r"\D", "", row[7])) for row in lines) == total
     assert page.locator("#excluded").count() == 0  # nothing disputed
-    check(page, "budget-scenario-draft", problems)
+    check_later(page, "budget-scenario-draft", problems)
 
     # The same total through the API.
     got = finance_api.get(f"/api/budget/scenarios/{targeted}")
@@ -187,7 +171,7 @@ def test_finance_saves_approves_exports_and_compares_plans(server, city, page, f
     assert "Trình UBND thành phố" in page.locator("#approved").inner_text()
     assert page.locator("#approve").count() == 0 and page.locator("#delete").count() == 0  # frozen
     assert money(page, "#total-vnd") == total
-    check(page, "budget-scenario-approved", problems)
+    check_later(page, "budget-scenario-approved", problems)
 
     with page.expect_download() as download:
         page.click("#export-xlsx")
@@ -214,7 +198,7 @@ def test_finance_saves_approves_exports_and_compares_plans(server, city, page, f
     blanket_total = money(page, "#total-vnd")
     assert blanket_total > 0
     assert page.locator("#comparison tbody tr").count() == 2  # the scenarios of the same unit
-    check(page, "budget-scenario-blanket", problems)
+    check_later(page, "budget-scenario-blanket", problems)
 
     page.goto(f"{server}/budget")
     assert page.locator("#scenarios tbody tr").count() == 2
@@ -233,5 +217,5 @@ def test_finance_saves_approves_exports_and_compares_plans(server, city, page, f
     totals = page.locator("#comparison tbody tr.fw-semibold td").all_inner_texts()
     assert [int(re.sub(r"\D", "", t)) for t in totals] == [total, blanket_total]
     assert all(MONEY.match(" ".join(t.split())) for t in totals)
-    check(page, "budget-compare", problems)
+    check_later(page, "budget-compare", problems)
     assert problems == [], "\n".join(problems)

@@ -18,8 +18,8 @@ def test_an_officer_signs_in_and_sees_what_to_do_next(server, page):
     assert page.locator("#next-steps h2").inner_text() == "Việc cần làm tiếp theo"
     assert page.locator("#units tbody tr").all_inner_texts() == ["VD-P01\tPhường Hoà Bình\tphường\t28\t0"]
     assert page.locator("#navigation a").all_inner_texts() == [
-        "Tổng quan", "Đơn vị", "Thiết bị", "Chuyển đơn vị", "Nhập và xuất dữ liệu", "Danh mục thiết bị",
-        "Máy trạm báo cáo", "Quét mạng", "Dự toán", "Bộ thu thập"]  # what an officer may open
+        "Tổng quan", "Bảng điều khiển", "Đơn vị", "Thiết bị", "Chuyển đơn vị", "Nhập và xuất dữ liệu",
+        "Danh mục thiết bị", "Máy trạm báo cáo", "Quét mạng", "Dự toán", "Bộ thu thập"]  # what an officer may open
     check_page(page, "home-vi")
     page.click("text=English")
     assert page.locator("#next-steps h2").inner_text() == "What to do next"
