@@ -3,6 +3,7 @@ RUN_STALE_AFTER_S it is failed ("its worker stopped during the run"), by the oth
 start-up and at the next start of a run of its scope, and it is queued again. A real worker process is
 killed with SIGKILL mid-run; the bounds, of a second or two, are waited out for real."""
 import datetime as dt
+import gc
 import socket
 import time
 from collections.abc import Callable
@@ -121,6 +122,9 @@ def test_a_live_run_beats_through_a_step_longer_than_the_bound(engine, org, kind
                              credential_ids=[credential.id])
         run_id = start_run(session, scope, kind, settings).id
     started = time.monotonic()
+    # A full collection of this test process's heap (finalizers and all) can hold every thread for longer than
+    # the 1 s bound (2.5 s seen late in the suite): not what this test is about, and production's bound is 300 s.
+    gc.disable()
     worker = execute_in_background(org, run_id, box, settings)
     second_service = None
     try:
@@ -133,6 +137,7 @@ def test_a_live_run_beats_through_a_step_longer_than_the_bound(engine, org, kind
             time.sleep(0.05)
     finally:
         worker.join(60)
+        gc.enable()
         if second_service is not None:
             second_service.extensions["engine"].dispose()
     assert time.monotonic() - started > 2 * bound_s, "the step was not longer than the bound"
