@@ -30,7 +30,7 @@ For each database:
    its port's name and speed, and for one device in ten a later register changes its status and room
    (96,000 history entries at full size). Checked: one record per device, at least two history entries
    each. About 15 s on 2 cores, either database.
-2. What the dashboards read (bench/dashboard_data.py): the units' facts (`update_unit`, drawn as
+2. What the dashboards read (tests/dashboard_fleet.py): the units' facts (`update_unit`, drawn as
    bench/budget.py draws them), the example catalog loaded and published (`load_example_catalog`: every
    device judged), readiness and gaps recorded for today (`budget.scores.record_day`), then the 364 days
    before today WRITTEN DIRECTLY into `readiness_score` (and `headline_figure`) as a fixture: each unit's
@@ -99,7 +99,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from accounts.models import Role  # noqa: E402
 from accounts.services import create_user  # noqa: E402
 from app import create_app, settle_for_serving  # noqa: E402
-from bench import dashboard_data  # noqa: E402
+from tests import dashboard_fleet as dashboard_data  # noqa: E402
 from core.db import make_engine, make_session_factory, migrate  # noqa: E402
 from core.encryption import new_key  # noqa: E402
 from inventory.ingest import IngestBatch, ingest  # noqa: E402

@@ -2,7 +2,7 @@
 (an officer's units only, as every query is cut to the caller's units) and the finance view (plans, scenarios,
 approvals); each figure with its table (read when first opened), a CSV of it and a PNG of the figure (plotly's own
 export, in the browser). Filters live in the URL. The figures are drawn by static/dashboards.js from JSON the page
-carries in <script type="application/json">: the Content-Security-Policy runs no inline script."""
+carries in each figure's data-figure attribute: the page has no inline script."""
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -231,6 +231,7 @@ def _reachable_units():
 
 
 def _figure_json(chart: Chart) -> str:
-    """The figure as JSON safe inside <script type="application/json">: no "<", ">" or "&" as such."""
+    """The figure as JSON for its div's data-figure attribute (escaped there by the template as any attribute),
+    with no "<", ">" or "&" as such either."""
     text = plotly.io.to_json(chart.figure, validate=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

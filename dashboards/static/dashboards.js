@@ -1,5 +1,5 @@
-/* The dashboards' figures, drawn from the JSON each page carries (<script type="application/json" id="data-NAME">,
-   named by its div's data-figure): the Content-Security-Policy runs no inline script. plotly.js is the bundle of
+/* The dashboards' figures, drawn from the JSON each figure's div carries in its data-figure attribute: the page has
+   no inline script, as the Content-Security-Policy wants. plotly.js is the bundle of
    the plotly package, served by the app.
 
    A click on a cell or bar whose point carries an address (its customdata, or the last item of it) opens that
@@ -25,11 +25,7 @@
   }
 
   function draw(div) {
-    var source = document.getElementById(div.getAttribute("data-figure"));
-    if (!source) {
-      return;
-    }
-    var figure = JSON.parse(source.textContent);
+    var figure = JSON.parse(div.getAttribute("data-figure"));
     var config = {responsive: true, displaylogo: false, locale: document.documentElement.lang || "vi"};
     window.Plotly.newPlot(div, figure.data, figure.layout, config).then(function () {
       div.setAttribute("data-drawn", "true");

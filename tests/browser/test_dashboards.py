@@ -289,7 +289,7 @@ def test_a_ward_officer_sees_only_their_ward(server, sessions, plans, page):
     assert sorted(code for code in others if re.search(rf"\b{re.escape(code)}\b(?!-)", text)) == []
     gaps = table_values(page, "gap-heatmap")
     assert {row[0] for row in gaps} == {"VD-P01"} and len(gaps) == len(P01_GAPS)
-    figures_json = " ".join(page.locator("script[type='application/json']").all_text_contents())
+    figures_json = " ".join(page.locator("div[data-figure]").evaluate_all("divs => divs.map(d => d.dataset.figure)"))
     assert sorted(code for code in others if f"({code})" in figures_json or f"/{code}/" in figures_json) == []
     check_later(page, "dashboard-overview-officer", problems)
 

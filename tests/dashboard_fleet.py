@@ -2,7 +2,7 @@
 catalog published (every device judged), readiness and gaps recorded today, a year of daily scores, and a
 targeted and a blanket plan of the root saved as scenarios.
 
-Not run on its own: bench/pages.py imports it after putting the project's root on sys.path.
+Not run on its own: bench/pages.py imports it (beside tests/fleet.py, which the benchmarks share).
 
 Today's readiness, gaps, lifecycle and coverage are recorded through `budget.scores.record_day` and
 `dashboards.records.record_day`, as the nightly run does; the 364 days before it are a bench fixture written
